@@ -1,0 +1,1 @@
+"""episode-bot: answers questions about podcast episodes, grounded in their transcripts."""

@@ -1,0 +1,63 @@
+"""Settings from the environment and `.env`, validated once at start."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_data_dir() -> Path:
+    """Where the embedded database lives unless DATABASE_URL says otherwise.
+
+    Follows the XDG convention so `serve`, cron jobs and the CLI all find the same
+    file regardless of the directory they are started from.
+    """
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "episode-bot"
+
+
+def default_database_url() -> str:
+    """SQLite file under the data directory."""
+    return f"sqlite:///{default_data_dir() / 'episode-bot.db'}"
+
+
+class Settings(BaseSettings):
+    """Every setting the bot reads; `.env.example` documents each one."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str = Field(default_factory=default_database_url)
+    load_sample_episode: bool = True
+    log_level: str = "WARNING"
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        if not value.startswith(("sqlite:", "sqlite+pysqlite:")):
+            raise ValueError("only sqlite:///path URLs are supported for now")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("use DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return level
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message is one plain sentence."""
+
+
+def load_settings() -> Settings:
+    """Read and validate settings, turning validation noise into one sentence."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]).upper() if first["loc"] else "a setting"
+        raise ConfigError(f"{name} is invalid: {first['msg']}.") from None

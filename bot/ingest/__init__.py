@@ -1,0 +1,1 @@
+"""Transcript formats -> episodes and passages; see `pipeline.ingest_paths`."""

@@ -1,0 +1,169 @@
+"""Ingest files and folders: parse, mark kinds, store; one file's failure never stops the run."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.ingest.kinds import mark_passages
+from bot.ingest.model import ParsedEpisode, ParseError
+from bot.ingest.reader import parse_text, read_text
+from db.episodes import EpisodeExists, EpisodeRecord, StoreOutcome, store_episode
+
+log = logging.getLogger(__name__)
+
+TRANSCRIPT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".vtt", ".srt"})
+SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
+NOT_SLUG_CHARS = re.compile(r"[^a-z0-9]+")
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """The outcome for one file: ingested, replaced, unchanged or failed (with why)."""
+
+    path: Path
+    status: str
+    slug: str | None = None
+    turns: int = 0
+    message: str = ""
+
+    @property
+    def failed(self) -> bool:
+        """True when nothing of this file was stored."""
+        return self.status == "failed"
+
+
+def slugify(text: str) -> str:
+    """Lowercase letters, digits and single hyphens; 'episode' when nothing is left."""
+    return NOT_SLUG_CHARS.sub("-", text.lower()).strip("-")[:100].strip("-") or "episode"
+
+
+def check_slug(slug: str) -> str:
+    """Refuse slugs that could not be typed back or that smuggle paths (`../`, `/`, NUL)."""
+    if not SLUG_PATTERN.match(slug):
+        raise ParseError(
+            f"slug {slug!r} is not allowed: use lowercase letters, digits and hyphens "
+            "(up to 100 characters)"
+        )
+    return slug
+
+
+def expand_paths(paths: Iterable[Path]) -> tuple[list[Path], list[FileResult]]:
+    """Files to ingest (folders walked recursively, duplicates dropped) and missing paths."""
+    files: list[Path] = []
+    missing: list[FileResult] = []
+    seen: set[Path] = set()
+    for path in paths:
+        if path.is_dir():
+            found = sorted(
+                p for p in path.rglob("*")
+                if p.is_file() and p.suffix.lower() in TRANSCRIPT_SUFFIXES
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+        elif path.exists():
+            found = [path]
+        else:
+            missing.append(FileResult(path, "failed", message="no such file or folder"))
+            continue
+        for file in found:
+            key = file.resolve()
+            if key not in seen:
+                seen.add(key)
+                files.append(file)
+    return files, missing
+
+
+def _record(parsed: ParsedEpisode, slug: str, text: str, path: Path) -> EpisodeRecord:
+    return EpisodeRecord(
+        slug=slug,
+        title=parsed.title or path.stem.replace("-", " ").replace("_", " "),
+        source_format=parsed.source_format,
+        content_hash=hashlib.sha256(text.encode()).hexdigest(),
+        turn_count=len(parsed.turns),
+        summary=parsed.summary,
+        audience=parsed.audience,
+        guest=parsed.guest,
+        published_on=parsed.published_on,
+        source_url=parsed.source_url,
+    )
+
+
+def ingest_file(
+    session_factory: sessionmaker[Session],
+    path: Path,
+    *,
+    fmt: str = "auto",
+    slug: str | None = None,
+    replace: bool = False,
+    taken_slugs: dict[str, Path] | None = None,
+) -> FileResult:
+    """Parse and store one file in a single transaction; never raises for bad input."""
+    try:
+        text = read_text(path)
+        parsed = parse_text(text, fmt)
+        chosen = check_slug(slug) if slug else slugify(parsed.slug_hint or path.stem)
+        if taken_slugs is not None:
+            if chosen in taken_slugs:
+                raise ParseError(
+                    f"slug {chosen!r} was already used by {taken_slugs[chosen]} in this run; "
+                    "rename the file or ingest it alone with --slug"
+                )
+            taken_slugs[chosen] = path
+        passages = mark_passages(parsed.turns)
+        segments = [
+            {"position": p.position, "part": p.part, "speaker": p.speaker,
+             "start_seconds": p.start_seconds, "text": p.text, "kind": p.kind}
+            for p in passages
+        ]
+        with session_factory.begin() as session:
+            outcome = store_episode(
+                session, _record(parsed, chosen, text, path), segments, parsed.takeaways,
+                replace=replace,
+            )
+    except ParseError as exc:
+        return FileResult(path, "failed", message=str(exc))
+    except EpisodeExists as exc:
+        return FileResult(
+            path, "failed", slug=str(exc),
+            message=f"episode {exc} already exists with different content; "
+            "add --replace to swap it in",
+        )
+    except SQLAlchemyError as exc:
+        log.debug("database error while ingesting %s", path, exc_info=True)
+        return FileResult(path, "failed", message=f"database error: {exc.__class__.__name__}")
+    turns = 0 if outcome is StoreOutcome.UNCHANGED else len(parsed.turns)
+    return FileResult(path, outcome.value, slug=chosen, turns=turns)
+
+
+def ingest_paths(
+    session_factory: sessionmaker[Session],
+    paths: Iterable[Path],
+    *,
+    fmt: str = "auto",
+    slug: str | None = None,
+    replace: bool = False,
+    on_result: Callable[[FileResult], None] | None = None,
+) -> list[FileResult]:
+    """Ingest every file under `paths`; `on_result` sees each outcome as it happens."""
+    files, results = expand_paths(paths)
+    if slug and len(files) > 1:
+        raise ParseError("--slug names one episode, so give it exactly one file")
+    for result in results:
+        if on_result:
+            on_result(result)
+    taken: dict[str, Path] = {}
+    for path in files:
+        result = ingest_file(
+            session_factory, path, fmt=fmt, slug=slug, replace=replace, taken_slugs=taken
+        )
+        results.append(result)
+        if on_result:
+            on_result(result)
+    return results

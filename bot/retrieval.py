@@ -1,0 +1,195 @@
+"""Question -> ranked passages, scoped to one episode or the whole library.
+
+User text never reaches FTS5 as syntax: it is cut into words, each word is quoted, and the
+words are OR-ed together, so quotes, `-`, `*`, `AND`/`NOT`, parentheses and emoji are all
+just text. Ranking is FTS5's bm25, then kind weights so ads, teasers and the host's intro
+never outrank conversation that matches as well.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from db.episodes import get_episode
+from db.search import SearchHit, search_segments, speaker_names
+
+WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?", re.UNICODE)
+MAX_TERMS = 24  # a 5,000-character paste still costs one bounded query
+CANDIDATES = 60
+
+# Speech-to-text spells some names as ordinary words: "Cloud Code" for Claude Code,
+# "MTV" for MCP. A question that names the real thing must find the misheard turns.
+ASR_ALIASES: dict[str, tuple[str, ...]] = {
+    "claude": ("cloud",),
+    "mcp": ("mtv",),
+    "cursor": ("kursor",),
+    "swe": ("sweet", "suite"),
+    "dario": ("daria",),
+    "daniela": ("danielle",),
+}
+# Speech-to-text writes most numbers as words ("opus four", "three seven").
+NUMBER_WORDS = dict(
+    enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen "
+        "fourteen fifteen sixteen seventeen eighteen nineteen twenty".split()
+    )
+)
+# A few concepts people ask about by a word the speakers never say.
+CONCEPT_ALIASES: dict[str, tuple[str, ...]] = {
+    "pronoun": ("gender", "he", "she", "they"),
+    "pronouns": ("gender", "he", "she", "they"),
+    "ads": ("sponsor", "brought"),
+    "sponsors": ("sponsor", "brought"),
+}
+
+STOPWORDS = frozenset(
+    """a about above after again against all also am an and any are aren't as at be because
+    been before being below between both but by can can't could did didn't do does doesn't
+    doing don't down during each episode few for from further get got had has have having he
+    he'd he'll he's her here here's hers herself him himself his how how's i i'd i'll i'm i've
+    if in into is isn't it it's its itself just let's like me more most much my myself no nor
+    not of off on once only or other ought our ours ourselves out over own podcast said same
+    say says she she'd she'll she's should so some such tell than that that's the their theirs
+    them themselves then there there's these they they'd they'll they're they've this those
+    through to too under until up very was wasn't we we'd we'll we're we've were weren't what
+    what's when when's where where's which while who who's whom why why's will with won't would
+    you you'd you'll you're you've your yours yourself yourselves""".split()
+)
+SPONSOR_INTENT = re.compile(r"\b(?:sponsor\w*|ads?|advert\w*|promo\w*)\b", re.IGNORECASE)
+
+# Multipliers on bm25: a passage of these kinds must match clearly better to rank first.
+SPEAKER_BOOST = 1.2
+PAIR_BONUS = 0.3
+KIND_WEIGHTS = {"content": 1.0, "intro": 0.7, "outro": 0.5, "teaser": 0.5, "sponsor": 0.3}
+
+
+class EmptyQuery(ValueError):
+    """The question has no words to search for."""
+
+
+class UnknownEpisode(LookupError):
+    """No episode has the requested slug."""
+
+
+@dataclass(frozen=True)
+class RankedPassage:
+    """A search hit with its final score (higher is better)."""
+
+    hit: SearchHit
+    score: float
+
+
+def query_terms(question: str) -> list[str]:
+    """Distinct lowercase words worth searching for, stopwords dropped unless nothing else."""
+    words = [w.lower().replace("'", "") if w.lower().endswith("'s") is False else w.lower()[:-2]
+             for w in WORD.findall(question)]
+    words = [w for w in dict.fromkeys(words) if w]
+    meaningful = [w for w in words if w not in STOPWORDS]
+    return (meaningful or words)[:MAX_TERMS]
+
+
+def variants(term: str) -> tuple[str, ...]:
+    """The term and the spellings that mean the same in a transcript."""
+    extra = ASR_ALIASES.get(term, ()) + CONCEPT_ALIASES.get(term, ())
+    if term.isdigit() and int(term) in NUMBER_WORDS:
+        extra += (NUMBER_WORDS[int(term)],)
+    return (term, *extra)
+
+
+def build_expression(terms: list[str]) -> str:
+    """An FTS5 OR-expression of quoted terms and their variants."""
+    return " OR ".join(f'"{v}"' for term in terms for v in variants(term))
+
+
+def _split_names(terms: list[str], speakers: list[str]) -> tuple[list[str], set[str]]:
+    """Terms that name a speaker say whose turns to prefer, not what to search for:
+    "Mike" matches every "thanks Mike" in the episode."""
+    name_tokens = {token for name in speakers for token in query_terms(name)}
+    names = {t for t in terms if t in name_tokens}
+    rest = [t for t in terms if t not in names]
+    return (rest or terms), names
+
+
+SUFFIXES = ("ings", "ing", "ers", "er", "ies", "ied", "es", "ed", "ly", "s")
+PROXIMITY_WINDOW = 3  # words between two question terms that still count as "said together"
+
+
+def light_stem(word: str) -> str:
+    """A crude suffix strip, enough to see that "showed" answers "show" when reranking."""
+    for suffix in SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
+def _stems(text: str) -> list[str]:
+    return [light_stem(w.lower()) for w in WORD.findall(text)]
+
+
+def _term_stems(terms: list[str]) -> list[frozenset[str]]:
+    return [frozenset(light_stem(v) for v in variants(t)) for t in terms]
+
+
+def _coverage(term_stems: list[frozenset[str]], words: set[str]) -> float:
+    """Share of the question's terms that the passage contains."""
+    return sum(bool(stems & words) for stems in term_stems) / len(term_stems)
+
+
+def _adjacent_pairs(term_stems: list[frozenset[str]], words: list[str]) -> int:
+    """How many consecutive question-term pairs occur close together, in order."""
+    where: dict[str, list[int]] = {}
+    for index, word in enumerate(words):
+        where.setdefault(word, []).append(index)
+    pairs = 0
+    for first, second in zip(term_stems, term_stems[1:], strict=False):
+        starts = [i for stem in first for i in where.get(stem, ())]
+        ends = {i for stem in second for i in where.get(stem, ())}
+        if any(0 < j - i <= PROXIMITY_WINDOW for i in starts for j in ends):
+            pairs += 1
+    return pairs
+
+
+def _kind_weight(kind: str, wants_sponsors: bool) -> float:
+    if wants_sponsors and kind == "sponsor":
+        return 1.5
+    return KIND_WEIGHTS.get(kind, 1.0)
+
+
+def retrieve(
+    session: Session, question: str, *, episode: str | None = None, limit: int = 5
+) -> list[RankedPassage]:
+    """The best passages for `question`, one per turn, best first."""
+    terms = query_terms(question)
+    if not terms:
+        raise EmptyQuery("the question has no words to search for")
+    episode_id = None
+    if episode is not None:
+        found = get_episode(session, episode)
+        if found is None:
+            raise UnknownEpisode(episode)
+        episode_id = found.id
+    terms, names = _split_names(terms, speaker_names(session, episode_id))
+    hits = search_segments(
+        session, build_expression(terms), episode_id=episode_id, limit=max(CANDIDATES, limit * 4)
+    )
+    wants_sponsors = bool(SPONSOR_INTENT.search(question))
+    best: dict[tuple[str, int], RankedPassage] = {}
+    term_stems = _term_stems(terms)
+    for hit in hits:
+        words = _stems(hit.text)
+        score = (
+            hit.relevance
+            * _kind_weight(hit.kind, wants_sponsors)
+            * (0.5 + 0.5 * _coverage(term_stems, set(words)))
+            * (1 + PAIR_BONUS * min(_adjacent_pairs(term_stems, words), 2))
+        )
+        if names and names & set(query_terms(hit.speaker)):
+            score *= SPEAKER_BOOST
+        ranked = RankedPassage(hit, score)
+        key = (hit.episode_slug, hit.position)
+        if key not in best or ranked.score > best[key].score:
+            best[key] = ranked
+    return sorted(best.values(), key=lambda r: r.score, reverse=True)[:limit]

@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy models, engine, and the few queries each feature needs."""

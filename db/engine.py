@@ -1,0 +1,93 @@
+"""Engine and sessions: SQLite pragmas on every connection, and migrate-to-head on first use."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+import migrations
+
+MIGRATIONS_DIR = Path(migrations.__file__).parent
+BUSY_TIMEOUT_MS = 10_000
+
+
+class DatabaseError(Exception):
+    """The database cannot be opened or migrated; the message is one plain sentence."""
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets readers (Slack handlers) run while a writer (ingest) works; the busy timeout
+    # makes a writer wait for the lock instead of failing with "database is locked".
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.close()
+
+
+def create_engine_for(url: str) -> Engine:
+    """An engine for `url`, creating the SQLite file's folder when it is missing."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        folder = Path(parsed.database).expanduser().parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseError(
+                f"Cannot create the database folder {folder}: {exc.strerror}."
+            ) from None
+    engine = create_engine(url)
+    if parsed.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
+
+
+def head_revision() -> str | None:
+    """The newest migration revision shipped with this code."""
+    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+
+
+def migrate(engine: Engine) -> bool:
+    """Bring the schema to head. Returns True when any migration ran."""
+    config = _alembic_config()
+    head = head_revision()
+    try:
+        with engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+            if current == head:
+                return False
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+    except sqlite3.DatabaseError as exc:
+        raise DatabaseError(f"Cannot open the database {engine.url.database}: {exc}.") from None
+    except Exception as exc:  # SQLAlchemy wraps the driver's errors
+        if isinstance(getattr(exc, "orig", None), sqlite3.DatabaseError):
+            raise DatabaseError(
+                f"Cannot open the database {engine.url.database}: {exc.orig}."  # type: ignore[attr-defined]
+            ) from None
+        raise
+    return True
+
+
+def open_database(url: str) -> sessionmaker[Session]:
+    """Engine + migrations + a session factory: what every command starts with."""
+    engine = create_engine_for(url)
+    migrate(engine)
+    return sessionmaker(engine, expire_on_commit=False)

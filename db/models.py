@@ -1,0 +1,100 @@
+"""SQLAlchemy 2 typed models. Alembic migrations own the schema; a test keeps them in step."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+SEGMENT_KINDS = ("content", "teaser", "sponsor", "intro", "outro")
+TAKEAWAY_ORIGINS = ("summary", "generated", "extracted")
+
+
+class Base(DeclarativeBase):
+    """Declarative base for every table."""
+
+
+class Episode(Base):
+    """One podcast episode; `content_hash` makes re-ingesting identical content a no-op."""
+
+    __tablename__ = "episodes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(200), unique=True)
+    title: Mapped[str] = mapped_column(Text)
+    summary: Mapped[str | None] = mapped_column(Text)
+    audience: Mapped[str | None] = mapped_column(Text)
+    guest: Mapped[str | None] = mapped_column(String(200))
+    published_on: Mapped[date | None] = mapped_column(Date)
+    source_url: Mapped[str | None] = mapped_column(Text)
+    source_format: Mapped[str] = mapped_column(String(20))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    turn_count: Mapped[int] = mapped_column(Integer)
+    ingested_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.current_timestamp())
+
+    segments: Mapped[list[Segment]] = relationship(
+        back_populates="episode", cascade="all, delete-orphan", passive_deletes=True
+    )
+    takeaways: Mapped[list[Takeaway]] = relationship(
+        back_populates="episode", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class Segment(Base):
+    """A passage of one speaker turn: a turn is split only where its kind changes (an ad read
+    inside a host's intro), so `part` is 0 for almost every turn."""
+
+    __tablename__ = "segments"
+    __table_args__ = (
+        UniqueConstraint("episode_id", "position", "part", name="uq_segments_episode_position"),
+        CheckConstraint(
+            "kind IN ('content', 'teaser', 'sponsor', 'intro', 'outro')", name="ck_segments_kind"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    episode_id: Mapped[int] = mapped_column(
+        ForeignKey("episodes.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    part: Mapped[int] = mapped_column(Integer, default=0)
+    speaker: Mapped[str] = mapped_column(String(200))
+    start_seconds: Mapped[float | None] = mapped_column(Float)
+    text: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(10), default="content")
+
+    episode: Mapped[Episode] = relationship(back_populates="segments")
+
+
+class Takeaway(Base):
+    """A point worth discussing, with the turn numbers that support it."""
+
+    __tablename__ = "takeaways"
+    __table_args__ = (
+        CheckConstraint(
+            "origin IN ('summary', 'generated', 'extracted')", name="ck_takeaways_origin"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    episode_id: Mapped[int] = mapped_column(
+        ForeignKey("episodes.id", ondelete="CASCADE"), index=True
+    )
+    text: Mapped[str] = mapped_column(Text)
+    # JSON list of turn numbers, e.g. "[2, 21]"; empty for summary bullets not yet located.
+    positions: Mapped[str] = mapped_column(Text, default="[]")
+    origin: Mapped[str] = mapped_column(String(10))
+
+    episode: Mapped[Episode] = relationship(back_populates="takeaways")

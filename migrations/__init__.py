@@ -1,0 +1,1 @@
+"""Alembic migrations; `db.engine.migrate` runs them to head."""

@@ -1,0 +1,120 @@
+"""Episode library: episodes, segments with an FTS5 index kept in sync by triggers, takeaways.
+
+Revision ID: 0001
+Revises:
+Create Date: 2026-11-25
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0001"
+down_revision = None
+branch_labels = None
+depends_on = None
+
+# External-content FTS5 table: the text lives once, in `segments`; the triggers keep the
+# index in step with every insert, update and delete, including cascaded deletes.
+# `episode_id` is indexed as a token so a search scoped to one episode intersects posting
+# lists instead of ranking the whole library and filtering afterwards.
+FTS_STATEMENTS = (
+    """
+    CREATE VIRTUAL TABLE segments_fts USING fts5(
+        text,
+        episode_id,
+        content='segments',
+        content_rowid='id',
+        tokenize='porter unicode61 remove_diacritics 2'
+    )
+    """,
+    """
+    CREATE TRIGGER segments_fts_ai AFTER INSERT ON segments BEGIN
+        INSERT INTO segments_fts(rowid, text, episode_id) VALUES (new.id, new.text, new.episode_id);
+    END
+    """,
+    """
+    CREATE TRIGGER segments_fts_ad AFTER DELETE ON segments BEGIN
+        INSERT INTO segments_fts(segments_fts, rowid, text, episode_id)
+            VALUES ('delete', old.id, old.text, old.episode_id);
+    END
+    """,
+    """
+    CREATE TRIGGER segments_fts_au AFTER UPDATE OF text, episode_id ON segments BEGIN
+        INSERT INTO segments_fts(segments_fts, rowid, text, episode_id)
+            VALUES ('delete', old.id, old.text, old.episode_id);
+        INSERT INTO segments_fts(rowid, text, episode_id) VALUES (new.id, new.text, new.episode_id);
+    END
+    """,
+)
+
+
+def upgrade() -> None:
+    op.create_table(
+        "episodes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("slug", sa.String(length=200), nullable=False),
+        sa.Column("title", sa.Text(), nullable=False),
+        sa.Column("summary", sa.Text(), nullable=True),
+        sa.Column("audience", sa.Text(), nullable=True),
+        sa.Column("guest", sa.String(length=200), nullable=True),
+        sa.Column("published_on", sa.Date(), nullable=True),
+        sa.Column("source_url", sa.Text(), nullable=True),
+        sa.Column("source_format", sa.String(length=20), nullable=False),
+        sa.Column("content_hash", sa.String(length=64), nullable=False),
+        sa.Column("turn_count", sa.Integer(), nullable=False),
+        sa.Column(
+            "ingested_at",
+            sa.DateTime(),
+            server_default=sa.text("(CURRENT_TIMESTAMP)"),
+            nullable=False,
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("slug"),
+    )
+    op.create_table(
+        "segments",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("episode_id", sa.Integer(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("part", sa.Integer(), nullable=False),
+        sa.Column("speaker", sa.String(length=200), nullable=False),
+        sa.Column("start_seconds", sa.Float(), nullable=True),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("kind", sa.String(length=10), nullable=False),
+        sa.CheckConstraint(
+            "kind IN ('content', 'teaser', 'sponsor', 'intro', 'outro')", name="ck_segments_kind"
+        ),
+        sa.ForeignKeyConstraint(["episode_id"], ["episodes.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("episode_id", "position", "part", name="uq_segments_episode_position"),
+    )
+    op.create_index("ix_segments_episode_id", "segments", ["episode_id"])
+    op.create_table(
+        "takeaways",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("episode_id", sa.Integer(), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("positions", sa.Text(), nullable=False),
+        sa.Column("origin", sa.String(length=10), nullable=False),
+        sa.CheckConstraint(
+            "origin IN ('summary', 'generated', 'extracted')", name="ck_takeaways_origin"
+        ),
+        sa.ForeignKeyConstraint(["episode_id"], ["episodes.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_takeaways_episode_id", "takeaways", ["episode_id"])
+    for statement in FTS_STATEMENTS:
+        op.execute(statement)
+
+
+def downgrade() -> None:
+    for trigger in ("segments_fts_au", "segments_fts_ad", "segments_fts_ai"):
+        op.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+    op.execute("DROP TABLE IF EXISTS segments_fts")
+    op.drop_index("ix_takeaways_episode_id", table_name="takeaways")
+    op.drop_table("takeaways")
+    op.drop_index("ix_segments_episode_id", table_name="segments")
+    op.drop_table("segments")
+    op.drop_table("episodes")
