@@ -62,6 +62,8 @@ SPONSOR_INTENT = re.compile(r"\b(?:sponsor\w*|ads?|advert\w*|promo\w*)\b", re.IG
 
 # Multipliers on bm25: a passage of these kinds must match clearly better to rank first.
 SPEAKER_BOOST = 1.2
+# Asking about the ads makes the ads the answer.
+SPONSOR_INTENT_WEIGHT = 3.0
 PAIR_BONUS = 0.3
 KIND_WEIGHTS = {"content": 1.0, "intro": 0.7, "outro": 0.5, "teaser": 0.5, "sponsor": 0.3}
 
@@ -154,7 +156,7 @@ def _adjacent_pairs(term_stems: list[frozenset[str]], words: list[str]) -> int:
 
 def _kind_weight(kind: str, wants_sponsors: bool) -> float:
     if wants_sponsors and kind == "sponsor":
-        return 1.5
+        return SPONSOR_INTENT_WEIGHT
     return KIND_WEIGHTS.get(kind, 1.0)
 
 

@@ -5,15 +5,11 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
+from db.engine import include_object
 from db.models import Base
 
 config = context.config
 target_metadata = Base.metadata
-
-
-def include_object(obj, name, type_, reflected, compare_to) -> bool:  # type: ignore[no-untyped-def]
-    """FTS5 tables (the index and its shadow tables) are managed by hand in migrations."""
-    return not (type_ == "table" and name is not None and name.startswith("segments_fts"))
 
 
 def _run(connection: Connection) -> None:
@@ -31,9 +27,8 @@ connection = config.attributes.get("connection")
 if connection is not None:
     _run(connection)
 else:
-    from db.engine import create_engine_for
-
     from bot.config import load_settings
+    from db.engine import create_engine_for
 
     engine = create_engine_for(config.get_main_option("sqlalchemy.url") or load_settings().database_url)
     with engine.begin() as conn:

@@ -105,7 +105,31 @@ def _load_front_matter(raw: str) -> dict[Any, Any]:
         # safe_load raises these for e.g. `date: 2024-02-30` or absurdly deep nesting.
         detail = " ".join(str(exc).split()) or type(exc).__name__
         raise ParseError(f"the YAML front matter is malformed: {detail}") from None
+    _reject_shared_containers(data)
     return data if isinstance(data, dict) else {}
+
+
+def _reject_shared_containers(data: object) -> None:
+    """Refuse lists or mappings reached twice, i.e. repeated through YAML aliases.
+
+    safe_load keeps an alias as a reference, so a "billion laughs" bomb loads small; it only
+    explodes when something walks or prints it. Metadata never needs aliases, so rather than
+    trusting every later reader to be careful, such front matter is rejected here. Each
+    container is entered once, so this costs no more than the front matter's own size.
+    """
+    seen: set[int] = set()
+    stack: list[object] = [data]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, dict | list):
+            continue
+        if id(node) in seen:
+            raise ParseError(
+                "the YAML front matter repeats lists or mappings through YAML aliases "
+                "(&anchor and *alias), which episode metadata must not do"
+            )
+        seen.add(id(node))
+        stack.extend(node.values() if isinstance(node, dict) else node)
 
 
 def _scalar(value: object) -> str | None:
@@ -169,7 +193,10 @@ def _transcript_lines(lines: list[str]) -> list[str]:
 
 
 def _heading_title(lines: list[str]) -> str:
+    """The first `# ` heading before the turns start: a `#` line in a turn is not a title."""
     for line in lines:
+        if _speaker_match(line):
+            break
         if match := TITLE_HEADING.match(line):
             return " ".join(match.group("title").split())
     return ""
@@ -181,12 +208,12 @@ def _stamp_seconds(match: re.Match[str]) -> float:
 
 
 def _read_turns(lines: list[str]) -> list[Turn]:
-    turns: list[tuple[str, float, list[str]]] = []
+    pending: list[tuple[str, float, list[str]]] = []
     collecting = False
     for line in lines:
         if match := _speaker_match(line):
             speaker = " ".join(match.group("speaker").split())
-            turns.append((speaker, _stamp_seconds(match), []))
+            pending.append((speaker, _stamp_seconds(match), []))
             collecting = True
         elif CONTINUATION_LINE.match(line):
             continue  # the same speaker goes on; the turn keeps its first time stamp
@@ -194,14 +221,12 @@ def _read_turns(lines: list[str]) -> list[Turn]:
             # Trailing sections (show notes, links) are not part of the last turn.
             collecting = False
         elif collecting:
-            turns[-1][2].append(line)
-    kept = [(speaker, start, " ".join(" ".join(parts).split())) for speaker, start, parts in turns]
-    return [
-        Turn(position=index, speaker=speaker, text=text, start_seconds=start)
-        for index, (speaker, start, text) in enumerate(
-            ((s, t, x) for s, t, x in kept if x), start=1
-        )
-    ]
+            pending[-1][2].append(line)
+    turns: list[Turn] = []
+    for speaker, start, parts in pending:
+        if said := " ".join(" ".join(parts).split()):
+            turns.append(Turn(len(turns) + 1, speaker, said, start_seconds=start))
+    return turns
 
 
 def parse(text: str) -> ParsedEpisode:
@@ -215,7 +240,5 @@ def parse(text: str) -> ParsedEpisode:
     episode.title = episode.title or _heading_title(lines)
     episode.turns = _read_turns(_transcript_lines(lines))
     if not episode.turns:
-        raise ParseError(
-            "no speaker turns found: expected lines like 'Speaker Name (00:01:02):'"
-        )
+        raise ParseError("no speaker turns found: expected lines like 'Speaker Name (00:01:02):'")
     return episode

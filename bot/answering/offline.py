@@ -1,0 +1,93 @@
+"""The offline answerer: no API key, no model. It quotes the transcript's best moments,
+each with who said it and where, and says plainly when the episode does not cover the
+question instead of quoting whatever matched a stray word."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from bot.answering import Answer, Citation
+from bot.retrieval import RankedPassage, light_stem, query_terms, variants
+
+SENTENCE = re.compile(r"(?<=[.!?])\s+")
+WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
+QUOTE_WORDS = 40  # about two spoken sentences
+MAX_QUOTES = 3
+# A passage much weaker than the best one is noise, not a second source.
+RELATIVE_SCORE_FLOOR = 0.5
+# The best passage must contain at least this share of the question's terms to count as
+# covering it ("What did Mike say about crypto?" must not quote turns that say "Mike").
+MIN_COVERAGE = 0.5
+
+NOT_COVERED = (
+    "The episode doesn't seem to cover this: no part of the transcript matches the question "
+    "well enough to quote. Try other words, or `episode-bot search` for a keyword."
+)
+COVERED_INTRO = "Here is what the episode says, quoted from the transcript:"
+
+
+def _term_groups(question: str) -> list[frozenset[str]]:
+    return [frozenset(light_stem(v) for v in variants(t)) for t in query_terms(question)]
+
+
+def _matches(groups: list[frozenset[str]], words: Sequence[str]) -> int:
+    stems = {light_stem(w.lower()) for w in words}
+    return sum(bool(group & stems) for group in groups)
+
+
+def _windows(text: str) -> list[list[str]]:
+    """Candidate quotes: sentences, or overlapping word windows in unpunctuated speech."""
+    windows: list[list[str]] = []
+    for sentence in SENTENCE.split(text):
+        words = sentence.split()
+        if len(words) <= QUOTE_WORDS:
+            windows.append(words)
+            continue
+        step = QUOTE_WORDS // 2
+        for start in range(0, len(words) - step, step):
+            windows.append(words[start : start + QUOTE_WORDS])
+    return [w for w in windows if w]
+
+
+def best_quote(text: str, groups: list[frozenset[str]]) -> str:
+    """The window of `text` that contains the most question terms, with ellipses where cut."""
+    windows = _windows(text)
+    best = max(windows, key=lambda w: _matches(groups, [t.strip(".,!?;:") for t in w]))
+    quote = " ".join(best)
+    if not text.startswith(quote):
+        quote = "…" + quote
+    if not text.endswith(quote.lstrip("…")):
+        quote += "…"
+    return quote
+
+
+def _coverage(groups: list[frozenset[str]], text: str) -> float:
+    return _matches(groups, WORD.findall(text)) / len(groups) if groups else 0.0
+
+
+class OfflineAnswerer:
+    """Extractive answers from retrieved passages; works with no network at all."""
+
+    name = "offline"
+
+    def answer(self, question: str, passages: Sequence[RankedPassage]) -> Answer:
+        """Quote the best passages, or say the episode does not cover the question."""
+        groups = _term_groups(question)
+        if not passages or _coverage(groups, passages[0].hit.text) < MIN_COVERAGE:
+            return Answer(question, NOT_COVERED, covered=False, answerer=self.name)
+        floor = passages[0].score * RELATIVE_SCORE_FLOOR
+        citations = [
+            Citation(
+                episode_slug=p.hit.episode_slug,
+                episode_title=p.hit.episode_title,
+                position=p.hit.position,
+                speaker=p.hit.speaker,
+                start_seconds=p.hit.start_seconds,
+                quote=best_quote(p.hit.text, groups),
+            )
+            for p in passages[:MAX_QUOTES]
+            if p.score >= floor
+        ]
+        return Answer(question, COVERED_INTRO, covered=True, answerer=self.name,
+                      citations=citations)

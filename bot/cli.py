@@ -1,0 +1,228 @@
+"""`episode-bot`: ingest transcripts, list episodes, search and ask from the command line."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from pathlib import Path
+
+import click
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.answering import Answer, format_timestamp
+from bot.answering.ask import ask as ask_question
+from bot.answering.offline import OfflineAnswerer
+from bot.config import ConfigError, Settings, load_settings
+from bot.ingest.model import FORMATS, ParseError
+from bot.ingest.pipeline import FileResult, ingest_paths
+from bot.library import open_library
+from bot.retrieval import EmptyQuery, UnknownEpisode, retrieve
+from db.engine import DatabaseError, head_revision, open_database
+from db.episodes import list_episodes
+
+PROGRESS_THRESHOLD = 5  # files; fewer than this finish before a bar would help
+PREVIEW_CHARS = 220
+
+
+def _settings() -> Settings:
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    logging.basicConfig(level=settings.log_level, stream=sys.stderr,
+                        format="%(levelname)s %(name)s: %(message)s")
+    return settings
+
+
+@contextmanager
+def _library(load_sample: bool = True) -> Iterator[sessionmaker[Session]]:
+    """Open (and migrate) the library; turn storage failures into one plain line."""
+    settings = _settings()
+    try:
+        session_factory, note = open_library(settings, load_sample=load_sample)
+    except DatabaseError as exc:
+        raise click.ClickException(str(exc)) from None
+    if note:
+        click.echo(note, err=True)
+    yield session_factory
+
+
+def _echo_json(data: object) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="episode-bot")
+def cli() -> None:
+    """Ask questions about podcast episodes, answered from their transcripts."""
+
+
+@cli.command()
+def migrate() -> None:
+    """Create the database or bring it to the latest schema."""
+    settings = _settings()
+    try:
+        open_database(settings.database_url)
+    except DatabaseError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Database {settings.database_url} is at schema revision {head_revision()}.")
+
+
+def _report(result: FileResult) -> None:
+    if result.failed:
+        click.echo(f"{result.path}: {result.message}", err=True)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--slug", help="Slug for the episode (one file only). Default: from the file name.")
+@click.option("--format", "fmt", type=click.Choice(["auto", *FORMATS]), default="auto",
+              show_default=True, help="Transcript format; auto-detected by default.")
+@click.option("--replace", is_flag=True, help="Swap in new content for an existing slug.")
+def ingest(paths: tuple[Path, ...], slug: str | None, fmt: str, replace: bool) -> None:
+    """Load transcript files, or folders of them (recursively), into the library."""
+    with _library(load_sample=False) as session_factory:
+        try:
+            results = _ingest_with_progress(session_factory, paths, slug, fmt, replace)
+        except ParseError as exc:
+            raise click.ClickException(str(exc)) from None
+    counts = Counter(r.status for r in results)
+    summary = ", ".join(
+        f"{counts[status]} {status}" for status in ("ingested", "replaced", "unchanged", "failed")
+        if counts[status] or status != "replaced"
+    )
+    click.echo(summary)
+    if counts["failed"]:
+        sys.exit(1)
+
+
+def _ingest_with_progress(
+    session_factory: sessionmaker[Session], paths: tuple[Path, ...], slug: str | None,
+    fmt: str, replace: bool,
+) -> list[FileResult]:
+    from bot.ingest.pipeline import expand_paths
+
+    files, _ = expand_paths(paths)
+    if len(files) < PROGRESS_THRESHOLD:
+        return ingest_paths(session_factory, paths, fmt=fmt, slug=slug, replace=replace,
+                            on_result=_report)
+    with click.progressbar(length=len(files), label="Ingesting", file=sys.stderr) as bar:
+        def on_result(result: FileResult) -> None:
+            _report(result)
+            if result.path in files:
+                bar.update(1)
+
+        return ingest_paths(session_factory, paths, fmt=fmt, slug=slug, replace=replace,
+                            on_result=on_result)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def episodes(as_json: bool) -> None:
+    """List the episodes in the library."""
+    with _library() as session_factory, session_factory() as session:
+        rows = [
+            {"slug": e.slug, "title": e.title, "turns": e.turn_count,
+             "published_on": e.published_on.isoformat() if e.published_on else None}
+            for e in list_episodes(session)
+        ]
+    if as_json:
+        _echo_json(rows)
+        return
+    if not rows:
+        click.echo("The library is empty: add transcripts with `episode-bot ingest PATH`.")
+    for row in rows:
+        click.echo(f"{row['slug']}  {row['published_on'] or '—'}  {row['turns']} turns  {row['title']}")
+
+
+def _require_text(words: tuple[str, ...], what: str) -> str:
+    text = " ".join(words).strip()
+    if not text:
+        raise click.ClickException(f"The {what} is empty: give some words to look for.")
+    return text
+
+
+@cli.command()
+@click.argument("query", nargs=-1)
+@click.option("--episode", help="Search one episode (by slug) instead of the whole library.")
+@click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def search(query: tuple[str, ...], episode: str | None, limit: int, as_json: bool) -> None:
+    """Find the transcript turns that match QUERY, best first."""
+    text = _require_text(query, "search")
+    with _library() as session_factory, session_factory() as session:
+        try:
+            ranked = retrieve(session, text, episode=episode, limit=limit)
+        except EmptyQuery:
+            raise click.ClickException(
+                "The search has no words to look for: try letters or numbers."
+            ) from None
+        except UnknownEpisode:
+            raise click.ClickException(
+                f"No episode has the slug {episode!r}; `episode-bot episodes` lists them."
+            ) from None
+    if as_json:
+        _echo_json([
+            {"episode": r.hit.episode_slug, "position": r.hit.position, "part": r.hit.part,
+             "speaker": r.hit.speaker, "start_seconds": r.hit.start_seconds,
+             "kind": r.hit.kind, "score": round(r.score, 4), "text": r.hit.text}
+            for r in ranked
+        ])
+        return
+    if not ranked:
+        click.echo("No turns match.")
+    for r in ranked:
+        stamp = format_timestamp(r.hit.start_seconds)
+        where = f"turn {r.hit.position}" + (f" ({stamp})" if stamp else "")
+        kind = "" if r.hit.kind == "content" else f" [{r.hit.kind}]"
+        preview = r.hit.text if len(r.hit.text) <= PREVIEW_CHARS else r.hit.text[:PREVIEW_CHARS] + "…"
+        click.echo(f"{r.hit.episode_slug}  {where}  {r.hit.speaker}{kind}")
+        click.echo(f"    {preview}\n")
+
+
+def _render_answer(answer: Answer) -> str:
+    lines = [answer.text]
+    several = len({c.episode_slug for c in answer.citations}) > 1
+    for citation in answer.citations:
+        stamp = format_timestamp(citation.start_seconds)
+        where = f"turn {citation.position}" + (f", {stamp}" if stamp else "")
+        source = f"{citation.episode_title}, " if several else ""
+        lines.append(f"\n  “{citation.quote}”\n    — {citation.speaker} ({source}{where})")
+    return "\n".join(lines)
+
+
+@cli.command()
+@click.argument("question", nargs=-1)
+@click.option("--episode", help="Ask about one episode (by slug); default: the whole library.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def ask(question: tuple[str, ...], episode: str | None, as_json: bool) -> None:
+    """Answer QUESTION from the transcripts, citing who said it and where."""
+    text = _require_text(question, "question")
+    with _library() as session_factory, session_factory() as session:
+        try:
+            answer = ask_question(session, text, OfflineAnswerer(), episode=episode)
+        except EmptyQuery:
+            raise click.ClickException(
+                "The question has no words to look for: try asking in letters or numbers."
+            ) from None
+        except UnknownEpisode:
+            raise click.ClickException(
+                f"No episode has the slug {episode!r}; `episode-bot episodes` lists them."
+            ) from None
+    if as_json:
+        payload = asdict(answer)
+        for citation in payload["citations"]:
+            citation["timestamp"] = format_timestamp(citation["start_seconds"])
+        _echo_json(payload)
+    else:
+        click.echo(_render_answer(answer))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli()

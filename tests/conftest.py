@@ -1,0 +1,54 @@
+"""Shared fixtures: a real SQLite file migrated by the real migrations, and the seed episode."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.ingest.pipeline import ingest_file
+from db.engine import open_database
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+SEED = REPO / "bot" / "samples" / "mike-krieger-anthropic-cpo.txt"
+SEED_SLUG = "mike-krieger-anthropic-cpo"
+FORMATS_DIR = Path(__file__).resolve().parent / "data" / "formats"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test reads the developer's .env or writes to their data folder."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    for name in ("DATABASE_URL", "LOAD_SAMPLE_EPISODE", "LOG_LEVEL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """URL of a fresh SQLite file."""
+    return f"sqlite:///{tmp_path / 'library.db'}"
+
+
+@pytest.fixture
+def session_factory(database_url: str) -> sessionmaker[Session]:
+    """Session factory on a migrated, empty database."""
+    return open_database(database_url)
+
+
+@pytest.fixture
+def seeded(session_factory: sessionmaker[Session]) -> sessionmaker[Session]:
+    """Session factory on a database holding the seed episode."""
+    result = ingest_file(session_factory, SEED)
+    assert result.status == "ingested", result.message
+    return session_factory
+
+
+@pytest.fixture
+def session(seeded: sessionmaker[Session]) -> Iterator[Session]:
+    """A session on the seeded database."""
+    with seeded() as session:
+        yield session

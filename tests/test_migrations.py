@@ -1,0 +1,88 @@
+"""The migrations create exactly what the models describe, plus the FTS5 index and its
+triggers, and the index stays in step with the segments table."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.engine import create_engine_for, head_revision, migrate
+from db.models import Base
+from db.engine import include_object
+
+
+def test_models_and_migrations_do_not_drift(database_url: str) -> None:
+    engine = create_engine_for(database_url)
+    migrate(engine)
+    with engine.connect() as connection:
+        context = MigrationContext.configure(
+            connection, opts={"include_object": include_object, "compare_type": True}
+        )
+        assert compare_metadata(context, Base.metadata) == []
+
+
+def test_migrations_create_fts_index_and_triggers(database_url: str) -> None:
+    engine = create_engine_for(database_url)
+    assert migrate(engine) is True
+    assert migrate(engine) is False  # second start: nothing to do
+    with engine.connect() as connection:
+        names = set(connection.execute(text("SELECT name FROM sqlite_master")).scalars())
+        version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    assert {"segments_fts", "segments_fts_ai", "segments_fts_ad", "segments_fts_au"} <= names
+    assert version == head_revision()
+
+
+def test_sqlite_connections_use_wal_foreign_keys_and_busy_timeout(database_url: str) -> None:
+    engine = create_engine_for(database_url)
+    with engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert connection.execute(text("PRAGMA busy_timeout")).scalar() >= 5000
+
+
+def _fts_ids(session: Session, word: str) -> set[int]:
+    return set(
+        session.execute(
+            text("SELECT rowid FROM segments_fts WHERE segments_fts MATCH :m"), {"m": word}
+        ).scalars()
+    )
+
+
+def test_fts_index_follows_insert_update_and_cascaded_delete(
+    seeded: sessionmaker[Session],
+) -> None:
+    with seeded.begin() as session:
+        turn_id = session.execute(
+            text("SELECT id FROM segments WHERE position = 23 AND part = 0")
+        ).scalar()
+        assert turn_id in _fts_ids(session, "boris")
+        session.execute(
+            text("UPDATE segments SET text = 'zebrafish only' WHERE id = :i"), {"i": turn_id}
+        )
+    with seeded.begin() as session:
+        assert turn_id in _fts_ids(session, "zebrafish")
+        assert turn_id not in _fts_ids(session, "boris")
+        session.execute(text("DELETE FROM episodes"))
+    with seeded() as session:
+        assert session.execute(text("SELECT count(*) FROM segments")).scalar() == 0
+        assert _fts_ids(session, "zebrafish") == set()
+        # The index itself agrees with its content table after all of that.
+        session.execute(text("INSERT INTO segments_fts(segments_fts) VALUES ('integrity-check')"))
+
+
+def test_downgrade_removes_everything(database_url: str) -> None:
+    from alembic import command
+
+    from db.engine import alembic_config
+
+    engine = create_engine_for(database_url)
+    migrate(engine)
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "base")
+    with create_engine(database_url).connect() as connection:
+        names = set(connection.execute(text("SELECT name FROM sqlite_master")).scalars())
+    assert names <= {"alembic_version", "sqlite_autoindex_alembic_version_1"}

@@ -1,0 +1,100 @@
+"""Retrieval finds the right moment of the seed episode, and any typed text is safe."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy.orm import Session
+
+from bot.retrieval import EmptyQuery, UnknownEpisode, retrieve
+from tests.conftest import SEED_SLUG, SHARED
+
+DEV_QUESTIONS = SHARED / "dev_questions.jsonl"
+
+
+def _dev_questions() -> list[dict[str, object]]:
+    return [json.loads(line) for line in DEV_QUESTIONS.read_text().splitlines() if line.strip()]
+
+
+def test_dev_questions_recall(session: Session) -> None:
+    questions = _dev_questions()
+    assert len(questions) >= 20
+    at_1 = at_5 = 0
+    misses: list[str] = []
+    for item in questions:
+        ranked = retrieve(session, str(item["q"]), episode=SEED_SLUG, limit=5)
+        positions = [r.hit.position for r in ranked]
+        gold = set(item["gold"])  # type: ignore[arg-type]
+        at_1 += bool(positions) and positions[0] in gold
+        hit5 = bool(gold & set(positions))
+        at_5 += hit5
+        if not hit5:
+            misses.append(f"{item['q']} -> {positions}, gold {sorted(gold)}")
+    assert at_1 / len(questions) >= 0.85
+    assert at_5 == len(questions), misses
+
+
+def test_claude_code_finds_the_cloud_code_turns(session: Session) -> None:
+    ranked = retrieve(session, "How much of Claude Code is written by Claude Code?", limit=5)
+    assert any("Cloud Code" in r.hit.text or "Claude code" in r.hit.text for r in ranked)
+    assert {r.hit.position for r in ranked} & {2, 21, 22, 23, 24}
+
+
+def test_sponsor_reads_never_outrank_content_matching_as_well(session: Session) -> None:
+    # "Stripe" and "Productboard" live only in ads; "product" is everywhere.
+    ranked = retrieve(session, "product", episode=SEED_SLUG, limit=10)
+    kinds = [r.hit.kind for r in ranked]
+    assert kinds[0] == "content"
+    assert "sponsor" not in kinds[:5]
+
+
+def test_asking_about_sponsors_finds_the_ads(session: Session) -> None:
+    ranked = retrieve(session, "Which sponsors are read in the episode?", limit=5)
+    assert [r.hit.kind for r in ranked[:2]] == ["sponsor", "sponsor"]
+    assert {r.hit.position for r in ranked[:2]} == {9, 47}
+
+
+def test_teaser_lines_rank_below_the_same_words_in_the_conversation(session: Session) -> None:
+    # Turn 4 (teaser) repeats turn 17 word for word.
+    ranked = retrieve(session, "two tabs open AI twenty twenty seven", episode=SEED_SLUG)
+    positions = [r.hit.position for r in ranked]
+    assert positions.index(17) < positions.index(4)
+
+
+HOSTILE = [
+    '"unbalanced quote',
+    "merge -queue",
+    "Claude*",
+    "AND",
+    "OR NOT AND",
+    "(merge queue",
+    "queue)) OR ((",
+    "NEAR(merge queue)",
+    "text:boris",
+    "episode_id:1",
+    "🤖 emoji 🎙️ Boris",
+    "^boris",
+    "'; DROP TABLE segments; --",
+    "Boris " * 1000,
+    "x" * 5000,
+]
+
+
+@pytest.mark.parametrize("query", HOSTILE, ids=range(len(HOSTILE)))
+def test_any_typed_text_is_searched_as_text(session: Session, query: str) -> None:
+    ranked = retrieve(session, query, limit=5)
+    assert all(r.hit.episode_slug == SEED_SLUG for r in ranked)
+    if "boris" in query.lower():
+        assert {r.hit.position for r in ranked} & {23, 53}
+
+
+@pytest.mark.parametrize("query", ["", "   ", "?!", "🤖🎙️", "-- ** ()"])
+def test_queries_without_words_are_refused(session: Session, query: str) -> None:
+    with pytest.raises(EmptyQuery):
+        retrieve(session, query)
+
+
+def test_unknown_episode_is_refused(session: Session) -> None:
+    with pytest.raises(UnknownEpisode):
+        retrieve(session, "boris", episode="no-such-episode")
