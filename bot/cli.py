@@ -34,8 +34,9 @@ def _settings() -> Settings:
         settings = load_settings()
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
-    logging.basicConfig(level=settings.log_level, stream=sys.stderr,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
+    )
     return settings
 
 
@@ -81,8 +82,14 @@ def _report(result: FileResult) -> None:
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--slug", help="Slug for the episode (one file only). Default: from the file name.")
-@click.option("--format", "fmt", type=click.Choice(["auto", *FORMATS]), default="auto",
-              show_default=True, help="Transcript format; auto-detected by default.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["auto", *FORMATS]),
+    default="auto",
+    show_default=True,
+    help="Transcript format; auto-detected by default.",
+)
 @click.option("--replace", is_flag=True, help="Swap in new content for an existing slug.")
 def ingest(paths: tuple[Path, ...], slug: str | None, fmt: str, replace: bool) -> None:
     """Load transcript files, or folders of them (recursively), into the library."""
@@ -93,7 +100,8 @@ def ingest(paths: tuple[Path, ...], slug: str | None, fmt: str, replace: bool) -
             raise click.ClickException(str(exc)) from None
     counts = Counter(r.status for r in results)
     summary = ", ".join(
-        f"{counts[status]} {status}" for status in ("ingested", "replaced", "unchanged", "failed")
+        f"{counts[status]} {status}"
+        for status in ("ingested", "replaced", "unchanged", "failed")
         if counts[status] or status != "replaced"
     )
     click.echo(summary)
@@ -102,23 +110,29 @@ def ingest(paths: tuple[Path, ...], slug: str | None, fmt: str, replace: bool) -
 
 
 def _ingest_with_progress(
-    session_factory: sessionmaker[Session], paths: tuple[Path, ...], slug: str | None,
-    fmt: str, replace: bool,
+    session_factory: sessionmaker[Session],
+    paths: tuple[Path, ...],
+    slug: str | None,
+    fmt: str,
+    replace: bool,
 ) -> list[FileResult]:
     from bot.ingest.pipeline import expand_paths
 
     files, _ = expand_paths(paths)
     if len(files) < PROGRESS_THRESHOLD:
-        return ingest_paths(session_factory, paths, fmt=fmt, slug=slug, replace=replace,
-                            on_result=_report)
+        return ingest_paths(
+            session_factory, paths, fmt=fmt, slug=slug, replace=replace, on_result=_report
+        )
     with click.progressbar(length=len(files), label="Ingesting", file=sys.stderr) as bar:
+
         def on_result(result: FileResult) -> None:
             _report(result)
             if result.path in files:
                 bar.update(1)
 
-        return ingest_paths(session_factory, paths, fmt=fmt, slug=slug, replace=replace,
-                            on_result=on_result)
+        return ingest_paths(
+            session_factory, paths, fmt=fmt, slug=slug, replace=replace, on_result=on_result
+        )
 
 
 @cli.command()
@@ -127,8 +141,12 @@ def episodes(as_json: bool) -> None:
     """List the episodes in the library."""
     with _library() as session_factory, session_factory() as session:
         rows = [
-            {"slug": e.slug, "title": e.title, "turns": e.turn_count,
-             "published_on": e.published_on.isoformat() if e.published_on else None}
+            {
+                "slug": e.slug,
+                "title": e.title,
+                "turns": e.turn_count,
+                "published_on": e.published_on.isoformat() if e.published_on else None,
+            }
             for e in list_episodes(session)
         ]
     if as_json:
@@ -137,7 +155,9 @@ def episodes(as_json: bool) -> None:
     if not rows:
         click.echo("The library is empty: add transcripts with `episode-bot ingest PATH`.")
     for row in rows:
-        click.echo(f"{row['slug']}  {row['published_on'] or '—'}  {row['turns']} turns  {row['title']}")
+        click.echo(
+            f"{row['slug']}  {row['published_on'] or '—'}  {row['turns']} turns  {row['title']}"
+        )
 
 
 def _require_text(words: tuple[str, ...], what: str) -> str:
@@ -167,12 +187,21 @@ def search(query: tuple[str, ...], episode: str | None, limit: int, as_json: boo
                 f"No episode has the slug {episode!r}; `episode-bot episodes` lists them."
             ) from None
     if as_json:
-        _echo_json([
-            {"episode": r.hit.episode_slug, "position": r.hit.position, "part": r.hit.part,
-             "speaker": r.hit.speaker, "start_seconds": r.hit.start_seconds,
-             "kind": r.hit.kind, "score": round(r.score, 4), "text": r.hit.text}
-            for r in ranked
-        ])
+        _echo_json(
+            [
+                {
+                    "episode": r.hit.episode_slug,
+                    "position": r.hit.position,
+                    "part": r.hit.part,
+                    "speaker": r.hit.speaker,
+                    "start_seconds": r.hit.start_seconds,
+                    "kind": r.hit.kind,
+                    "score": round(r.score, 4),
+                    "text": r.hit.text,
+                }
+                for r in ranked
+            ]
+        )
         return
     if not ranked:
         click.echo("No turns match.")
@@ -180,7 +209,9 @@ def search(query: tuple[str, ...], episode: str | None, limit: int, as_json: boo
         stamp = format_timestamp(r.hit.start_seconds)
         where = f"turn {r.hit.position}" + (f" ({stamp})" if stamp else "")
         kind = "" if r.hit.kind == "content" else f" [{r.hit.kind}]"
-        preview = r.hit.text if len(r.hit.text) <= PREVIEW_CHARS else r.hit.text[:PREVIEW_CHARS] + "…"
+        preview = (
+            r.hit.text if len(r.hit.text) <= PREVIEW_CHARS else r.hit.text[:PREVIEW_CHARS] + "…"
+        )
         click.echo(f"{r.hit.episode_slug}  {where}  {r.hit.speaker}{kind}")
         click.echo(f"    {preview}\n")
 

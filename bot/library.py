@@ -21,7 +21,9 @@ def sample_episode_path() -> Path:
     return Path(str(resources.files("bot") / "samples" / SAMPLE_FILE))
 
 
-def open_library(settings: Settings, *, load_sample: bool = True) -> tuple[sessionmaker[Session], str | None]:
+def open_library(
+    settings: Settings, *, load_sample: bool = True
+) -> tuple[sessionmaker[Session], str | None]:
     """The session factory, and a one-line note when the sample episode was just loaded."""
     session_factory = open_database(settings.database_url)
     if not (load_sample and settings.load_sample_episode):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 
 from sqlalchemy.orm import Session
 
@@ -86,8 +87,10 @@ class RankedPassage:
 
 def query_terms(question: str) -> list[str]:
     """Distinct lowercase words worth searching for, stopwords dropped unless nothing else."""
-    words = [w.lower().replace("'", "") if w.lower().endswith("'s") is False else w.lower()[:-2]
-             for w in WORD.findall(question)]
+    words = [
+        w.lower().replace("'", "") if w.lower().endswith("'s") is False else w.lower()[:-2]
+        for w in WORD.findall(question)
+    ]
     words = [w for w in dict.fromkeys(words) if w]
     meaningful = [w for w in words if w not in STOPWORDS]
     return (meaningful or words)[:MAX_TERMS]
@@ -146,7 +149,7 @@ def _adjacent_pairs(term_stems: list[frozenset[str]], words: list[str]) -> int:
     for index, word in enumerate(words):
         where.setdefault(word, []).append(index)
     pairs = 0
-    for first, second in zip(term_stems, term_stems[1:], strict=False):
+    for first, second in pairwise(term_stems):
         starts = [i for stem in first for i in where.get(stem, ())]
         ends = {i for stem in second for i in where.get(stem, ())}
         if any(0 < j - i <= PROXIMITY_WINDOW for i in starts for j in ends):

@@ -75,8 +75,12 @@ def store_episode(
         session.execute(
             insert(Takeaway),
             [
-                {"episode_id": episode.id, "text": text, "positions": json.dumps([]),
-                 "origin": "summary"}
+                {
+                    "episode_id": episode.id,
+                    "text": text,
+                    "positions": json.dumps([]),
+                    "origin": "summary",
+                }
                 for text in summary_takeaways
             ],
         )

@@ -30,6 +30,8 @@ else:
     from bot.config import load_settings
     from db.engine import create_engine_for
 
-    engine = create_engine_for(config.get_main_option("sqlalchemy.url") or load_settings().database_url)
+    engine = create_engine_for(
+        config.get_main_option("sqlalchemy.url") or load_settings().database_url
+    )
     with engine.begin() as conn:
         _run(conn)

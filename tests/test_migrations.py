@@ -8,9 +8,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.engine import create_engine_for, head_revision, migrate
+from db.engine import create_engine_for, head_revision, include_object, migrate
 from db.models import Base
-from db.engine import include_object
 
 
 def test_models_and_migrations_do_not_drift(database_url: str) -> None:
@@ -86,3 +85,9 @@ def test_downgrade_removes_everything(database_url: str) -> None:
     with create_engine(database_url).connect() as connection:
         names = set(connection.execute(text("SELECT name FROM sqlite_master")).scalars())
     assert names <= {"alembic_version", "sqlite_autoindex_alembic_version_1"}
+
+
+def test_schema_head_constant_matches_the_newest_migration() -> None:
+    from db.engine import SCHEMA_HEAD
+
+    assert head_revision() == SCHEMA_HEAD

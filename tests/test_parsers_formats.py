@@ -111,6 +111,14 @@ def test_plain_needs_two_real_speaker_lines(text: str) -> None:
     assert not plain.looks_like(text)
 
 
+def test_markdown_of_name_prefixed_lines_is_plain() -> None:
+    assert _first_claim("# Standup\n\n## Transcript\n\nAda: hi\nBen: hey\n") == "plain"
+
+
+def test_a_single_stamped_turn_with_front_matter_is_timestamped() -> None:
+    assert _first_claim("---\ntitle: Short\n---\nAda (00:00:01):\nHi.\n") == "timestamped"
+
+
 def test_srt_detector_does_not_claim_vtt_and_vice_versa() -> None:
     assert not captions.looks_like_srt(_read("talk.vtt"))
     assert not captions.looks_like_vtt(_read("talk.srt"))
@@ -212,7 +220,7 @@ def test_alias_bomb_is_refused_before_anything_expands_it() -> None:
     [
         ("---\ntitle: x\n# no closing line\nAda (00:00:01):\nHi.\n", "no closing '---'"),
         ("---\ndate: 2024-02-30\n---\nAda (00:00:01):\nHi.\n", "malformed"),
-        ("---\n" + "[" * 5000 + "\n---\nAda (00:00:01):\nHi.\n", "malformed"),
+        ("---\n" + "[" * 1000 + "\n---\nAda (00:00:01):\nHi.\n", "malformed"),
         ("---\nkey: " + "x" * (65 * 1024) + "\n---\nAda (00:00:01):\nHi.\n", "larger than 64 KB"),
     ],
 )
@@ -273,6 +281,11 @@ def test_vtt_without_speakers_uses_a_generic_name() -> None:
 def test_vtt_cues_that_are_all_markup_are_not_turns() -> None:
     text = "WEBVTT\n\n00:00:00.000 --> 00:00:01.000\n<i> </i>\n"
     assert "every caption cue is empty" in _parse_error(captions.parse_vtt, text)
+
+
+def test_vtt_cue_run_into_the_header_is_kept() -> None:
+    text = "WEBVTT\n00:00:02.000 --> 00:00:03.000\nAda: hi\n\nNOTE a note\n"
+    assert captions.parse_vtt(text).turns == [Turn(1, "Ada", "hi", 2.0)]
 
 
 @pytest.mark.parametrize(

@@ -63,7 +63,7 @@ def test_cold_open_is_teaser(passages: list[Passage]) -> None:
 
 def test_turn_nine_splits_the_intro_from_the_ad_reads(passages: list[Passage]) -> None:
     nine = [p for p in passages if p.position == 9]
-    assert [p.kind for p in nine][0] == "intro"
+    assert nine[0].kind == "intro"
     intro_text = " ".join(p.text for p in nine if p.kind == "intro")
     ad_text = " ".join(p.text for p in nine if p.kind == "sponsor")
     assert intro_text.startswith("Today my guest is Mike Krieger.")

@@ -11,7 +11,9 @@ from bot.retrieval import retrieve
 PASSAGES_FOR_ANSWER = 6
 
 
-def ask(session: Session, question: str, answerer: Answerer, *, episode: str | None = None) -> Answer:
+def ask(
+    session: Session, question: str, answerer: Answerer, *, episode: str | None = None
+) -> Answer:
     """Answer `question` from one episode (by slug) or from the whole library."""
     passages = retrieve(session, question, episode=episode, limit=PASSAGES_FOR_ANSWER)
     return answerer.answer(question, passages)

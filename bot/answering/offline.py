@@ -89,5 +89,6 @@ class OfflineAnswerer:
             for p in passages[:MAX_QUOTES]
             if p.score >= floor
         ]
-        return Answer(question, COVERED_INTRO, covered=True, answerer=self.name,
-                      citations=citations)
+        return Answer(
+            question, COVERED_INTRO, covered=True, answerer=self.name, citations=citations
+        )

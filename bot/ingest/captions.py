@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from bot.ingest.model import ParsedEpisode, ParseError, Turn
 
@@ -46,7 +46,7 @@ SNIFF_LINES = 5
 @dataclass
 class _Cue:
     start_seconds: float
-    text_lines: list[str] = field(default_factory=list)
+    text_lines: list[str]
 
 
 def looks_like_vtt(text: str) -> bool:
@@ -72,14 +72,29 @@ def parse_vtt(text: str) -> ParsedEpisode:
     if not blocks or not VTT_HEADER.match(blocks[0]):
         raise ParseError("this is not a WebVTT file: its first line must be 'WEBVTT'")
     cues: list[_Cue] = []
-    # The header block may carry metadata lines (Kind:, Language:) but never a cue.
-    for block in blocks[1:]:
-        lines = block.split("\n")
+    for lines in _vtt_cue_blocks(blocks):
         if VTT_NON_CUE.match(lines[0]):
             continue
         if cue := _cue(lines, len(cues) + 1):
             cues.append(cue)
     return _episode(cues, "vtt", "00:00:01.000 --> 00:00:04.000")
+
+
+def _vtt_cue_blocks(blocks: list[str]) -> list[list[str]]:
+    """The lines of every block after the header, NOTE, STYLE and REGION blocks dropped."""
+    header = blocks[0].split("\n")
+    result: list[list[str]] = []
+    # The header may carry metadata lines (Kind:, Language:); sloppy writers also run the
+    # first cue into it without the blank line the format requires.
+    for index, line in enumerate(header[1:], start=1):
+        if TIMING_LINE.match(line):
+            result.append(header[index:])
+            break
+    for block in blocks[1:]:
+        lines = block.split("\n")
+        if not VTT_NON_CUE.match(lines[0]):
+            result.append(lines)
+    return result
 
 
 def parse_srt(text: str) -> ParsedEpisode:

@@ -39,7 +39,11 @@ def chunk(text: str) -> list[str]:
             chunks.append(current)
             current = []
     if current:
-        if chunks and len(current) < TARGET_WORDS // 3 and len(chunks[-1]) + len(current) <= MAX_WORDS:
+        if (
+            chunks
+            and len(current) < TARGET_WORDS // 3
+            and len(chunks[-1]) + len(current) <= MAX_WORDS
+        ):
             chunks[-1] = chunks[-1] + current
         else:
             chunks.append(current)

@@ -140,7 +140,10 @@ def _guest_sponsor_blocks(turns: list[Turn]) -> dict[int, tuple[int, int]]:
             marked[index] = (0, len(turns[index].text))
         name = speaker.split()[0]
         if before < first and (hit := re.search(rf"\b{re.escape(name)}\b", turns[before].text)):
-            marked[before] = (_sentence_start(turns[before].text, hit.start()), len(turns[before].text))
+            marked[before] = (
+                _sentence_start(turns[before].text, hit.start()),
+                len(turns[before].text),
+            )
         if after > last:
             end = _ad_end(turns[after].text, 0)
             if end is not None:
@@ -194,7 +197,9 @@ def mark_passages(turns: list[Turn]) -> list[Passage]:
         spans = _ad_spans(turn.text) if base != "teaser" else []
         if index in blocks:
             spans.append(_Span(*blocks[index], "sponsor"))
-        pieces = [(kind, piece) for kind, text in _split(turn, spans, base) for piece in chunk(text)]
+        pieces = [
+            (kind, piece) for kind, text in _split(turn, spans, base) for piece in chunk(text)
+        ]
         for part, (kind, text) in enumerate(pieces):
             passages.append(
                 Passage(turn.position, part, turn.speaker, text, kind, turn.start_seconds)

@@ -8,7 +8,7 @@ import re
 from bot.ingest.model import ParsedEpisode, ParseError, Turn
 
 TURN_LINE = re.compile(r"^\s*(\d{1,5})\.\s*([A-Za-z][^:\n]{0,79}?)\s*:(.*)$")
-BULLET_LINE = re.compile(r"^\s*[•·\-*–]\s+(.*)$")
+BULLET_LINE = re.compile(r"^\s*[\u2022\u00b7\u2013*-]\s+(.*)$")
 AUDIENCE_LINE = re.compile(r"^\s*who (?:it'?s|this is) for\s*:\s*(.*)$", re.IGNORECASE)
 TRANSCRIPT_HEADING = re.compile(r"^\s*transcript\s*:?\s*$", re.IGNORECASE)
 # Web-page chrome that copy-pasting a transcript page drags along.

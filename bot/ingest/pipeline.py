@@ -63,8 +63,10 @@ def expand_paths(paths: Iterable[Path]) -> tuple[list[Path], list[FileResult]]:
     for path in paths:
         if path.is_dir():
             found = sorted(
-                p for p in path.rglob("*")
-                if p.is_file() and p.suffix.lower() in TRANSCRIPT_SUFFIXES
+                p
+                for p in path.rglob("*")
+                if p.is_file()
+                and p.suffix.lower() in TRANSCRIPT_SUFFIXES
                 and not any(part.startswith(".") for part in p.relative_to(path).parts)
             )
         elif path.exists():
@@ -118,20 +120,31 @@ def ingest_file(
             taken_slugs[chosen] = path
         passages = mark_passages(parsed.turns)
         segments = [
-            {"position": p.position, "part": p.part, "speaker": p.speaker,
-             "start_seconds": p.start_seconds, "text": p.text, "kind": p.kind}
+            {
+                "position": p.position,
+                "part": p.part,
+                "speaker": p.speaker,
+                "start_seconds": p.start_seconds,
+                "text": p.text,
+                "kind": p.kind,
+            }
             for p in passages
         ]
         with session_factory.begin() as session:
             outcome = store_episode(
-                session, _record(parsed, chosen, text, path), segments, parsed.takeaways,
+                session,
+                _record(parsed, chosen, text, path),
+                segments,
+                parsed.takeaways,
                 replace=replace,
             )
     except ParseError as exc:
         return FileResult(path, "failed", message=str(exc))
     except EpisodeExists as exc:
         return FileResult(
-            path, "failed", slug=str(exc),
+            path,
+            "failed",
+            slug=str(exc),
             message=f"episode {exc} already exists with different content; "
             "add --replace to swap it in",
         )

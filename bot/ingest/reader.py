@@ -49,8 +49,7 @@ def read_text(path: Path) -> str:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ParseError(
-            f"file is not valid UTF-8 text (bad byte at offset {exc.start}); "
-            "re-save it as UTF-8"
+            f"file is not valid UTF-8 text (bad byte at offset {exc.start}); re-save it as UTF-8"
         ) from None
     return text.replace("\r\n", "\n").replace("\r", "\n")
 

@@ -49,7 +49,7 @@ def _speaker_match(line: str) -> re.Match[str] | None:
 
 
 def looks_like(text: str) -> bool:
-    """Two stamped speaker lines, or one plus front matter, or a `## Transcript` heading."""
+    """Two stamped speaker lines; fewer if front matter or `## Transcript` vouch for it."""
     sample = text[:SNIFF_CHARS]
     hits = 0
     has_heading = False
@@ -61,9 +61,12 @@ def looks_like(text: str) -> bool:
         elif TRANSCRIPT_HEADING.match(line):
             has_heading = True
     has_front_matter = FRONT_MATTER_OPEN.match(sample) is not None
-    # A heading alone is enough so that an archive file without turns reaches parse() and
-    # gets its specific error instead of being claimed by the looser plain format.
-    return has_heading or (hits == 1 and has_front_matter)
+    if hits == 1:
+        return has_front_matter or has_heading
+    # Front matter plus `## Transcript` is the archive's shape even with no turns yet, so
+    # such a file reaches parse() and gets its specific error; a heading alone is not
+    # enough, as a markdown file of `Name: text` lines is plain and may have one too.
+    return has_front_matter and has_heading
 
 
 def _split_front_matter(text: str) -> tuple[str | None, str]:
@@ -101,10 +104,12 @@ def _load_front_matter(raw: str) -> dict[Any, Any]:
         data = yaml.safe_load(raw)
     except yaml.YAMLError as exc:
         raise ParseError(f"the YAML front matter is malformed: {_yaml_problem(exc)}") from None
-    except (ValueError, RecursionError) as exc:
-        # safe_load raises these for e.g. `date: 2024-02-30` or absurdly deep nesting.
-        detail = " ".join(str(exc).split()) or type(exc).__name__
+    except ValueError as exc:
+        # safe_load raises this for impossible values such as `date: 2024-02-30`.
+        detail = " ".join(str(exc).split()) or "it holds an impossible value"
         raise ParseError(f"the YAML front matter is malformed: {detail}") from None
+    except RecursionError:
+        raise ParseError("the YAML front matter is malformed: it is nested too deeply") from None
     _reject_shared_containers(data)
     return data if isinstance(data, dict) else {}
 

@@ -1,0 +1,149 @@
+"""The `episode-bot` command as a user runs it: a real subprocess on a real database."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FORMATS_DIR, SEED, SEED_SLUG
+
+SCRIPT = Path(sys.executable).parent / "episode-bot"
+
+
+def run(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(SCRIPT), *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=60
+    )
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    """A fresh machine: no .env, no DATABASE_URL, an empty data folder."""
+    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "LOG_LEVEL"}}
+    clean["XDG_DATA_HOME"] = str(tmp_path / "data")
+    return clean
+
+
+def test_first_ask_creates_the_database_loads_the_sample_and_answers(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    result = run("ask", "What share of Claude Code is written by Claude?", env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "data" / "episode-bot" / "episode-bot.db").exists()
+    assert result.stderr.count("\n") == 1 and "sample episode" in result.stderr
+    assert "quoted from the transcript" in result.stdout
+    assert "95%" in result.stdout
+    assert "Mike Krieger (turn 23)" in result.stdout
+
+    again = run("ask", "Who is Boris?", env=env, cwd=tmp_path)
+    assert again.returncode == 0 and again.stderr == ""  # loaded once only
+
+
+def test_ask_json_has_citations_and_not_covered_is_honest(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    covered = json.loads(run("ask", "Who is Boris?", "--json", env=env, cwd=tmp_path).stdout)
+    assert covered["covered"] is True and covered["answerer"] == "offline"
+    assert {c["position"] for c in covered["citations"]} & {23, 53}
+    assert all("Boris" in c["quote"] for c in covered["citations"])
+    assert all(c["speaker"] == "Mike Krieger" for c in covered["citations"])
+
+    result = run("ask", "What is Mike's favourite cryptocurrency?", "--json", env=env, cwd=tmp_path)
+    not_covered = json.loads(result.stdout)
+    assert not_covered["covered"] is False and not_covered["citations"] == []
+    assert "doesn't seem to cover" in not_covered["text"]
+
+
+def test_search_json_fields(env: dict[str, str], tmp_path: Path) -> None:
+    result = run(
+        "search",
+        "merge queue",
+        "--episode",
+        SEED_SLUG,
+        "--limit",
+        "3",
+        "--json",
+        env=env,
+        cwd=tmp_path,
+    )
+    rows = json.loads(result.stdout)
+    assert len(rows) == 3
+    assert {"episode", "position", "speaker", "start_seconds", "kind", "score", "text"} <= set(
+        rows[0]
+    )
+    assert rows[0]["episode"] == SEED_SLUG and rows[0]["position"] == 21
+    assert rows[0]["score"] >= rows[1]["score"] >= rows[2]["score"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("search", ""), "empty"),
+        (("search", "🤖 ??"), "no words"),
+        (("ask", "   "), "empty"),
+        (("search", "boris", "--episode", "nope"), "No episode has the slug 'nope'"),
+    ],
+)
+def test_bad_queries_get_one_clear_line(
+    env: dict[str, str], tmp_path: Path, args: tuple[str, ...], message: str
+) -> None:
+    result = run(*args, env=env, cwd=tmp_path)
+    assert result.returncode == 1
+    error_lines = [line for line in result.stderr.splitlines() if "sample episode" not in line]
+    assert len(error_lines) == 1 and message in error_lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_ingest_reports_each_failure_and_a_summary(env: dict[str, str], tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "empty.txt").write_text("")
+    (folder / "talk.srt").write_bytes((FORMATS_DIR / "talk.srt").read_bytes())
+    (folder / "seed.txt").write_bytes(SEED.read_bytes())
+
+    first = run("ingest", str(folder), env=env, cwd=tmp_path)
+    assert first.returncode == 1
+    assert first.stdout.strip() == "2 ingested, 0 unchanged, 1 failed"
+    assert "empty.txt: file is empty" in first.stderr
+
+    (folder / "empty.txt").unlink()
+    second = run("ingest", str(folder), env=env, cwd=tmp_path)
+    assert second.returncode == 0
+    assert second.stdout.strip() == "0 ingested, 2 unchanged, 0 failed"
+
+    listed = json.loads(run("episodes", "--json", env=env, cwd=tmp_path).stdout)
+    assert {e["slug"] for e in listed} == {"seed", "talk"}
+    assert next(e for e in listed if e["slug"] == "seed")["turns"] == 85
+
+
+def test_many_files_show_a_progress_bar(env: dict[str, str], tmp_path: Path) -> None:
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for number in range(8):
+        (folder / f"talk-{number}.txt").write_text(
+            f"Ann: question number {number}\nBob: answer number {number}\n"
+        )
+    result = run("ingest", str(folder), env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Ingesting" in result.stderr
+    assert result.stdout.strip() == "8 ingested, 0 unchanged, 0 failed"
+
+
+def test_migrate_and_bad_database_url(env: dict[str, str], tmp_path: Path) -> None:
+    ok = run("migrate", env={**env, "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}, cwd=tmp_path)
+    assert ok.returncode == 0 and "revision 0001" in ok.stdout
+
+    bad = run("episodes", env={**env, "DATABASE_URL": "postgres://nope"}, cwd=tmp_path)
+    assert bad.returncode == 1 and "DATABASE_URL" in bad.stderr
+    assert "Traceback" not in bad.stderr
+
+    not_a_db = tmp_path / "not.db"
+    not_a_db.write_bytes(b"this is not a database" * 100)
+    broken = run("episodes", env={**env, "DATABASE_URL": f"sqlite:///{not_a_db}"}, cwd=tmp_path)
+    assert broken.returncode == 1 and "Cannot open the database" in broken.stderr
+    assert "Traceback" not in broken.stderr

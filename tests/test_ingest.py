@@ -1,0 +1,222 @@
+"""Ingest: idempotent, replace in one transaction, bad files refused one line each while
+the rest of the run still ingests, and nothing of a refused file written."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.ingest.model import ParseError
+from bot.ingest.pipeline import ingest_file, ingest_paths
+from db.models import Episode, Segment, Takeaway
+from tests.conftest import FORMATS_DIR, SEED, SEED_SLUG
+
+PLAIN = "Ann Host: Welcome to the show.\nBob Guest: Thanks for having me on.\nAnn Host: Bye.\n"
+
+
+def _counts(session_factory: sessionmaker[Session]) -> tuple[int, int, int, int]:
+    with session_factory() as session:
+        return (
+            session.scalar(select(func.count(Episode.id))) or 0,
+            session.scalar(select(func.count(Segment.id))) or 0,
+            session.scalar(select(func.count(Takeaway.id))) or 0,
+            session.execute(text("SELECT count(*) FROM segments_fts")).scalar() or 0,
+        )
+
+
+def test_seed_ingests_with_metadata_and_summary_takeaways(
+    session_factory: sessionmaker[Session],
+) -> None:
+    result = ingest_file(session_factory, SEED)
+    assert (result.status, result.slug, result.turns) == ("ingested", SEED_SLUG, 85)
+    with session_factory() as session:
+        episode = session.scalar(select(Episode).where(Episode.slug == SEED_SLUG))
+        assert episode is not None
+        assert episode.title.startswith("Anthropic's CPO on what comes next")
+        assert episode.turn_count == 85
+        assert episode.source_format == "numbered"
+        assert episode.audience and episode.audience.startswith("Product leaders")
+        takeaways = session.scalars(select(Takeaway).where(Takeaway.episode_id == episode.id))
+        assert {t.origin for t in takeaways} == {"summary"}
+    episodes, segments, takeaways_count, indexed = _counts(session_factory)
+    assert (episodes, takeaways_count) == (1, 6)
+    assert segments == indexed >= 85
+
+
+def test_identical_content_again_is_unchanged_and_writes_nothing(
+    seeded: sessionmaker[Session],
+) -> None:
+    before = _counts(seeded)
+    with seeded() as session:
+        ingested_at = session.scalar(select(Episode.ingested_at))
+    result = ingest_file(seeded, SEED)
+    assert result.status == "unchanged"
+    assert _counts(seeded) == before
+    with seeded() as session:
+        assert session.scalar(select(Episode.ingested_at)) == ingested_at
+
+
+def test_changed_content_needs_replace_and_is_swapped_in(
+    seeded: sessionmaker[Session], tmp_path: Path
+) -> None:
+    changed = tmp_path / f"{SEED_SLUG}.txt"
+    changed.write_text(SEED.read_text().replace("merge queue", "build queue"))
+    refused = ingest_file(seeded, changed)
+    assert refused.failed and "--replace" in refused.message
+    with seeded() as session:
+        assert "merge queue" in " ".join(session.scalars(select(Segment.text)))
+
+    replaced = ingest_file(seeded, changed, replace=True)
+    assert replaced.status == "replaced"
+    episodes, segments, _, indexed = _counts(seeded)
+    assert episodes == 1 and segments == indexed
+    with seeded() as session:
+        joined = " ".join(session.scalars(select(Segment.text)))
+        hits = session.execute(
+            text("SELECT count(*) FROM segments_fts WHERE segments_fts MATCH '\"build queue\"'")
+        ).scalar()
+    assert "merge queue" not in joined and "build queue" in joined
+    assert hits and hits > 0
+
+
+def test_a_failed_replace_leaves_the_old_episode_whole(
+    seeded: sessionmaker[Session], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    changed = tmp_path / f"{SEED_SLUG}.txt"
+    changed.write_text(SEED.read_text().replace("merge queue", "build queue"))
+    before = _counts(seeded)
+
+    from db import episodes as episodes_module
+
+    def broken_insert(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("disk pulled out mid-write")
+
+    monkeypatch.setattr(episodes_module, "insert", broken_insert)
+    with pytest.raises(RuntimeError):
+        ingest_file(seeded, changed, replace=True)
+    assert _counts(seeded) == before
+    with seeded() as session:
+        assert "merge queue" in " ".join(session.scalars(select(Segment.text)))
+
+
+BAD_FILES: dict[str, tuple[bytes, str]] = {
+    "empty.txt": (b"", "empty"),
+    "blank.txt": (b"   \n\n  ", "empty"),
+    "binary.txt": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 20, "binary"),
+    "latin1.txt": ("Ann: caf\u00e9 cr\u00e8me\nBob: ol\u00e9\n".encode("latin-1"), "UTF-8"),
+    "unknown.txt": (b"Just some prose with no speakers at all.\nAnother line.\n", "unknown"),
+    "no-turns.md": (b"---\ntitle: Empty\n---\n# Empty\n\n## Transcript\n\n", "no speaker turns"),
+}
+
+
+def test_bad_files_fail_one_line_each_and_the_rest_still_ingest(
+    session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    for name, (content, _) in BAD_FILES.items():
+        (folder / name).write_bytes(content)
+    huge = folder / "huge.txt"
+    with huge.open("wb") as handle:  # 50 MB of plausible transcript lines
+        line = b"Ann Host: " + b"word " * 40 + b"\n"
+        handle.write(line * (50 * 1024 * 1024 // len(line) + 1))
+    (folder / "good.txt").write_text(PLAIN)
+    shutil.copy(SEED, folder / "nested-seed.txt")
+
+    results = {r.path.name: r for r in ingest_paths(session_factory, [folder])}
+
+    assert results["good.txt"].status == "ingested"
+    assert results["nested-seed.txt"].status == "ingested"
+    for name, (_, reason) in BAD_FILES.items():
+        assert results[name].failed, name
+        assert reason.lower() in results[name].message.lower(), results[name].message
+        assert "\n" not in results[name].message
+    assert results["huge.txt"].failed and "MB" in results["huge.txt"].message
+    assert _counts(session_factory)[0] == 2
+
+
+def test_folders_are_walked_recursively_and_duplicates_ingest_once(
+    session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    (tmp_path / "a" / "b" / "deep.txt").write_text(PLAIN)
+    (tmp_path / "a" / ".hidden.txt").write_text(PLAIN)
+    (tmp_path / "a" / "notes.json").write_text("{}")
+    deep = tmp_path / "a" / "b" / "deep.txt"
+    results = ingest_paths(session_factory, [tmp_path / "a", deep, tmp_path / "missing"])
+    assert [(r.path.name, r.status) for r in results] == [
+        ("missing", "failed"),
+        ("deep.txt", "ingested"),
+    ]
+
+
+def test_two_files_with_one_slug_in_a_run_do_not_overwrite_each_other(
+    session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    (tmp_path / "x").mkdir()
+    (tmp_path / "y").mkdir()
+    (tmp_path / "x" / "talk.txt").write_text(PLAIN)
+    (tmp_path / "y" / "talk.txt").write_text(PLAIN.replace("Bye", "Goodbye"))
+    results = ingest_paths(session_factory, [tmp_path / "x", tmp_path / "y"], replace=True)
+    assert [r.status for r in results] == ["ingested", "failed"]
+    assert "already used" in results[1].message
+
+
+@pytest.mark.parametrize("slug", ["../etc", "a/b", "bad\x00slug", "UPPER", "", "-x", "a" * 101])
+def test_unsafe_slugs_are_refused(
+    session_factory: sessionmaker[Session], tmp_path: Path, slug: str
+) -> None:
+    path = tmp_path / "talk.txt"
+    path.write_text(PLAIN)
+    result = ingest_file(session_factory, path, slug=slug) if slug else None
+    if result is None:  # an empty --slug means "derive it from the file name"
+        result = ingest_file(session_factory, path, slug=None)
+        assert result.slug == "talk"
+        return
+    assert result.failed and "slug" in result.message
+    assert _counts(session_factory)[0] == 0
+
+
+def test_slug_option_takes_one_file_only(
+    session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    for name in ("one.txt", "two.txt"):
+        (tmp_path / name).write_text(PLAIN)
+    with pytest.raises(ParseError):
+        ingest_paths(session_factory, [tmp_path], slug="both")
+
+
+def test_forced_format_overrides_detection(
+    session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    path = tmp_path / "talk.txt"
+    path.write_text(PLAIN)
+    assert ingest_file(session_factory, path, fmt="vtt").failed
+    assert ingest_file(session_factory, path, fmt="plain").status == "ingested"
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt"),
+    [
+        ("archive-episode.md", "timestamped"),
+        ("talk.vtt", "vtt"),
+        ("talk.srt", "srt"),
+        ("chat.txt", "plain"),
+    ],
+)
+def test_every_format_ingests_and_is_searchable(
+    session_factory: sessionmaker[Session], name: str, fmt: str
+) -> None:
+    result = ingest_file(session_factory, FORMATS_DIR / name)
+    assert result.status == "ingested", result.message
+    with session_factory() as session:
+        episode = session.scalar(select(Episode).where(Episode.slug == result.slug))
+        assert episode is not None and episode.source_format == fmt
+        segments = session.scalar(
+            select(func.count(Segment.id)).where(Segment.episode_id == episode.id)
+        )
+    assert segments and segments >= result.turns > 0
