@@ -19,7 +19,7 @@ from bot.answering.ask import ask as ask_question
 from bot.answering.offline import OfflineAnswerer
 from bot.config import ConfigError, Settings, load_settings
 from bot.ingest.model import FORMATS, ParseError
-from bot.ingest.pipeline import FileResult, ingest_paths
+from bot.ingest.pipeline import FileResult, expand_paths, ingest_files
 from bot.library import open_library
 from bot.retrieval import EmptyQuery, UnknownEpisode, retrieve
 from db.engine import DatabaseError, head_revision, open_database
@@ -116,22 +116,21 @@ def _ingest_with_progress(
     fmt: str,
     replace: bool,
 ) -> list[FileResult]:
-    from bot.ingest.pipeline import expand_paths
-
-    files, _ = expand_paths(paths)
+    files, missing = expand_paths(paths)
+    for result in missing:
+        _report(result)
     if len(files) < PROGRESS_THRESHOLD:
-        return ingest_paths(
-            session_factory, paths, fmt=fmt, slug=slug, replace=replace, on_result=_report
+        return missing + ingest_files(
+            session_factory, files, fmt=fmt, slug=slug, replace=replace, on_result=_report
         )
     with click.progressbar(length=len(files), label="Ingesting", file=sys.stderr) as bar:
 
         def on_result(result: FileResult) -> None:
             _report(result)
-            if result.path in files:
-                bar.update(1)
+            bar.update(1)
 
-        return ingest_paths(
-            session_factory, paths, fmt=fmt, slug=slug, replace=replace, on_result=on_result
+        return missing + ingest_files(
+            session_factory, files, fmt=fmt, slug=slug, replace=replace, on_result=on_result
         )
 
 

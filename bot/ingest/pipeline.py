@@ -155,23 +155,20 @@ def ingest_file(
     return FileResult(path, outcome.value, slug=chosen, turns=turns)
 
 
-def ingest_paths(
+def ingest_files(
     session_factory: sessionmaker[Session],
-    paths: Iterable[Path],
+    files: list[Path],
     *,
     fmt: str = "auto",
     slug: str | None = None,
     replace: bool = False,
     on_result: Callable[[FileResult], None] | None = None,
 ) -> list[FileResult]:
-    """Ingest every file under `paths`; `on_result` sees each outcome as it happens."""
-    files, results = expand_paths(paths)
+    """Ingest `files` (as listed by `expand_paths`); `on_result` sees each outcome in turn."""
     if slug and len(files) > 1:
         raise ParseError("--slug names one episode, so give it exactly one file")
-    for result in results:
-        if on_result:
-            on_result(result)
     taken: dict[str, Path] = {}
+    results: list[FileResult] = []
     for path in files:
         result = ingest_file(
             session_factory, path, fmt=fmt, slug=slug, replace=replace, taken_slugs=taken
@@ -180,3 +177,16 @@ def ingest_paths(
         if on_result:
             on_result(result)
     return results
+
+
+def ingest_paths(
+    session_factory: sessionmaker[Session],
+    paths: Iterable[Path],
+    *,
+    fmt: str = "auto",
+    slug: str | None = None,
+    replace: bool = False,
+) -> list[FileResult]:
+    """Ingest every file under `paths`; missing paths come first as failures."""
+    files, missing = expand_paths(paths)
+    return missing + ingest_files(session_factory, files, fmt=fmt, slug=slug, replace=replace)
