@@ -8,6 +8,7 @@ never outrank conversation that matches as well.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from itertools import pairwise
@@ -83,6 +84,8 @@ class RankedPassage:
 
     hit: SearchHit
     score: float
+    # Share of the question's terms (weighted by rarity) that this passage contains.
+    coverage: float
 
 
 def query_terms(question: str) -> list[str]:
@@ -138,9 +141,20 @@ def _term_stems(terms: list[str]) -> list[frozenset[str]]:
     return [frozenset(light_stem(v) for v in variants(t)) for t in terms]
 
 
-def _coverage(term_stems: list[frozenset[str]], words: set[str]) -> float:
-    """Share of the question's terms that the passage contains."""
-    return sum(bool(stems & words) for stems in term_stems) / len(term_stems)
+def _term_weights(term_stems: list[frozenset[str]], pool: list[set[str]]) -> list[float]:
+    """An idf per question term over the candidate pool. A term no candidate contains gets
+    the largest weight: the question asks about something the transcript never mentions."""
+    size = len(pool)
+    return [
+        math.log(1 + (size + 1) / (1 + sum(bool(stems & words) for words in pool)))
+        for stems in term_stems
+    ]
+
+
+def _coverage(term_stems: list[frozenset[str]], weights: list[float], words: set[str]) -> float:
+    """Weighted share of the question's terms that the passage contains."""
+    found = sum(w for stems, w in zip(term_stems, weights, strict=True) if stems & words)
+    return found / sum(weights)
 
 
 def _adjacent_pairs(term_stems: list[frozenset[str]], words: list[str]) -> int:
@@ -183,17 +197,23 @@ def retrieve(
     wants_sponsors = bool(SPONSOR_INTENT.search(question))
     best: dict[tuple[str, int], RankedPassage] = {}
     term_stems = _term_stems(terms)
-    for hit in hits:
-        words = _stems(hit.text)
+    words_of = [_stems(hit.text) for hit in hits]
+    pool = [set(words) for words in words_of]
+    weights = _term_weights(term_stems, pool)
+    uniform = [1.0] * len(term_stems)
+    for hit, words, word_set in zip(hits, words_of, pool, strict=True):
+        coverage = _coverage(term_stems, weights, word_set)
+        # Ranking uses the plain share: bm25 already weighs rarity, and counting it twice
+        # over-rewards one rare word (measured on the dev questions).
         score = (
             hit.relevance
             * _kind_weight(hit.kind, wants_sponsors)
-            * (0.5 + 0.5 * _coverage(term_stems, set(words)))
+            * (0.5 + 0.5 * _coverage(term_stems, uniform, word_set))
             * (1 + PAIR_BONUS * min(_adjacent_pairs(term_stems, words), 2))
         )
         if names and names & set(query_terms(hit.speaker)):
             score *= SPEAKER_BOOST
-        ranked = RankedPassage(hit, score)
+        ranked = RankedPassage(hit, score, coverage)
         key = (hit.episode_slug, hit.position)
         if key not in best or ranked.score > best[key].score:
             best[key] = ranked
