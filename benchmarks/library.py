@@ -69,7 +69,7 @@ WINDOW_MIN, WINDOW_MAX = 4, 16
 EPISODE_WORD_RATE = 0.15
 TOPIC_POOL = 6_000  # invented topic words across the whole library
 TOPICS_PER_EPISODE = 40
-LENGTH_JITTER = (0.8, 1.25)  # turn lengths vary around the real ones, never copy them exactly
+LENGTH_JITTER = (0.8, 1.2)  # turn lengths vary around the real ones, never copy them exactly
 
 # Sources of realistic-looking invented words: syllables that read as names or jargon.
 ONSETS = "b c d f g h k l m n p r s t v w z br cr dr fl gr kl pl pr sk st tr th sh ch".split()
@@ -252,8 +252,8 @@ def episode_turns(rng: random.Random, source: Source, episode: Episode, count: i
 
     body: list[tuple[str, str]] = []
     for index in range(body_count):
-        # The host asks, the guest answers; sometimes the guest goes on for two turns.
-        guest_speaks = index % 2 == 1 or rng.random() < 0.1
+        # The host asks, the guest answers: the seed episode has as many turns of each.
+        guest_speaks = index % 2 == 1
         lengths = source.guest_lengths if guest_speaks else source.host_lengths
         speaker = episode.guest if guest_speaks else HOST
         body.append((speaker, maker.words(turn_length(rng, lengths))))

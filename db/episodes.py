@@ -70,7 +70,10 @@ def store_episode(
     episode = Episode(**record.__dict__)
     session.add(episode)
     session.flush()
-    session.execute(insert(Segment), [{**row, "episode_id": episode.id} for row in segments])
+    # Core executemany: the ORM's bulk path costs more than the rows themselves here.
+    session.connection().execute(
+        insert(Segment.__table__), [{**row, "episode_id": episode.id} for row in segments]
+    )
     if summary_takeaways:
         session.execute(
             insert(Takeaway),

@@ -53,12 +53,31 @@ class _Span:
 
 def _shingles(text: str) -> set[tuple[str, ...]]:
     words = WORD.findall(text.lower())
-    return {tuple(words[i : i + SHINGLE]) for i in range(len(words) - SHINGLE + 1)}
+    return set(zip(*(words[i:] for i in range(SHINGLE)), strict=False))
 
 
-def _recurrence(turns: list[Turn], index: int, later: set[tuple[str, ...]]) -> float:
-    own = _shingles(turns[index].text)
-    return len(own & later) / len(own) if own else 0.0
+def _last_seen(turns: list[Turn], prefix: int) -> dict[tuple[str, ...], int]:
+    """For each 4-word shingle of the first `prefix` turns, the last turn that says it.
+
+    Only those shingles are tracked, and a window is built only where its first word could
+    start one: shingling a whole 20,000-word episode would dominate ingest time."""
+    wanted = set().union(*(_shingles(t.text) for t in turns[:prefix]))
+    firsts = {shingle[0] for shingle in wanted}
+    last: dict[tuple[str, ...], int] = {}
+    for index, turn in enumerate(turns):
+        words = WORD.findall(turn.text.lower())
+        for start in range(len(words) - SHINGLE + 1):
+            if words[start] in firsts:
+                shingle = tuple(words[start : start + SHINGLE])
+                if shingle in wanted:
+                    last[shingle] = index
+    return last
+
+
+def _recurs(turn: Turn, last: dict[tuple[str, ...], int], after: int) -> bool:
+    own = _shingles(turn.text)
+    later = sum(last[shingle] > after for shingle in own)
+    return bool(own) and later / len(own) >= TEASER_RECURRENCE
 
 
 def _find_intro(turns: list[Turn]) -> int | None:
@@ -71,18 +90,17 @@ def _find_intro(turns: list[Turn]) -> int | None:
 
 def _teaser_count(turns: list[Turn], intro: int | None) -> int:
     """How many leading turns form a cold open: lines that recur later in the episode."""
+    if intro == 0:
+        return 0
+    prefix = intro if intro is not None else min(len(turns) // 4, 20)
+    last = _last_seen(turns, prefix)
     if intro is not None:
-        if intro == 0:
-            return 0
-        later = set().union(*(_shingles(t.text) for t in turns[intro:]))
-        recurring = sum(_recurrence(turns, i, later) >= TEASER_RECURRENCE for i in range(intro))
+        recurring = sum(_recurs(turns[i], last, intro - 1) for i in range(intro))
         return intro if recurring * 3 >= intro else 0
     # No intro cue: the longest leading run of recurring (or very short) turns.
-    limit = min(len(turns) // 4, 20)
     run, recurring = 0, 0
-    for index in range(limit):
-        later = set().union(*(_shingles(t.text) for t in turns[index + 1 :]))
-        if _recurrence(turns, index, later) >= TEASER_RECURRENCE:
+    for index in range(prefix):
+        if _recurs(turns[index], last, index):
             run, recurring = index + 1, recurring + 1
         elif len(turns[index].text.split()) >= 15:
             break
@@ -109,6 +127,9 @@ def _ad_end(text: str, start: int) -> int | None:
 
 
 def _ad_spans(text: str) -> list[_Span]:
+    lowered = text.lower()
+    if "sponsor" not in lowered and "brought to you" not in lowered:
+        return []  # every AD_START phrase has one of these; skips the regex on most turns
     spans: list[_Span] = []
     cursor = 0
     while match := AD_START.search(text, cursor):

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -22,6 +25,11 @@ log = logging.getLogger(__name__)
 TRANSCRIPT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".vtt", ".srt"})
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
 NOT_SLUG_CHARS = re.compile(r"[^a-z0-9]+")
+# Parsing and marking is about 30 ms of CPU per episode; worker processes only pay for their
+# start-up (~100 ms) in a run of many files.
+PARALLEL_MIN_FILES = 16
+PARALLEL_CHUNK = 4
+MAX_WORKERS = 4
 
 
 @dataclass(frozen=True)
@@ -82,6 +90,17 @@ def expand_paths(paths: Iterable[Path]) -> tuple[list[Path], list[FileResult]]:
     return files, missing
 
 
+@dataclass(frozen=True)
+class PreparedEpisode:
+    """A parsed file ready to store: everything but the database work, so that preparing
+    can run in worker processes while one writer stores."""
+
+    path: Path
+    record: EpisodeRecord
+    segments: list[dict[str, object]]
+    takeaways: list[str]
+
+
 def _record(parsed: ParsedEpisode, slug: str, text: str, path: Path) -> EpisodeRecord:
     return EpisodeRecord(
         slug=slug,
@@ -97,6 +116,70 @@ def _record(parsed: ParsedEpisode, slug: str, text: str, path: Path) -> EpisodeR
     )
 
 
+def prepare_file(path: Path, fmt: str = "auto", slug: str | None = None) -> PreparedEpisode:
+    """Read, parse and mark one file. Raises ParseError with a one-sentence reason."""
+    text = read_text(path)
+    parsed = parse_text(text, fmt)
+    chosen = check_slug(slug) if slug else slugify(parsed.slug_hint or path.stem)
+    segments: list[dict[str, object]] = [
+        {
+            "position": p.position,
+            "part": p.part,
+            "speaker": p.speaker,
+            "start_seconds": p.start_seconds,
+            "text": p.text,
+            "kind": p.kind,
+        }
+        for p in mark_passages(parsed.turns)
+    ]
+    return PreparedEpisode(path, _record(parsed, chosen, text, path), segments, parsed.takeaways)
+
+
+def _prepare_or_fail(path: Path, fmt: str, slug: str | None) -> PreparedEpisode | FileResult:
+    try:
+        return prepare_file(path, fmt, slug)
+    except ParseError as exc:
+        return FileResult(path, "failed", message=str(exc))
+
+
+def store_prepared(
+    session_factory: sessionmaker[Session],
+    prepared: PreparedEpisode,
+    *,
+    replace: bool = False,
+    taken_slugs: dict[str, Path] | None = None,
+) -> FileResult:
+    """Store one prepared episode in its own transaction; never raises for bad input."""
+    path, slug = prepared.path, prepared.record.slug
+    if taken_slugs is not None:
+        if slug in taken_slugs:
+            return FileResult(
+                path,
+                "failed",
+                message=f"slug {slug!r} was already used by {taken_slugs[slug]} in this run; "
+                "rename the file or ingest it alone with --slug",
+            )
+        taken_slugs[slug] = path
+    try:
+        with session_factory.begin() as session:
+            outcome = store_episode(
+                session, prepared.record, prepared.segments, prepared.takeaways, replace=replace
+            )
+    except EpisodeExists:
+        return FileResult(
+            path,
+            "failed",
+            slug=slug,
+            message=f"episode {slug} already exists with different content; "
+            "add --replace to swap it in",
+        )
+    except SQLAlchemyError as exc:
+        log.debug("database error while ingesting %s", path, exc_info=True)
+        return FileResult(path, "failed", message=f"database error: {exc.__class__.__name__}")
+    turns = 0 if outcome is StoreOutcome.UNCHANGED else prepared.record.turn_count
+    return FileResult(path, outcome.value, slug=slug, turns=turns)
+
+
 def ingest_file(
     session_factory: sessionmaker[Session],
     path: Path,
@@ -104,55 +187,27 @@ def ingest_file(
     fmt: str = "auto",
     slug: str | None = None,
     replace: bool = False,
-    taken_slugs: dict[str, Path] | None = None,
 ) -> FileResult:
     """Parse and store one file in a single transaction; never raises for bad input."""
-    try:
-        text = read_text(path)
-        parsed = parse_text(text, fmt)
-        chosen = check_slug(slug) if slug else slugify(parsed.slug_hint or path.stem)
-        if taken_slugs is not None:
-            if chosen in taken_slugs:
-                raise ParseError(
-                    f"slug {chosen!r} was already used by {taken_slugs[chosen]} in this run; "
-                    "rename the file or ingest it alone with --slug"
-                )
-            taken_slugs[chosen] = path
-        passages = mark_passages(parsed.turns)
-        segments = [
-            {
-                "position": p.position,
-                "part": p.part,
-                "speaker": p.speaker,
-                "start_seconds": p.start_seconds,
-                "text": p.text,
-                "kind": p.kind,
-            }
-            for p in passages
-        ]
-        with session_factory.begin() as session:
-            outcome = store_episode(
-                session,
-                _record(parsed, chosen, text, path),
-                segments,
-                parsed.takeaways,
-                replace=replace,
-            )
-    except ParseError as exc:
-        return FileResult(path, "failed", message=str(exc))
-    except EpisodeExists as exc:
-        return FileResult(
-            path,
-            "failed",
-            slug=str(exc),
-            message=f"episode {exc} already exists with different content; "
-            "add --replace to swap it in",
+    prepared = _prepare_or_fail(path, fmt, slug)
+    if isinstance(prepared, FileResult):
+        return prepared
+    return store_prepared(session_factory, prepared, replace=replace)
+
+
+def _prepared_in_order(
+    files: list[Path], fmt: str, slug: str | None
+) -> Iterator[PreparedEpisode | FileResult]:
+    """Prepare files in worker processes when there are enough to pay for starting them;
+    SQLite takes one writer at a time, so storing stays in this process."""
+    workers = min(MAX_WORKERS, (os.cpu_count() or 1), len(files) // PARALLEL_MIN_FILES)
+    if workers < 1:
+        yield from (_prepare_or_fail(path, fmt, slug) for path in files)
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        yield from pool.map(
+            partial(_prepare_or_fail, fmt=fmt, slug=slug), files, chunksize=PARALLEL_CHUNK
         )
-    except SQLAlchemyError as exc:
-        log.debug("database error while ingesting %s", path, exc_info=True)
-        return FileResult(path, "failed", message=f"database error: {exc.__class__.__name__}")
-    turns = 0 if outcome is StoreOutcome.UNCHANGED else len(parsed.turns)
-    return FileResult(path, outcome.value, slug=chosen, turns=turns)
 
 
 def ingest_files(
@@ -169,9 +224,11 @@ def ingest_files(
         raise ParseError("--slug names one episode, so give it exactly one file")
     taken: dict[str, Path] = {}
     results: list[FileResult] = []
-    for path in files:
-        result = ingest_file(
-            session_factory, path, fmt=fmt, slug=slug, replace=replace, taken_slugs=taken
+    for prepared in _prepared_in_order(files, fmt, slug):
+        result = (
+            prepared
+            if isinstance(prepared, FileResult)
+            else store_prepared(session_factory, prepared, replace=replace, taken_slugs=taken)
         )
         results.append(result)
         if on_result:
