@@ -15,11 +15,10 @@ from itertools import pairwise
 
 from sqlalchemy.orm import Session
 
+from bot.text import light_stem, query_terms, stems
 from db.episodes import get_episode
-from db.search import SearchHit, search_segments, speaker_names
+from db.search import SearchHit, search_segments, speaker_name_tokens
 
-WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?", re.UNICODE)
-MAX_TERMS = 24  # a 5,000-character paste still costs one bounded query
 CANDIDATES = 60
 
 # Speech-to-text spells some names as ordinary words: "Cloud Code" for Claude Code,
@@ -47,19 +46,6 @@ CONCEPT_ALIASES: dict[str, tuple[str, ...]] = {
     "sponsors": ("sponsor", "brought"),
 }
 
-STOPWORDS = frozenset(
-    """a about above after again against all also am an and any are aren't as at be because
-    been before being below between both but by can can't could did didn't do does doesn't
-    doing don't down during each episode few for from further get got had has have having he
-    he'd he'll he's her here here's hers herself him himself his how how's i i'd i'll i'm i've
-    if in into is isn't it it's its itself just let's like me more most much my myself no nor
-    not of off on once only or other ought our ours ourselves out over own podcast said same
-    say says she she'd she'll she's should so some such tell than that that's the their theirs
-    them themselves then there there's these they they'd they'll they're they've this those
-    through to too under until up very was wasn't we we'd we'll we're we've were weren't what
-    what's when when's where where's which while who who's whom why why's will with won't would
-    you you'd you'll you're you've your yours yourself yourselves""".split()
-)
 SPONSOR_INTENT = re.compile(r"\b(?:sponsor\w*|ads?|advert\w*|promo\w*)\b", re.IGNORECASE)
 
 # Multipliers on bm25: a passage of these kinds must match clearly better to rank first.
@@ -88,17 +74,6 @@ class RankedPassage:
     coverage: float
 
 
-def query_terms(question: str) -> list[str]:
-    """Distinct lowercase words worth searching for, stopwords dropped unless nothing else."""
-    words = [
-        w.lower().replace("'", "") if w.lower().endswith("'s") is False else w.lower()[:-2]
-        for w in WORD.findall(question)
-    ]
-    words = [w for w in dict.fromkeys(words) if w]
-    meaningful = [w for w in words if w not in STOPWORDS]
-    return (meaningful or words)[:MAX_TERMS]
-
-
 def variants(term: str) -> tuple[str, ...]:
     """The term and the spellings that mean the same in a transcript."""
     extra = ASR_ALIASES.get(term, ()) + CONCEPT_ALIASES.get(term, ())
@@ -112,32 +87,18 @@ def build_expression(terms: list[str]) -> str:
     return " OR ".join(f'"{v}"' for term in terms for v in variants(term))
 
 
-def _split_names(terms: list[str], speakers: list[str]) -> tuple[list[str], set[str]]:
+def _split_names(terms: list[str], names: set[str]) -> tuple[list[str], set[str]]:
     """Terms that name a speaker say whose turns to prefer, not what to search for:
     "Mike" matches every "thanks Mike" in the episode."""
-    name_tokens = {token for name in speakers for token in query_terms(name)}
-    names = {t for t in terms if t in name_tokens}
     rest = [t for t in terms if t not in names]
-    return (rest or terms), names
+    return (rest, names) if rest else (terms, set())
 
 
-SUFFIXES = ("ings", "ing", "ers", "er", "ies", "ied", "es", "ed", "ly", "s")
 PROXIMITY_WINDOW = 3  # words between two question terms that still count as "said together"
 
 
-def light_stem(word: str) -> str:
-    """A crude suffix strip, enough to see that "showed" answers "show" when reranking."""
-    for suffix in SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)]
-    return word
-
-
-def _stems(text: str) -> list[str]:
-    return [light_stem(w.lower()) for w in WORD.findall(text)]
-
-
-def _term_stems(terms: list[str]) -> list[frozenset[str]]:
+def term_groups(terms: list[str]) -> list[frozenset[str]]:
+    """Per question term, the stems of it and its variants: any one of them is a match."""
     return [frozenset(light_stem(v) for v in variants(t)) for t in terms]
 
 
@@ -146,14 +107,14 @@ def _term_weights(term_stems: list[frozenset[str]], pool: list[set[str]]) -> lis
     the largest weight: the question asks about something the transcript never mentions."""
     size = len(pool)
     return [
-        math.log(1 + (size + 1) / (1 + sum(bool(stems & words) for words in pool)))
-        for stems in term_stems
+        math.log(1 + (size + 1) / (1 + sum(bool(group & words) for words in pool)))
+        for group in term_stems
     ]
 
 
 def _coverage(term_stems: list[frozenset[str]], weights: list[float], words: set[str]) -> float:
     """Weighted share of the question's terms that the passage contains."""
-    found = sum(w for stems, w in zip(term_stems, weights, strict=True) if stems & words)
+    found = sum(w for group, w in zip(term_stems, weights, strict=True) if group & words)
     return found / sum(weights)
 
 
@@ -190,14 +151,14 @@ def retrieve(
         if found is None:
             raise UnknownEpisode(episode)
         episode_id = found.id
-    terms, names = _split_names(terms, speaker_names(session, episode_id))
+    terms, names = _split_names(terms, speaker_name_tokens(session, terms, episode_id))
     hits = search_segments(
         session, build_expression(terms), episode_id=episode_id, limit=max(CANDIDATES, limit * 4)
     )
     wants_sponsors = bool(SPONSOR_INTENT.search(question))
     best: dict[tuple[str, int], RankedPassage] = {}
-    term_stems = _term_stems(terms)
-    words_of = [_stems(hit.text) for hit in hits]
+    term_stems = term_groups(terms)
+    words_of = [stems(hit.text) for hit in hits]
     pool = [set(words) for words in words_of]
     weights = _term_weights(term_stems, pool)
     uniform = [1.0] * len(term_stems)

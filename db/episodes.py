@@ -11,7 +11,7 @@ from enum import StrEnum
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from db.models import Episode, Segment, Takeaway
+from db.models import Episode, Segment, SpeakerToken, Takeaway
 
 
 class StoreOutcome(StrEnum):
@@ -47,6 +47,7 @@ def store_episode(
     record: EpisodeRecord,
     segments: Sequence[dict[str, object]],
     summary_takeaways: Sequence[str],
+    speaker_tokens: Sequence[str],
     *,
     replace: bool,
 ) -> StoreOutcome:
@@ -74,6 +75,11 @@ def store_episode(
     session.connection().execute(
         insert(Segment.__table__), [{**row, "episode_id": episode.id} for row in segments]
     )
+    if speaker_tokens:
+        session.connection().execute(
+            insert(SpeakerToken.__table__),
+            [{"episode_id": episode.id, "token": token} for token in sorted(set(speaker_tokens))],
+        )
     if summary_takeaways:
         session.execute(
             insert(Takeaway),

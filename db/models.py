@@ -78,6 +78,18 @@ class Segment(Base):
     episode: Mapped[Episode] = relationship(back_populates="segments")
 
 
+class SpeakerToken(Base):
+    """A word of a speaker's name in an episode ("mike", "krieger"): lets retrieval tell a
+    question that names a speaker from one about a topic without scanning every segment."""
+
+    __tablename__ = "speaker_tokens"
+
+    token: Mapped[str] = mapped_column(String(100), primary_key=True)
+    episode_id: Mapped[int] = mapped_column(
+        ForeignKey("episodes.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
 class Takeaway(Base):
     """A point worth discussing, with the turn numbers that support it."""
 

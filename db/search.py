@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
+
+from db.models import SpeakerToken
 
 
 @dataclass(frozen=True)
@@ -54,12 +57,11 @@ def search_segments(
     return [SearchHit(*row) for row in rows]
 
 
-def speaker_names(session: Session, episode_id: int | None) -> list[str]:
-    """Distinct speaker names, in one episode or the whole library."""
-    if episode_id is None:
-        rows = session.execute(text("SELECT DISTINCT speaker FROM segments"))
-    else:
-        rows = session.execute(
-            text("SELECT DISTINCT speaker FROM segments WHERE episode_id = :e"), {"e": episode_id}
-        )
-    return [name for (name,) in rows]
+def speaker_name_tokens(session: Session, terms: Sequence[str], episode_id: int | None) -> set[str]:
+    """Which of `terms` are words of a speaker's name, in one episode or the library."""
+    if not terms:
+        return set()
+    query = select(SpeakerToken.token).where(SpeakerToken.token.in_(terms)).distinct()
+    if episode_id is not None:
+        query = query.where(SpeakerToken.episode_id == episode_id)
+    return set(session.scalars(query))

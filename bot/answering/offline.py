@@ -8,10 +8,10 @@ import re
 from collections.abc import Sequence
 
 from bot.answering import Answer, Citation
-from bot.retrieval import RankedPassage, light_stem, query_terms, variants
+from bot.retrieval import RankedPassage, term_groups
+from bot.text import light_stem, query_terms
 
 SENTENCE = re.compile(r"(?<=[.!?])\s+")
-WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
 QUOTE_WORDS = 40  # about two spoken sentences
 MAX_QUOTES = 3
 # A passage much weaker than the best one is noise, not a second source.
@@ -26,10 +26,6 @@ NOT_COVERED = (
     "well enough to quote. Try other words, or `episode-bot search` for a keyword."
 )
 COVERED_INTRO = "Here is what the episode says, quoted from the transcript:"
-
-
-def _term_groups(question: str) -> list[frozenset[str]]:
-    return [frozenset(light_stem(v) for v in variants(t)) for t in query_terms(question)]
 
 
 def _matches(groups: list[frozenset[str]], words: Sequence[str]) -> int:
@@ -70,7 +66,7 @@ class OfflineAnswerer:
 
     def answer(self, question: str, passages: Sequence[RankedPassage]) -> Answer:
         """Quote the best passages, or say the episode does not cover the question."""
-        groups = _term_groups(question)
+        groups = term_groups(query_terms(question))
         if not passages or passages[0].coverage < MIN_COVERAGE:
             return Answer(question, NOT_COVERED, covered=False, answerer=self.name)
         floor = passages[0].score * RELATIVE_SCORE_FLOOR

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.ingest.kinds import mark_passages
 from bot.ingest.model import ParsedEpisode, ParseError
 from bot.ingest.reader import parse_text, read_text
+from bot.text import query_terms
 from db.episodes import EpisodeExists, EpisodeRecord, StoreOutcome, store_episode
 
 log = logging.getLogger(__name__)
@@ -99,6 +100,7 @@ class PreparedEpisode:
     record: EpisodeRecord
     segments: list[dict[str, object]]
     takeaways: list[str]
+    speaker_tokens: list[str]
 
 
 def _record(parsed: ParsedEpisode, slug: str, text: str, path: Path) -> EpisodeRecord:
@@ -132,7 +134,10 @@ def prepare_file(path: Path, fmt: str = "auto", slug: str | None = None) -> Prep
         }
         for p in mark_passages(parsed.turns)
     ]
-    return PreparedEpisode(path, _record(parsed, chosen, text, path), segments, parsed.takeaways)
+    speakers = {turn.speaker for turn in parsed.turns}
+    tokens = sorted({token for name in speakers for token in query_terms(name)})
+    record = _record(parsed, chosen, text, path)
+    return PreparedEpisode(path, record, segments, parsed.takeaways, tokens)
 
 
 def _prepare_or_fail(path: Path, fmt: str, slug: str | None) -> PreparedEpisode | FileResult:
@@ -163,7 +168,12 @@ def store_prepared(
     try:
         with session_factory.begin() as session:
             outcome = store_episode(
-                session, prepared.record, prepared.segments, prepared.takeaways, replace=replace
+                session,
+                prepared.record,
+                prepared.segments,
+                prepared.takeaways,
+                prepared.speaker_tokens,
+                replace=replace,
             )
     except EpisodeExists:
         return FileResult(

@@ -1,4 +1,5 @@
-"""Episode library: episodes, segments with an FTS5 index kept in sync by triggers, takeaways.
+"""Episode library: episodes, segments with an FTS5 index kept in sync by triggers,
+speaker-name tokens, takeaways.
 
 Revision ID: 0001
 Revises:
@@ -92,6 +93,14 @@ def upgrade() -> None:
     )
     op.create_index("ix_segments_episode_id", "segments", ["episode_id"])
     op.create_table(
+        "speaker_tokens",
+        sa.Column("token", sa.String(length=100), nullable=False),
+        sa.Column("episode_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["episode_id"], ["episodes.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("token", "episode_id"),
+    )
+    op.create_index("ix_speaker_tokens_episode_id", "speaker_tokens", ["episode_id"])
+    op.create_table(
         "takeaways",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("episode_id", sa.Integer(), nullable=False),
@@ -115,6 +124,8 @@ def downgrade() -> None:
     op.execute("DROP TABLE IF EXISTS segments_fts")
     op.drop_index("ix_takeaways_episode_id", table_name="takeaways")
     op.drop_table("takeaways")
+    op.drop_index("ix_speaker_tokens_episode_id", table_name="speaker_tokens")
+    op.drop_table("speaker_tokens")
     op.drop_index("ix_segments_episode_id", table_name="segments")
     op.drop_table("segments")
     op.drop_table("episodes")
