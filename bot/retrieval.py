@@ -17,9 +17,18 @@ from sqlalchemy.orm import Session
 
 from bot.text import light_stem, query_terms, stems
 from db.episodes import get_episode
-from db.search import SearchHit, search_segments, speaker_name_tokens
+from db.search import (
+    SearchHit,
+    count_matches,
+    episode_scope,
+    search_segments,
+    speaker_name_tokens,
+)
 
 CANDIDATES = 60
+# Library-wide, a term found in this many passages or more is "common" (see
+# _library_expression). Counting stops at the cap, so telling costs well under a millisecond.
+RARE_TERM_CAP = 1000
 
 # Speech-to-text spells some names as ordinary words: "Cloud Code" for Claude Code,
 # "MTV" for MCP. A question that names the real thing must find the misheard turns.
@@ -82,9 +91,29 @@ def variants(term: str) -> tuple[str, ...]:
     return (term, *extra)
 
 
-def build_expression(terms: list[str]) -> str:
-    """An FTS5 OR-expression of quoted terms and their variants."""
-    return " OR ".join(f'"{v}"' for term in terms for v in variants(term))
+def term_expression(term: str) -> str:
+    """One term as FTS5 syntax: its quoted variants, OR-ed."""
+    return "(" + " OR ".join(f'"{v}"' for v in variants(term)) + ")"
+
+
+def build_expression(terms: list[str], operator: str = "OR") -> str:
+    """An FTS5 expression joining the terms' expressions with OR (or AND)."""
+    return f" {operator} ".join(term_expression(term) for term in terms)
+
+
+def _library_expression(session: Session, terms: list[str]) -> str | None:
+    """What to match across the whole library. bm25 has to score every passage a term
+    matches, and a common word matches a large share of a big library, so only the rare
+    terms are matched; the common ones still count when reranking. A question made only
+    of common words matches passages that hold all of them."""
+    counts = {t: count_matches(session, term_expression(t), cap=RARE_TERM_CAP) for t in terms}
+    present = [t for t in terms if counts[t]]
+    rare = [t for t in present if counts[t] < RARE_TERM_CAP]
+    if rare:
+        return build_expression(rare)
+    if present:
+        return build_expression(present, "AND")
+    return None
 
 
 def _split_names(terms: list[str], names: set[str]) -> tuple[list[str], set[str]]:
@@ -145,16 +174,18 @@ def retrieve(
     terms = query_terms(question)
     if not terms:
         raise EmptyQuery("the question has no words to search for")
-    episode_id = None
+    scope = None
     if episode is not None:
         found = get_episode(session, episode)
         if found is None:
             raise UnknownEpisode(episode)
-        episode_id = found.id
-    terms, names = _split_names(terms, speaker_name_tokens(session, terms, episode_id))
-    hits = search_segments(
-        session, build_expression(terms), episode_id=episode_id, limit=max(CANDIDATES, limit * 4)
-    )
+        scope = episode_scope(session, found.id)
+    names_said = speaker_name_tokens(session, terms, scope.episode_id if scope else None)
+    terms, names = _split_names(terms, names_said)
+    expression = build_expression(terms) if scope else _library_expression(session, terms)
+    if expression is None:
+        return []
+    hits = search_segments(session, expression, scope=scope, limit=max(CANDIDATES, limit * 4))
     wants_sponsors = bool(SPONSOR_INTENT.search(question))
     best: dict[tuple[str, int], RankedPassage] = {}
     term_stems = term_groups(terms)

@@ -1,4 +1,4 @@
-"""Full-text backend: FTS5 over segments. Takes an already-safe FTS5 expression built by
+"""Full-text backend: FTS5 over segments. Takes already-safe FTS5 expressions built by
 `bot.retrieval`; nothing here ever sees raw user text."""
 
 from __future__ import annotations
@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from db.models import SpeakerToken
+from db.models import Segment, SpeakerToken
 
 
 @dataclass(frozen=True)
@@ -28,33 +28,74 @@ class SearchHit:
     relevance: float
 
 
+@dataclass(frozen=True)
+class Scope:
+    """One episode: its id, and the rowid range its segments were inserted in. An episode
+    is stored in one transaction by one writer, so its segment ids are contiguous, and a
+    rowid range is a constraint FTS5 can seek on (a filter on a join is not)."""
+
+    episode_id: int
+    first_id: int
+    last_id: int
+
+
+# Rank inside FTS5 first, then join the few winners: joining before the LIMIT would look
+# up every matching row of the library.
 _SEARCH_SQL = """
+WITH best AS (
+    SELECT rowid AS id, bm25(segments_fts) AS rank
+    FROM segments_fts
+    WHERE segments_fts MATCH :match AND rowid BETWEEN :first_id AND :last_id
+    ORDER BY rank
+    LIMIT :limit
+)
 SELECT s.id, e.slug, e.title, s.position, s.part, s.speaker, s.start_seconds, s.kind, s.text,
-       -bm25(segments_fts, 1.0, 0.0) AS relevance
-FROM segments_fts
-JOIN segments AS s ON s.id = segments_fts.rowid
+       -best.rank
+FROM best
+JOIN segments AS s ON s.id = best.id
 JOIN episodes AS e ON e.id = s.episode_id
-WHERE segments_fts MATCH :match
-ORDER BY bm25(segments_fts, 1.0, 0.0)
-LIMIT :limit
+WHERE :episode_id IS NULL OR s.episode_id = :episode_id
+ORDER BY best.rank
 """
+_EVERYTHING = (0, 2**63 - 1)
 
 
-def match_expression(terms_expression: str, episode_id: int | None) -> str:
-    """Restrict a text expression to the `text` column and, optionally, one episode."""
-    scoped = f"text : ({terms_expression})"
-    return f"episode_id : {int(episode_id)} AND {scoped}" if episode_id is not None else scoped
+def episode_scope(session: Session, episode_id: int) -> Scope:
+    """The scope of one stored episode."""
+    first, last = session.execute(
+        select(func.min(Segment.id), func.max(Segment.id)).where(Segment.episode_id == episode_id)
+    ).one()
+    return Scope(episode_id, first or 0, last or -1)
 
 
 def search_segments(
-    session: Session, terms_expression: str, *, episode_id: int | None, limit: int
+    session: Session, expression: str, *, scope: Scope | None, limit: int
 ) -> list[SearchHit]:
     """Best `limit` passages for an FTS5 expression, best first."""
+    first, last = (scope.first_id, scope.last_id) if scope else _EVERYTHING
     rows = session.execute(
         text(_SEARCH_SQL),
-        {"match": match_expression(terms_expression, episode_id), "limit": limit},
+        {
+            "match": expression,
+            "first_id": first,
+            "last_id": last,
+            "limit": limit,
+            "episode_id": scope.episode_id if scope else None,
+        },
     )
     return [SearchHit(*row) for row in rows]
+
+
+def count_matches(session: Session, expression: str, *, cap: int) -> int:
+    """How many passages match, counting no further than `cap` (cheap even for common
+    words, which is the point: it tells rare terms from common ones)."""
+    return session.execute(
+        text(
+            "SELECT count(*) FROM (SELECT 1 FROM segments_fts "
+            "WHERE segments_fts MATCH :match LIMIT :cap)"
+        ),
+        {"match": expression, "cap": cap},
+    ).scalar_one()
 
 
 def speaker_name_tokens(session: Session, terms: Sequence[str], episode_id: int | None) -> set[str]:

@@ -18,13 +18,12 @@ depends_on = None
 
 # External-content FTS5 table: the text lives once, in `segments`; the triggers keep the
 # index in step with every insert, update and delete, including cascaded deletes.
-# `episode_id` is indexed as a token so a search scoped to one episode intersects posting
-# lists instead of ranking the whole library and filtering afterwards.
+# One indexed column: a column filter would make FTS5 read every position list of a
+# term, and scoping to an episode is a rowid range instead (db/search.py).
 FTS_STATEMENTS = (
     """
     CREATE VIRTUAL TABLE segments_fts USING fts5(
         text,
-        episode_id,
         content='segments',
         content_rowid='id',
         tokenize='porter unicode61 remove_diacritics 2'
@@ -32,20 +31,18 @@ FTS_STATEMENTS = (
     """,
     """
     CREATE TRIGGER segments_fts_ai AFTER INSERT ON segments BEGIN
-        INSERT INTO segments_fts(rowid, text, episode_id) VALUES (new.id, new.text, new.episode_id);
+        INSERT INTO segments_fts(rowid, text) VALUES (new.id, new.text);
     END
     """,
     """
     CREATE TRIGGER segments_fts_ad AFTER DELETE ON segments BEGIN
-        INSERT INTO segments_fts(segments_fts, rowid, text, episode_id)
-            VALUES ('delete', old.id, old.text, old.episode_id);
+        INSERT INTO segments_fts(segments_fts, rowid, text) VALUES ('delete', old.id, old.text);
     END
     """,
     """
-    CREATE TRIGGER segments_fts_au AFTER UPDATE OF text, episode_id ON segments BEGIN
-        INSERT INTO segments_fts(segments_fts, rowid, text, episode_id)
-            VALUES ('delete', old.id, old.text, old.episode_id);
-        INSERT INTO segments_fts(rowid, text, episode_id) VALUES (new.id, new.text, new.episode_id);
+    CREATE TRIGGER segments_fts_au AFTER UPDATE OF text ON segments BEGIN
+        INSERT INTO segments_fts(segments_fts, rowid, text) VALUES ('delete', old.id, old.text);
+        INSERT INTO segments_fts(rowid, text) VALUES (new.id, new.text);
     END
     """,
 )
