@@ -166,6 +166,21 @@ def _require_text(words: tuple[str, ...], what: str) -> str:
     return text
 
 
+@contextmanager
+def _plain_query_errors(what: str, episode: str | None) -> Iterator[None]:
+    """Retrieval's refusals as one sentence each."""
+    try:
+        yield
+    except EmptyQuery:
+        raise click.ClickException(
+            f"The {what} has no words to look for: use letters or numbers."
+        ) from None
+    except UnknownEpisode:
+        raise click.ClickException(
+            f"No episode has the slug {episode!r}; `episode-bot episodes` lists them."
+        ) from None
+
+
 @cli.command()
 @click.argument("query", nargs=-1)
 @click.option("--episode", help="Search one episode (by slug) instead of the whole library.")
@@ -174,17 +189,12 @@ def _require_text(words: tuple[str, ...], what: str) -> str:
 def search(query: tuple[str, ...], episode: str | None, limit: int, as_json: bool) -> None:
     """Find the transcript turns that match QUERY, best first."""
     text = _require_text(query, "search")
-    with _library() as session_factory, session_factory() as session:
-        try:
-            ranked = retrieve(session, text, episode=episode, limit=limit)
-        except EmptyQuery:
-            raise click.ClickException(
-                "The search has no words to look for: try letters or numbers."
-            ) from None
-        except UnknownEpisode:
-            raise click.ClickException(
-                f"No episode has the slug {episode!r}; `episode-bot episodes` lists them."
-            ) from None
+    with (
+        _library() as session_factory,
+        session_factory() as session,
+        _plain_query_errors("search", episode),
+    ):
+        ranked = retrieve(session, text, episode=episode, limit=limit)
     if as_json:
         _echo_json(
             [
@@ -233,17 +243,12 @@ def _render_answer(answer: Answer) -> str:
 def ask(question: tuple[str, ...], episode: str | None, as_json: bool) -> None:
     """Answer QUESTION from the transcripts, citing who said it and where."""
     text = _require_text(question, "question")
-    with _library() as session_factory, session_factory() as session:
-        try:
-            answer = ask_question(session, text, OfflineAnswerer(), episode=episode)
-        except EmptyQuery:
-            raise click.ClickException(
-                "The question has no words to look for: try asking in letters or numbers."
-            ) from None
-        except UnknownEpisode:
-            raise click.ClickException(
-                f"No episode has the slug {episode!r}; `episode-bot episodes` lists them."
-            ) from None
+    with (
+        _library() as session_factory,
+        session_factory() as session,
+        _plain_query_errors("question", episode),
+    ):
+        answer = ask_question(session, text, OfflineAnswerer(), episode=episode)
     if as_json:
         payload = asdict(answer)
         for citation in payload["citations"]:

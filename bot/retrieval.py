@@ -8,24 +8,21 @@ never outrank conversation that matches as well.
 
 from __future__ import annotations
 
-import math
 import re
-from dataclasses import dataclass
-from itertools import pairwise
 
 from sqlalchemy.orm import Session
 
-from bot.text import light_stem, query_terms, stems
+from bot.rerank import KIND_WEIGHTS, SPONSOR_INTENT_WEIGHT, RankedPassage, rerank
+from bot.text import light_stem, query_terms
 from db.episodes import get_episode
 from db.search import (
-    SearchHit,
     count_matches,
     episode_scope,
     search_segments,
     speaker_name_tokens,
 )
 
-CANDIDATES = 60
+CANDIDATES = 40
 # Library-wide, a term found in this many passages or more is "common" (see
 # _library_expression). Counting stops at the cap, so telling costs well under a millisecond.
 RARE_TERM_CAP = 1000
@@ -57,13 +54,6 @@ CONCEPT_ALIASES: dict[str, tuple[str, ...]] = {
 
 SPONSOR_INTENT = re.compile(r"\b(?:sponsor\w*|ads?|advert\w*|promo\w*)\b", re.IGNORECASE)
 
-# Multipliers on bm25: a passage of these kinds must match clearly better to rank first.
-SPEAKER_BOOST = 1.2
-# Asking about the ads makes the ads the answer.
-SPONSOR_INTENT_WEIGHT = 3.0
-PAIR_BONUS = 0.3
-KIND_WEIGHTS = {"content": 1.0, "intro": 0.7, "outro": 0.5, "teaser": 0.5, "sponsor": 0.3}
-
 
 class EmptyQuery(ValueError):
     """The question has no words to search for."""
@@ -71,16 +61,6 @@ class EmptyQuery(ValueError):
 
 class UnknownEpisode(LookupError):
     """No episode has the requested slug."""
-
-
-@dataclass(frozen=True)
-class RankedPassage:
-    """A search hit with its final score (higher is better)."""
-
-    hit: SearchHit
-    score: float
-    # Share of the question's terms (weighted by rarity) that this passage contains.
-    coverage: float
 
 
 def variants(term: str) -> tuple[str, ...]:
@@ -123,48 +103,9 @@ def _split_names(terms: list[str], names: set[str]) -> tuple[list[str], set[str]
     return (rest, names) if rest else (terms, set())
 
 
-PROXIMITY_WINDOW = 3  # words between two question terms that still count as "said together"
-
-
 def term_groups(terms: list[str]) -> list[frozenset[str]]:
     """Per question term, the stems of it and its variants: any one of them is a match."""
     return [frozenset(light_stem(v) for v in variants(t)) for t in terms]
-
-
-def _term_weights(term_stems: list[frozenset[str]], pool: list[set[str]]) -> list[float]:
-    """An idf per question term over the candidate pool. A term no candidate contains gets
-    the largest weight: the question asks about something the transcript never mentions."""
-    size = len(pool)
-    return [
-        math.log(1 + (size + 1) / (1 + sum(bool(group & words) for words in pool)))
-        for group in term_stems
-    ]
-
-
-def _coverage(term_stems: list[frozenset[str]], weights: list[float], words: set[str]) -> float:
-    """Weighted share of the question's terms that the passage contains."""
-    found = sum(w for group, w in zip(term_stems, weights, strict=True) if group & words)
-    return found / sum(weights)
-
-
-def _adjacent_pairs(term_stems: list[frozenset[str]], words: list[str]) -> int:
-    """How many consecutive question-term pairs occur close together, in order."""
-    where: dict[str, list[int]] = {}
-    for index, word in enumerate(words):
-        where.setdefault(word, []).append(index)
-    pairs = 0
-    for first, second in pairwise(term_stems):
-        starts = [i for stem in first for i in where.get(stem, ())]
-        ends = {i for stem in second for i in where.get(stem, ())}
-        if any(0 < j - i <= PROXIMITY_WINDOW for i in starts for j in ends):
-            pairs += 1
-    return pairs
-
-
-def _kind_weight(kind: str, wants_sponsors: bool) -> float:
-    if wants_sponsors and kind == "sponsor":
-        return SPONSOR_INTENT_WEIGHT
-    return KIND_WEIGHTS.get(kind, 1.0)
 
 
 def retrieve(
@@ -187,26 +128,16 @@ def retrieve(
         return []
     hits = search_segments(session, expression, scope=scope, limit=max(CANDIDATES, limit * 4))
     wants_sponsors = bool(SPONSOR_INTENT.search(question))
-    best: dict[tuple[str, int], RankedPassage] = {}
-    term_stems = term_groups(terms)
-    words_of = [stems(hit.text) for hit in hits]
-    pool = [set(words) for words in words_of]
-    weights = _term_weights(term_stems, pool)
-    uniform = [1.0] * len(term_stems)
-    for hit, words, word_set in zip(hits, words_of, pool, strict=True):
-        coverage = _coverage(term_stems, weights, word_set)
-        # Ranking uses the plain share: bm25 already weighs rarity, and counting it twice
-        # over-rewards one rare word (measured on the dev questions).
-        score = (
-            hit.relevance
-            * _kind_weight(hit.kind, wants_sponsors)
-            * (0.5 + 0.5 * _coverage(term_stems, uniform, word_set))
-            * (1 + PAIR_BONUS * min(_adjacent_pairs(term_stems, words), 2))
-        )
-        if names and names & set(query_terms(hit.speaker)):
-            score *= SPEAKER_BOOST
-        ranked = RankedPassage(hit, score, coverage)
-        key = (hit.episode_slug, hit.position)
-        if key not in best or ranked.score > best[key].score:
-            best[key] = ranked
-    return sorted(best.values(), key=lambda r: r.score, reverse=True)[:limit]
+
+    def kind_weight(kind: str) -> float:
+        if wants_sponsors and kind == "sponsor":
+            return SPONSOR_INTENT_WEIGHT
+        return KIND_WEIGHTS.get(kind, 1.0)
+
+    def is_named_speaker(speaker: str) -> bool:
+        return bool(names) and not names.isdisjoint(query_terms(speaker))
+
+    ranked = rerank(
+        hits, term_groups(terms), kind_weight=kind_weight, is_named_speaker=is_named_speaker
+    )
+    return ranked[:limit]

@@ -220,3 +220,41 @@ def test_every_format_ingests_and_is_searchable(
             select(func.count(Segment.id)).where(Segment.episode_id == episode.id)
         )
     assert segments and segments >= result.turns > 0
+
+
+def test_a_large_run_is_prepared_in_parallel_and_reported_in_order(
+    session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    folder = tmp_path / "many"
+    folder.mkdir()
+    names = [f"talk-{number:02d}.txt" for number in range(40)]
+    for number, name in enumerate(names):
+        (folder / name).write_text(PLAIN.replace("Bye.", f"Bye number {number}."))
+    (folder / "talk-05.txt").write_bytes(b"")  # one bad file among them
+
+    results = ingest_paths(session_factory, [folder])
+
+    assert [r.path.name for r in results] == names
+    assert [r.status for r in results].count("ingested") == 39
+    assert results[5].failed and "empty" in results[5].message
+    assert _counts(session_factory)[0] == 39
+
+
+def test_a_parser_crash_costs_one_file_not_the_run(
+    session_factory: sessionmaker[Session], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.ingest import pipeline
+
+    real_prepare = pipeline.prepare_file
+
+    def flaky_prepare(path: Path, fmt: str = "auto", slug: str | None = None):  # type: ignore[no-untyped-def]
+        if path.name == "crash.txt":
+            raise RecursionError("parser bug")
+        return real_prepare(path, fmt, slug)
+
+    monkeypatch.setattr(pipeline, "prepare_file", flaky_prepare)
+    (tmp_path / "crash.txt").write_text(PLAIN)
+    (tmp_path / "fine.txt").write_text(PLAIN)
+    results = {r.path.name: r for r in ingest_paths(session_factory, [tmp_path])}
+    assert results["crash.txt"].failed and "RecursionError" in results["crash.txt"].message
+    assert results["fine.txt"].status == "ingested"

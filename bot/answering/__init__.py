@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from bot.retrieval import RankedPassage
+from bot.rerank import RankedPassage
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ import re
 from collections.abc import Sequence
 
 from bot.answering import Answer, Citation
-from bot.retrieval import RankedPassage, term_groups
+from bot.rerank import RankedPassage
+from bot.retrieval import term_groups
 from bot.text import light_stem, query_terms
 
 SENTENCE = re.compile(r"(?<=[.!?])\s+")

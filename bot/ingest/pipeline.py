@@ -145,6 +145,11 @@ def _prepare_or_fail(path: Path, fmt: str, slug: str | None) -> PreparedEpisode 
         return prepare_file(path, fmt, slug)
     except ParseError as exc:
         return FileResult(path, "failed", message=str(exc))
+    except Exception as exc:  # a parser bug must cost one file, not the whole run
+        log.exception("unexpected error while reading %s", path)
+        return FileResult(
+            path, "failed", message=f"could not be read ({exc.__class__.__name__}); see the log"
+        )
 
 
 def store_prepared(
