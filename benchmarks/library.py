@@ -32,6 +32,7 @@ import sqlite3
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
@@ -72,6 +73,16 @@ WINDOW_MIN, WINDOW_MAX = 4, 16
 # Chance, after each window, of saying one of the episode's own words (topic, guest, company).
 EPISODE_WORD_RATE = 0.15
 TOPIC_POOL = 6_000  # invented topic words across the whole library
+# One transcript has ~1,650 distinct words; a thousand real episodes have tens of thousands,
+# and a word that one guest uses is absent from most other episodes. So each episode swaps
+# the seed's less frequent words for words of its own, drawn Zipf-like from a library-wide
+# lexicon: a word the seed says n times (n <= REMAP_MAX_COUNT) is swapped with chance
+# min(REMAP_RATE, 2 / n), so rare words become rare in the library and everyday ones stay
+# everywhere. About 13% of the words spoken are swapped. Without this every seed word would
+# sit in every episode, and "merge queue" would match as many passages as "think".
+LEXICON = 40_000
+REMAP_MAX_COUNT = 10
+REMAP_RATE = 0.9
 TOPICS_PER_EPISODE = 40
 LENGTH_JITTER = (0.8, 1.2)  # turn lengths vary around the real ones, never copy them exactly
 
@@ -100,6 +111,7 @@ TEMPLATES = (
     "any advice on {w}?",
 )
 WORD_TOKEN = re.compile(r"[A-Za-z][A-Za-z']+")
+LETTERS = re.compile(r"[A-Za-z]+")
 # Words a question is made of but never about. A copy, not an import: the app's own list may
 # change, and the benchmark's questions must not change with it.
 STOPWORDS = frozenset(
@@ -127,6 +139,16 @@ class Source:
     tokens: list[str]
     host_lengths: list[int]
     guest_lengths: list[int]
+    # Lowercase seed words rare enough to differ between episodes, with their seed counts.
+    remappable: list[tuple[str, int]]
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """The library's words beyond the seed's, with Zipf weights (a few common, most rare)."""
+
+    words: list[str]
+    cumulative: list[float]
 
 
 @dataclass
@@ -174,7 +196,13 @@ def load_source(path: Path = SAMPLE) -> Source:
     tokens = [word for t in content for word in t.text.split()]
     host = [len(t.text.split()) for t in content if t.speaker == HOST]
     guest = [len(t.text.split()) for t in content if t.speaker != HOST]
-    return Source(tokens, host, guest)
+    counts = Counter(m.group().lower() for t in tokens if (m := LETTERS.search(t)))
+    remappable = sorted(
+        (word, count)
+        for word, count in counts.items()
+        if count <= REMAP_MAX_COUNT and len(word) >= 4 and word not in STOPWORDS
+    )
+    return Source(tokens, host, guest, remappable)
 
 
 def invented_word(rng: random.Random, syllables: int) -> str:
@@ -193,6 +221,13 @@ def invented_words(rng: random.Random, count: int, taken: set[str]) -> list[str]
             taken.add(word)
             words.append(word)
     return words
+
+
+def make_lexicon(rng: random.Random, source: Source) -> Lexicon:
+    """LEXICON invented words unlike any seed word, weighted 1/rank."""
+    taken = {w.lower().strip(".,?!") for w in source.tokens}
+    words = invented_words(rng, LEXICON, taken)
+    return Lexicon(words, list(accumulate(1 / (rank + 1) for rank in range(len(words)))))
 
 
 def plan_episodes(rng: random.Random, count: int, source: Source) -> list[Episode]:
@@ -230,14 +265,42 @@ def plan_episodes(rng: random.Random, count: int, source: Source) -> list[Episod
 
 
 class TextMaker:
-    """Realistic speech for one episode: real word windows, the episode's own words mixed in."""
+    """Realistic speech for one episode: real word windows in the episode's own vocabulary,
+    with its topics, guest and company mixed in."""
 
-    def __init__(self, rng: random.Random, source: Source, episode: Episode) -> None:
+    def __init__(
+        self, rng: random.Random, source: Source, lexicon: Lexicon, episode: Episode
+    ) -> None:
         self.rng = rng
         self.tokens = source.tokens
         first = episode.guest.split()[0]
         # Topics dominate; the guest's name and company come up now and then, as in speech.
         self.own_words = [*episode.topics, *episode.topics, first, episode.company.split()[0]]
+        self.swap = self._vocabulary(source, lexicon, episode)
+
+    @staticmethod
+    def _vocabulary(source: Source, lexicon: Lexicon, episode: Episode) -> dict[str, str]:
+        """Seed token -> this episode's token, for the seed words this episode says otherwise.
+
+        Its own generator, so the summary and the turns of one episode agree on its words.
+        Case and punctuation are kept: "Merge," becomes "Brailox,".
+        """
+        rng = random.Random(f"{SEED}-vocabulary-{episode.index}")
+        replacements = rng.choices(
+            lexicon.words, cum_weights=lexicon.cumulative, k=len(source.remappable)
+        )
+        words = {
+            word: new
+            for (word, count), new in zip(source.remappable, replacements, strict=True)
+            if rng.random() < min(REMAP_RATE, 2 / count)
+        }
+        swap: dict[str, str] = {}
+        for token in set(source.tokens):
+            match = LETTERS.search(token)
+            if match and (new := words.get(match.group().lower())):
+                new = new.capitalize() if match.group()[0].isupper() else new
+                swap[token] = token[: match.start()] + new + token[match.end() :]
+        return swap
 
     def words(self, count: int) -> str:
         """About `count` words of speech."""
@@ -246,7 +309,7 @@ class TextMaker:
         while len(out) < count:
             size = rng.randint(WINDOW_MIN, WINDOW_MAX)
             start = rng.randrange(len(tokens) - size)
-            out.extend(tokens[start : start + size])
+            out.extend(self.swap.get(token, token) for token in tokens[start : start + size])
             if rng.random() < EPISODE_WORD_RATE:
                 out.append(rng.choice(self.own_words))
         return " ".join(out[:count])
@@ -257,10 +320,10 @@ def turn_length(rng: random.Random, lengths: Sequence[int]) -> int:
     return max(3, min(int(rng.choice(lengths) * rng.uniform(*LENGTH_JITTER)), max(lengths)))
 
 
-def episode_turns(rng: random.Random, source: Source, episode: Episode, count: int) -> list[Turn]:
+def episode_turns(maker: TextMaker, source: Source, episode: Episode, count: int) -> list[Turn]:
     """`count` turns shaped like the seed episode: a cold-open teaser of lines heard later,
     the host's intro with an ad read, the conversation with a mid-roll ad, and an outro."""
-    maker = TextMaker(rng, source, episode)
+    rng = maker.rng
     first = episode.guest.split()[0]
     ad_one, ad_two = episode.sponsors
     teasers = min(rng.randint(3, 8), max(count - 6, 0))
@@ -325,6 +388,7 @@ def build_library(
     """Write every episode file into `folder`; keep the few turns questions are made from."""
     rng = random.Random(SEED)
     plan = plan_episodes(rng, episodes, source)
+    lexicon = make_lexicon(rng, source)
     # Question material is picked up front with its own generator, so changing --queries
     # never changes the library itself.
     picker = random.Random(SEED + 1)
@@ -334,14 +398,15 @@ def build_library(
         wanted[key] = wanted.get(key, 0) + 1
     library = Library(folder, plan, 0)
     for episode in plan:
-        episode_rng = random.Random(f"{SEED}-{episode.index}")
-        made = episode_turns(episode_rng, source, episode, turns)
+        # A generator per episode, so its text depends on its number, not on the others.
+        maker = TextMaker(random.Random(f"{SEED}-{episode.index}"), source, lexicon, episode)
+        made = episode_turns(maker, source, episode, turns)
         library.turns += len(made)
         for position, turn in enumerate(made):
             library.query_turns += [(episode.index, turn.text)] * wanted.get(
                 (episode.index, position), 0
             )
-        text = render(episode, made, TextMaker(episode_rng, source, episode))
+        text = render(episode, made, maker)
         (folder / f"{episode.slug}.txt").write_text(text, encoding="utf-8")
     return library
 

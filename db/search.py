@@ -30,13 +30,13 @@ class SearchHit:
 
 @dataclass(frozen=True)
 class Scope:
-    """One episode: its id, and the rowid range its segments were inserted in. An episode
-    is stored in one transaction by one writer, so its segment ids are contiguous, and a
-    rowid range is a constraint FTS5 can seek on (a filter on a join is not)."""
+    """Which segments to search: a rowid range, and optionally one episode. An episode is
+    stored in one transaction by one writer, so its segment ids are contiguous, and a rowid
+    range is a constraint FTS5 can seek on (a filter on a join is not)."""
 
-    episode_id: int
     first_id: int
     last_id: int
+    episode_id: int | None = None
 
 
 # Rank inside FTS5 first, then join the few winners: joining before the LIMIT would look
@@ -57,7 +57,7 @@ JOIN episodes AS e ON e.id = s.episode_id
 WHERE :episode_id IS NULL OR s.episode_id = :episode_id
 ORDER BY best.rank
 """
-_EVERYTHING = (0, 2**63 - 1)
+LAST_ROWID = 2**63 - 1
 
 
 def episode_scope(session: Session, episode_id: int) -> Scope:
@@ -65,14 +65,28 @@ def episode_scope(session: Session, episode_id: int) -> Scope:
     first, last = session.execute(
         select(func.min(Segment.id), func.max(Segment.id)).where(Segment.episode_id == episode_id)
     ).one()
-    return Scope(episode_id, first or 0, last or -1)
+    return Scope(first or 0, last or -1, episode_id)
+
+
+def recent_matches_scope(session: Session, expression: str, *, depth: int) -> Scope | None:
+    """The rowid range holding the newest `depth` matches, or None when there are fewer.
+    Finding it walks `depth` rowids; ranking all matches of a common word would score
+    every one of them."""
+    floor = session.execute(
+        text(
+            "SELECT rowid FROM segments_fts WHERE segments_fts MATCH :match "
+            "ORDER BY rowid DESC LIMIT 1 OFFSET :depth"
+        ),
+        {"match": expression, "depth": depth},
+    ).scalar()
+    return None if floor is None else Scope(floor, LAST_ROWID)
 
 
 def search_segments(
     session: Session, expression: str, *, scope: Scope | None, limit: int
 ) -> list[SearchHit]:
     """Best `limit` passages for an FTS5 expression, best first."""
-    first, last = (scope.first_id, scope.last_id) if scope else _EVERYTHING
+    first, last = (scope.first_id, scope.last_id) if scope else (0, LAST_ROWID)
     rows = session.execute(
         text(_SEARCH_SQL),
         {

@@ -107,3 +107,30 @@ def test_queries_without_words_are_refused(session: Session, query: str) -> None
 def test_unknown_episode_is_refused(session: Session) -> None:
     with pytest.raises(UnknownEpisode):
         retrieve(session, "boris", episode="no-such-episode")
+
+
+def test_library_wide_search_matches_rare_words_and_still_ranks_by_all(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Shrink "common" to a few passages so the seed alone behaves like a big library.
+    from bot import retrieval
+
+    monkeypatch.setattr(retrieval, "RARE_TERM_CAP", 5)
+    ranked = retrieve(session, "What did Mike say about the merge queue at Anthropic?", limit=3)
+    # "merge" and "queue" are rare; "Anthropic" is everywhere and is not matched on.
+    assert ranked[0].hit.position == 21
+    assert all({"merge", "queue"} & set(r.hit.text.lower().split()) for r in ranked)
+
+
+def test_library_wide_common_words_only_match_passages_with_all_of_them(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot import retrieval
+
+    monkeypatch.setattr(retrieval, "RARE_TERM_CAP", 2)
+    monkeypatch.setattr(retrieval, "COMMON_QUERY_DEPTH", 3)
+    ranked = retrieve(session, "product people think", limit=10)
+    assert ranked
+    for r in ranked:
+        words = r.hit.text.lower()
+        assert "product" in words and "people" in words and "think" in words
