@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -119,7 +120,7 @@ def test_library_wide_search_matches_rare_words_and_still_ranks_by_all(
     ranked = retrieve(session, "What did Mike say about the merge queue at Anthropic?", limit=3)
     # "merge" and "queue" are rare; "Anthropic" is everywhere and is not matched on.
     assert ranked[0].hit.position == 21
-    assert all({"merge", "queue"} & set(r.hit.text.lower().split()) for r in ranked)
+    assert all(re.search(r"\b(merg|queu)", r.hit.text.lower()) for r in ranked)
 
 
 def test_library_wide_common_words_only_match_passages_with_all_of_them(
