@@ -258,3 +258,29 @@ def test_a_parser_crash_costs_one_file_not_the_run(
     results = {r.path.name: r for r in ingest_paths(session_factory, [tmp_path])}
     assert results["crash.txt"].failed and "RecursionError" in results["crash.txt"].message
     assert results["fine.txt"].status == "ingested"
+
+
+def test_a_dead_worker_does_not_lose_files(
+    session_factory: sessionmaker[Session], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    from bot.ingest import pipeline
+
+    parent = os.getpid()
+    real_prepare = pipeline.prepare_file
+
+    def dying_prepare(path: Path, fmt: str = "auto", slug: str | None = None):  # type: ignore[no-untyped-def]
+        if path.name == "talk-10.txt" and os.getpid() != parent:
+            os._exit(1)  # a worker killed mid-file, as the OOM killer would
+        return real_prepare(path, fmt, slug)
+
+    monkeypatch.setattr(pipeline, "prepare_file", dying_prepare)
+    for number in range(40):
+        (tmp_path / f"talk-{number:02d}.txt").write_text(PLAIN.replace("Bye.", f"Bye {number}."))
+
+    results = ingest_paths(session_factory, [tmp_path])
+
+    assert len(results) == 40
+    assert all(r.status == "ingested" for r in results), [r.message for r in results if r.failed]
+    assert _counts(session_factory)[0] == 40

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import multiprocessing
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -214,15 +216,23 @@ def _prepared_in_order(
     files: list[Path], fmt: str, slug: str | None
 ) -> Iterator[PreparedEpisode | FileResult]:
     """Prepare files in worker processes when there are enough to pay for starting them;
-    SQLite takes one writer at a time, so storing stays in this process."""
+    SQLite takes one writer at a time, so storing stays in this process. If the pool dies
+    (a worker killed by the OOM killer, say) the rest is prepared here."""
     workers = min(MAX_WORKERS, (os.cpu_count() or 1), len(files) // PARALLEL_MIN_FILES)
-    if workers < 1:
-        yield from (_prepare_or_fail(path, fmt, slug) for path in files)
-        return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        yield from pool.map(
-            partial(_prepare_or_fail, fmt=fmt, slug=slug), files, chunksize=PARALLEL_CHUNK
-        )
+    done = 0
+    if workers >= 1:
+        # Forked workers only parse; they never touch the parent's SQLite handles. Spawned
+        # ones would re-import the caller's __main__, which breaks scripts and REPLs.
+        context = multiprocessing.get_context("fork")
+        try:
+            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+                prepare = partial(_prepare_or_fail, fmt=fmt, slug=slug)
+                for prepared in pool.map(prepare, files, chunksize=PARALLEL_CHUNK):
+                    yield prepared
+                    done += 1
+        except BrokenProcessPool:
+            log.warning("ingest workers stopped; preparing the remaining files in-process")
+    yield from (_prepare_or_fail(path, fmt, slug) for path in files[done:])
 
 
 def ingest_files(
