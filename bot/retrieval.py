@@ -69,7 +69,9 @@ class UnknownEpisode(LookupError):
 def variants(term: str) -> tuple[str, ...]:
     """The term and the spellings that mean the same in a transcript."""
     extra = ASR_ALIASES.get(term, ()) + CONCEPT_ALIASES.get(term, ())
-    if term.isdigit() and int(term) in NUMBER_WORDS:
+    # ASCII and short: "²".isdigit() is true but int() refuses it, and int() of a
+    # 5,000-digit paste is refused too.
+    if term.isascii() and term.isdigit() and len(term) <= 2 and int(term) in NUMBER_WORDS:
         extra += (NUMBER_WORDS[int(term)],)
     return (term, *extra)
 

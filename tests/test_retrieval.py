@@ -88,6 +88,9 @@ HOSTILE = [
     "'; DROP TABLE segments; --",
     "Boris " * 1000,
     "x" * 5000,
+    "9" * 5000,
+    "² ³ ½ Boris",
+    "Opus 4 versus Opus 40",
 ]
 
 
