@@ -166,7 +166,9 @@ def test_two_files_with_one_slug_in_a_run_do_not_overwrite_each_other(
     assert "already used" in results[1].message
 
 
-@pytest.mark.parametrize("slug", ["../etc", "a/b", "bad\x00slug", "UPPER", "", "-x", "a" * 101, "trailing\n"])
+@pytest.mark.parametrize(
+    "slug", ["../etc", "a/b", "bad\x00slug", "UPPER", "", "-x", "a" * 101, "trailing\n"]
+)
 def test_unsafe_slugs_are_refused(
     session_factory: sessionmaker[Session], tmp_path: Path, slug: str
 ) -> None:
