@@ -53,9 +53,10 @@ def best_quote(text: str, groups: list[frozenset[str]]) -> str:
     windows = _windows(text)
     best = max(windows, key=lambda w: _matches(groups, [t.strip(".,!?;:") for t in w]))
     quote = " ".join(best)
+    cut_after = not text.endswith(quote) and not quote.endswith((".", "!", "?"))
     if not text.startswith(quote):
         quote = "…" + quote
-    if not text.endswith(quote.lstrip("…")):
+    if cut_after:
         quote += "…"
     return quote
 
