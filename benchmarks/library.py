@@ -326,7 +326,8 @@ def episode_turns(maker: TextMaker, source: Source, episode: Episode, count: int
     rng = maker.rng
     first = episode.guest.split()[0]
     ad_one, ad_two = episode.sponsors
-    teasers = min(rng.randint(3, 8), max(count - 6, 0))
+    # Never more teasers than conversation turns to replay, however short --turns is.
+    teasers = min(rng.randint(3, 8), (count - 3) // 2)
     body_count = count - teasers - 3  # intro, mid-roll ad and outro take one turn each
 
     body: list[tuple[str, str]] = []
@@ -338,7 +339,7 @@ def episode_turns(maker: TextMaker, source: Source, episode: Episode, count: int
         body.append((speaker, maker.words(turn_length(rng, lengths))))
 
     # A cold open replays the start of lines said later on: the teaser marker's cue.
-    replayed = rng.sample(range(body_count), min(teasers, body_count))
+    replayed = rng.sample(range(body_count), teasers)
     teaser = [(body[i][0], " ".join(body[i][1].split()[:40])) for i in replayed]
     intro = (
         f"Today my guest is {episode.guest}. {first} is {episode.role} at {episode.company}. "
@@ -520,6 +521,23 @@ def peak_rss_mb() -> float:
     return peak / 1_048_576 if sys.platform == "darwin" else peak / 1024
 
 
+def resident_split_mb() -> dict[str, float]:
+    """Current anonymous vs file-backed resident memory (Linux only, else empty).
+
+    SQLite's mmap counts database pages in RSS: those are page cache the kernel can drop,
+    not memory the process allocated, so the peak alone overstates what the bot needs.
+    """
+    status = Path("/proc/self/status")
+    if not status.exists():
+        return {}
+    fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
+    return {
+        name: int(fields[key].split()[0]) / 1024
+        for name, key in (("anon", "RssAnon"), ("file", "RssFile"))
+        if key in fields
+    }
+
+
 def verdict(ok: bool) -> str:
     """The goal line's mark."""
     return "ok" if ok else "MISS"
@@ -606,6 +624,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         assert isinstance(scoped_ms, list) and isinstance(library_ms, list)
         profile = profile_library_search(session_factory, queries) if args.profile else ""
         peak_mb = peak_rss_mb()
+        split_mb = resident_split_mb()
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
@@ -626,7 +645,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"database: {size_mb:.1f} MB")
     print(f"search, one episode:  {one.line()}  ({len(queries)} questions)")
     print(f"search, library-wide: {wide.line()}")
-    print(f"peak RSS: {peak_mb:.0f} MB")
+    split = (
+        f"  (now: {split_mb['anon']:.0f} MB allocated, {split_mb['file']:.0f} MB mapped file)"
+        if {"anon", "file"} <= split_mb.keys()
+        else ""
+    )
+    print(f"peak RSS: {peak_mb:.0f} MB{split}")
     print(
         f"goals: ingest >= {GOAL_INGEST_EPS:g} eps/s [{verdict(goals['ingest_eps'])}]; "
         f"library-wide p50 <= {GOAL_LIBRARY_P50_MS:g} ms [{verdict(goals['library_p50'])}]; "
@@ -653,6 +677,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "search_one_episode_ms": one.__dict__,
             "search_library_ms": wide.__dict__,
             "peak_rss_mb": round(peak_mb, 1),
+            "rss_now_mb": {name: round(mb, 1) for name, mb in split_mb.items()},
             "goals": goals,
             "slowest_library": [
                 {"ms": round(ms, 2), "q": q.text} for ms, q in slowest[:SLOWEST_SHOWN]
