@@ -1,0 +1,40 @@
+"""Settings: every one is documented in .env.example, and bad values get one sentence."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, Settings, load_settings
+from tests.conftest import REPO
+
+SETTING_LINE = re.compile(r"^#?\s*([A-Z][A-Z0-9_]+)=", re.MULTILINE)
+
+
+def test_env_example_documents_exactly_the_settings() -> None:
+    documented = set(SETTING_LINE.findall((REPO / ".env.example").read_text()))
+    assert documented == {name.upper() for name in Settings.model_fields}
+
+
+def test_env_example_loads_as_a_dot_env(tmp_path: Path) -> None:
+    shutil.copy(REPO / ".env.example", tmp_path / ".env")  # the fixture chdirs to tmp_path
+    settings = load_settings()
+    assert settings.load_sample_episode is True
+    assert settings.database_url.endswith("episode-bot/episode-bot.db")
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("DATABASE_URL", "postgres://db/x"), ("LOG_LEVEL", "LOUD"), ("LOAD_SAMPLE_EPISODE", "maybe")],
+)
+def test_bad_values_are_one_sentence_naming_the_setting(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as raised:
+        load_settings()
+    message = str(raised.value)
+    assert message.startswith(name) and "\n" not in message
