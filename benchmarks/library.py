@@ -515,9 +515,10 @@ def profile_library_search(
     return out.getvalue()
 
 
-def peak_rss_mb() -> float:
-    """The process's peak resident memory (ru_maxrss is KB on Linux, bytes on macOS)."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+def peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
+    """Peak resident memory of this process, or (RUSAGE_CHILDREN) of its largest finished
+    child, such as an ingest worker. ru_maxrss is KB on Linux, bytes on macOS."""
+    peak = resource.getrusage(who).ru_maxrss
     return peak / 1_048_576 if sys.platform == "darwin" else peak / 1024
 
 
@@ -624,6 +625,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         assert isinstance(scoped_ms, list) and isinstance(library_ms, list)
         profile = profile_library_search(session_factory, queries) if args.profile else ""
         peak_mb = peak_rss_mb()
+        worker_mb = peak_rss_mb(resource.RUSAGE_CHILDREN)  # 0 when ingest ran in-process
         split_mb = resident_split_mb()
     finally:
         if not args.keep:
@@ -651,6 +653,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         else ""
     )
     print(f"peak RSS: {peak_mb:.0f} MB{split}")
+    if worker_mb:
+        print(f"peak RSS of one ingest worker process: {worker_mb:.0f} MB")
     print(
         f"goals: ingest >= {GOAL_INGEST_EPS:g} eps/s [{verdict(goals['ingest_eps'])}]; "
         f"library-wide p50 <= {GOAL_LIBRARY_P50_MS:g} ms [{verdict(goals['library_p50'])}]; "
@@ -678,6 +682,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "search_library_ms": wide.__dict__,
             "peak_rss_mb": round(peak_mb, 1),
             "rss_now_mb": {name: round(mb, 1) for name, mb in split_mb.items()},
+            "worker_peak_rss_mb": round(worker_mb, 1),
             "goals": goals,
             "slowest_library": [
                 {"ms": round(ms, 2), "q": q.text} for ms, q in slowest[:SLOWEST_SHOWN]

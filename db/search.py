@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from db.models import Segment, SpeakerToken
+from db.models import Segment
 
 
 @dataclass(frozen=True)
@@ -103,20 +103,26 @@ def search_segments(
 def count_matches(session: Session, expression: str, *, cap: int) -> int:
     """How many passages match, counting no further than `cap` (cheap even for common
     words, which is the point: it tells rare terms from common ones)."""
-    return session.execute(
-        text(
-            "SELECT count(*) FROM (SELECT 1 FROM segments_fts "
-            "WHERE segments_fts MATCH :match LIMIT :cap)"
-        ),
-        {"match": expression, "cap": cap},
-    ).scalar_one()
+    # Driver-level SQL: this runs once per question word, and SQLAlchemy's statement
+    # handling would cost more than the capped count itself.
+    return (
+        session.connection()
+        .exec_driver_sql(
+            "SELECT count(*) FROM (SELECT 1 FROM segments_fts WHERE segments_fts MATCH ? LIMIT ?)",
+            (expression, cap),
+        )
+        .scalar_one()
+    )
 
 
 def speaker_name_tokens(session: Session, terms: Sequence[str], episode_id: int | None) -> set[str]:
     """Which of `terms` are words of a speaker's name, in one episode or the library."""
     if not terms:
         return set()
-    query = select(SpeakerToken.token).where(SpeakerToken.token.in_(terms)).distinct()
+    marks = ", ".join("?" * len(terms))
+    sql = f"SELECT DISTINCT token FROM speaker_tokens WHERE token IN ({marks})"
+    params: tuple[object, ...] = tuple(terms)
     if episode_id is not None:
-        query = query.where(SpeakerToken.episode_id == episode_id)
-    return set(session.scalars(query))
+        sql += " AND episode_id = ?"
+        params += (episode_id,)
+    return set(session.connection().exec_driver_sql(sql, params).scalars())
