@@ -16,10 +16,10 @@ from bot.rerank import KIND_WEIGHTS, SPONSOR_INTENT_WEIGHT, RankedPassage, reran
 from bot.text import light_stem, query_terms
 from db.episodes import get_episode
 from db.search import (
-    Scope,
+    SearchHit,
     count_matches,
     episode_scope,
-    recent_matches_scope,
+    newest_segments,
     search_segments,
     speaker_name_tokens,
 )
@@ -28,7 +28,6 @@ CANDIDATES = 40
 # Library-wide, a term found in this many passages or more is "common" (see
 # _library_query). Counting stops at the cap, so telling costs well under a millisecond.
 RARE_TERM_CAP = 1000
-COMMON_QUERY_DEPTH = 1000
 
 # Speech-to-text spells some names as ordinary words: "Cloud Code" for Claude Code,
 # "MTV" for MCP. A question that names the real thing must find the misheard turns.
@@ -86,21 +85,20 @@ def build_expression(terms: list[str], operator: str = "OR") -> str:
     return f" {operator} ".join(term_expression(term) for term in terms)
 
 
-def _library_query(session: Session, terms: list[str]) -> tuple[str, Scope | None] | None:
-    """What to match across the whole library, and where. bm25 has to score every passage
-    a term matches, and a common word matches a large share of a big library, so only the
-    rare terms are matched; the common ones still count when reranking. A question made
-    only of common words matches passages holding all of them, ranked among the newest
-    COMMON_QUERY_DEPTH such passages: a vague question gets a fast, recent answer."""
+def _library_hits(session: Session, terms: list[str], limit: int) -> list[SearchHit]:
+    """Candidates from the whole library. bm25 counts every passage each matched term
+    occurs in, and a common word occurs in a large share of a big library, so only the rare
+    terms are matched and bm25-ranked; the common ones still count when reranking. A
+    question made only of common words takes the newest passages holding all of them,
+    unranked, for the rerank to order: a vague question gets a fast, recent answer."""
     counts = {t: count_matches(session, term_expression(t), cap=RARE_TERM_CAP) for t in terms}
     present = [t for t in terms if counts[t]]
     rare = [t for t in present if counts[t] < RARE_TERM_CAP]
     if rare:
-        return build_expression(rare), None
-    if not present:
-        return None
-    expression = build_expression(present, "AND")
-    return expression, recent_matches_scope(session, expression, depth=COMMON_QUERY_DEPTH)
+        return search_segments(session, build_expression(rare), scope=None, limit=limit)
+    if present:
+        return newest_segments(session, build_expression(present, "AND"), limit=limit)
+    return []
 
 
 def _split_names(terms: list[str], names: set[str]) -> tuple[list[str], set[str]]:
@@ -130,14 +128,11 @@ def retrieve(
         scope = episode_scope(session, found.id)
     names_said = speaker_name_tokens(session, terms, scope.episode_id if scope else None)
     terms, names = _split_names(terms, names_said)
+    candidates = max(CANDIDATES, limit * 4)
     if scope is None:
-        query = _library_query(session, terms)
-        if query is None:
-            return []
-        expression, scope = query
+        hits = _library_hits(session, terms, candidates)
     else:
-        expression = build_expression(terms)
-    hits = search_segments(session, expression, scope=scope, limit=max(CANDIDATES, limit * 4))
+        hits = search_segments(session, build_expression(terms), scope=scope, limit=candidates)
     wants_sponsors = bool(SPONSOR_INTENT.search(question))
 
     def kind_weight(kind: str) -> float:

@@ -30,13 +30,13 @@ class SearchHit:
 
 @dataclass(frozen=True)
 class Scope:
-    """Which segments to search: a rowid range, and optionally one episode. An episode is
-    stored in one transaction by one writer, so its segment ids are contiguous, and a rowid
-    range is a constraint FTS5 can seek on (a filter on a join is not)."""
+    """One episode, as the rowid range its segments were stored in. An episode is stored in
+    one transaction by one writer, so its segment ids are contiguous, and a rowid range is a
+    constraint FTS5 applies while matching (a filter on a join comes after ranking)."""
 
+    episode_id: int
     first_id: int
     last_id: int
-    episode_id: int | None = None
 
 
 # Rank inside FTS5 first, then join the few winners: joining before the LIMIT would look
@@ -65,21 +65,7 @@ def episode_scope(session: Session, episode_id: int) -> Scope:
     first, last = session.execute(
         select(func.min(Segment.id), func.max(Segment.id)).where(Segment.episode_id == episode_id)
     ).one()
-    return Scope(first or 0, last or -1, episode_id)
-
-
-def recent_matches_scope(session: Session, expression: str, *, depth: int) -> Scope | None:
-    """The rowid range holding the newest `depth` matches, or None when there are fewer.
-    Finding it walks `depth` rowids; ranking all matches of a common word would score
-    every one of them."""
-    floor = session.execute(
-        text(
-            "SELECT rowid FROM segments_fts WHERE segments_fts MATCH :match "
-            "ORDER BY rowid DESC LIMIT 1 OFFSET :depth"
-        ),
-        {"match": expression, "depth": depth},
-    ).scalar()
-    return None if floor is None else Scope(floor, LAST_ROWID)
+    return Scope(episode_id, first or 0, last or -1)
 
 
 def search_segments(
@@ -97,6 +83,30 @@ def search_segments(
             "episode_id": scope.episode_id if scope else None,
         },
     )
+    return [SearchHit(*row) for row in rows]
+
+
+_NEWEST_SQL = """
+WITH newest AS (
+    SELECT rowid AS id FROM segments_fts WHERE segments_fts MATCH :match
+    ORDER BY rowid DESC LIMIT :limit
+)
+SELECT s.id, e.slug, e.title, s.position, s.part, s.speaker, s.start_seconds, s.kind, s.text,
+       1.0
+FROM newest
+JOIN segments AS s ON s.id = newest.id
+JOIN episodes AS e ON e.id = s.episode_id
+ORDER BY s.id DESC
+"""
+
+
+def newest_segments(session: Session, expression: str, *, limit: int) -> list[SearchHit]:
+    """The `limit` most recently stored passages that match, all with relevance 1.0.
+
+    For expressions of common words only: bm25 first counts every match of every term in
+    the whole library, which is most of a query's time when the terms are common, while
+    walking the newest rowids stops after `limit` matches."""
+    rows = session.execute(text(_NEWEST_SQL), {"match": expression, "limit": limit})
     return [SearchHit(*row) for row in rows]
 
 

@@ -132,7 +132,6 @@ def test_library_wide_common_words_only_match_passages_with_all_of_them(
     from bot import retrieval
 
     monkeypatch.setattr(retrieval, "RARE_TERM_CAP", 2)
-    monkeypatch.setattr(retrieval, "COMMON_QUERY_DEPTH", 3)
     ranked = retrieve(session, "product people think", limit=10)
     assert ranked
     for r in ranked:

@@ -7,11 +7,12 @@ import logging
 import multiprocessing
 import os
 import re
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from functools import partial
+from itertools import islice
 from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -31,7 +32,7 @@ NOT_SLUG_CHARS = re.compile(r"[^a-z0-9]+")
 # Parsing and marking is about 30 ms of CPU per episode, storing about as much again; a pool
 # of parsing workers beside the one writer pays for itself only in a run of many files.
 PARALLEL_MIN_FILES = 16
-PARALLEL_CHUNK = 4
+IN_FLIGHT_PER_WORKER = 4
 MAX_WORKERS = 4
 
 
@@ -226,8 +227,16 @@ def _prepared_in_order(
         context = multiprocessing.get_context("fork")
         try:
             with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-                prepare = partial(_prepare_or_fail, fmt=fmt, slug=slug)
-                for prepared in pool.map(prepare, files, chunksize=PARALLEL_CHUNK):
+                # A bounded window of files in flight: parsed episodes must not pile up in
+                # memory faster than the one writer stores them.
+                pending: deque[Future[PreparedEpisode | FileResult]] = deque()
+                queued = iter(files)
+                for path in islice(queued, workers * IN_FLIGHT_PER_WORKER):
+                    pending.append(pool.submit(_prepare_or_fail, path, fmt, slug))
+                while pending:
+                    prepared = pending.popleft().result()
+                    for path in islice(queued, 1):
+                        pending.append(pool.submit(_prepare_or_fail, path, fmt, slug))
                     yield prepared
                     done += 1
         except BrokenProcessPool:
