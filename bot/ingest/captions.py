@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.ingest.model import ParsedEpisode, ParseError, Turn
+from bot.ingest.model import ParsedEpisode, ParseError, Turn, number_turns
 
 VTT_HEADER = re.compile(r"\A\ufeff?\s*WEBVTT(?=[ \t\r\n]|\Z)")
 # NOTE, STYLE and REGION blocks carry no speech.
@@ -219,11 +219,7 @@ def _turns(cues: Iterable[_Cue]) -> list[Turn]:
             if not merged or merged[-1][0] != current:
                 merged.append((current, cue.start_seconds, []))
             merged[-1][2].append(said)
-    turns: list[Turn] = []
-    for speaker, start, parts in merged:
-        if said := " ".join(" ".join(parts).split()):
-            turns.append(Turn(len(turns) + 1, speaker, said, start_seconds=start))
-    return turns
+    return number_turns(merged)
 
 
 def _episode(cues: list[_Cue], source_format: str, timing_example: str) -> ParsedEpisode:

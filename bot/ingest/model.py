@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -20,6 +21,16 @@ class Turn:
     speaker: str
     text: str
     start_seconds: float | None = None
+
+
+def number_turns(pieces: Iterable[tuple[str, float | None, list[str]]]) -> list[Turn]:
+    """Turns from (speaker, start, text pieces), numbered from 1; pieces that hold nothing
+    but white space are dropped before numbering, so the numbers have no gaps."""
+    turns: list[Turn] = []
+    for speaker, start, parts in pieces:
+        if said := " ".join(" ".join(parts).split()):
+            turns.append(Turn(len(turns) + 1, speaker, said, start_seconds=start))
+    return turns
 
 
 @dataclass

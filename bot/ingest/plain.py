@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from bot.ingest import captions, timestamped
-from bot.ingest.model import ParsedEpisode, ParseError, Turn
+from bot.ingest.model import ParsedEpisode, ParseError, number_turns
 
 # 1-5 words starting with a letter; the length limit and the time/URL rules are checked in
 # _speaker_line because a regex for them would be unreadable.
@@ -75,18 +75,15 @@ def _title(lines: list[str]) -> str:
 def parse(text: str) -> ParsedEpisode:
     """Parse `Speaker: text` lines; other lines continue the previous speaker's turn."""
     lines = text.lstrip("\ufeff").splitlines()
-    pending: list[tuple[str, list[str]]] = []
+    pending: list[tuple[str, float | None, list[str]]] = []
     for line in lines:
         if found := _speaker_line(line):
-            pending.append((found[0], [found[1]]))
+            pending.append((found[0], None, [found[1]]))
         elif pending:
-            pending[-1][1].append(line)
+            pending[-1][2].append(line)
         # Lines before the first speaker are the title or preamble, never a turn.
 
-    turns: list[Turn] = []
-    for speaker, parts in pending:
-        if said := " ".join(" ".join(parts).split()):
-            turns.append(Turn(len(turns) + 1, speaker, said))
+    turns = number_turns(pending)
     if not turns:
         raise ParseError("no speaker turns found: expected lines like 'Speaker Name: text'")
     return ParsedEpisode(title=_title(lines), source_format="plain", turns=turns)

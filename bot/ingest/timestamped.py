@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from bot.ingest.model import ParsedEpisode, ParseError, Turn
+from bot.ingest.model import ParsedEpisode, ParseError, Turn, number_turns
 
 # `Speaker Name (01:02:03):` or `Speaker Name (02:03):` on a line of its own; `**bold**`
 # names come from markdown editors. Minutes may run past 59 in the MM:SS form.
@@ -227,11 +227,7 @@ def _read_turns(lines: list[str]) -> list[Turn]:
             collecting = False
         elif collecting:
             pending[-1][2].append(line)
-    turns: list[Turn] = []
-    for speaker, start, parts in pending:
-        if said := " ".join(" ".join(parts).split()):
-            turns.append(Turn(len(turns) + 1, speaker, said, start_seconds=start))
-    return turns
+    return number_turns(pending)
 
 
 def parse(text: str) -> ParsedEpisode:
