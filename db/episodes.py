@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date
 from enum import StrEnum
 
@@ -68,7 +68,7 @@ def store_episode(
         session.expunge(existing)
         outcome = StoreOutcome.REPLACED
 
-    episode = Episode(**record.__dict__)
+    episode = Episode(**asdict(record))
     session.add(episode)
     session.flush()
     # Core executemany: the ORM's bulk path costs more than the rows themselves here.
@@ -81,8 +81,8 @@ def store_episode(
             [{"episode_id": episode.id, "token": token} for token in sorted(set(speaker_tokens))],
         )
     if summary_takeaways:
-        session.execute(
-            insert(Takeaway),
+        session.connection().execute(
+            insert(Takeaway.__table__),
             [
                 {
                     "episode_id": episode.id,

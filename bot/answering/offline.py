@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from bot.answering import Answer, Citation
 from bot.rerank import RankedPassage
 from bot.retrieval import term_groups
-from bot.text import light_stem, query_terms
+from bot.text import query_terms, stems
 
 SENTENCE = re.compile(r"(?<=[.!?])\s+")
 QUOTE_WORDS = 40  # about two spoken sentences
@@ -29,9 +29,9 @@ NOT_COVERED = (
 COVERED_INTRO = "Here is what the episode says, quoted from the transcript:"
 
 
-def _matches(groups: list[frozenset[str]], words: Sequence[str]) -> int:
-    stems = {light_stem(w.lower()) for w in words}
-    return sum(bool(group & stems) for group in groups)
+def _matches(groups: list[frozenset[str]], text: str) -> int:
+    said = set(stems(text))
+    return sum(not group.isdisjoint(said) for group in groups)
 
 
 def _windows(text: str) -> list[list[str]]:
@@ -51,7 +51,7 @@ def _windows(text: str) -> list[list[str]]:
 def best_quote(text: str, groups: list[frozenset[str]]) -> str:
     """The window of `text` that contains the most question terms, with ellipses where cut."""
     windows = _windows(text)
-    best = max(windows, key=lambda w: _matches(groups, [t.strip(".,!?;:") for t in w]))
+    best = max(windows, key=lambda window: _matches(groups, " ".join(window)))
     quote = " ".join(best)
     cut_after = not text.endswith(quote) and not quote.endswith((".", "!", "?"))
     if not text.startswith(quote):
