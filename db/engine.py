@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -88,17 +91,40 @@ def _current_revision(engine: Engine) -> str | None:
         return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
+@contextmanager
+def _migration_lock(engine: Engine) -> Iterator[None]:
+    """One process opens a database for the first time at once: two first starts (the bot
+    and a CLI command) would otherwise both create its tables, and switching a new file to
+    WAL mode fails outright, without waiting, while another connection holds it."""
+    database = engine.url.database
+    if engine.url.get_backend_name() != "sqlite" or database in (None, "", ":memory:"):
+        yield
+        return
+    try:
+        handle = open(f"{database}.lock", "a+b")  # noqa: SIM115 (held across the yield)
+    except OSError:
+        yield  # a read-only folder: nobody can be migrating there either
+        return
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def migrate(engine: Engine) -> bool:
     """Bring the schema to head. Returns True when any migration ran."""
     try:
-        if _current_revision(engine) == SCHEMA_HEAD:
-            return False
-        from alembic import command
+        with _migration_lock(engine):
+            if _current_revision(engine) == SCHEMA_HEAD:
+                return False
+            from alembic import command
 
-        config = alembic_config()
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+            config = alembic_config()
+            with engine.begin() as connection:
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
     except sqlite3.DatabaseError as exc:
         raise DatabaseError(f"Cannot open the database {engine.url.database}: {exc}.") from None
     except Exception as exc:  # SQLAlchemy wraps the driver's errors

@@ -3,6 +3,11 @@ triggers, and the index stays in step with the segments table."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, text
@@ -91,3 +96,32 @@ def test_schema_head_constant_matches_the_newest_migration() -> None:
     from db.engine import SCHEMA_HEAD
 
     assert head_revision() == SCHEMA_HEAD
+
+
+def test_two_processes_starting_on_a_new_database_both_succeed(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    go = tmp_path / "go"
+    # Each process imports first and then waits for the same moment, so that they really
+    # race for the empty database.
+    script = (
+        "import sys, time, pathlib\n"
+        "from db.engine import open_database\n"
+        "go = pathlib.Path(sys.argv[2])\n"
+        "while not go.exists(): time.sleep(0.001)\n"
+        "open_database(sys.argv[1])\n"
+    )
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, url, str(go)], stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(4)
+    ]
+    time.sleep(1.5)  # all four have imported and are waiting
+    go.touch()
+    errors = [run.communicate(timeout=60)[1] for run in runs]
+    assert [run.returncode for run in runs] == [0, 0, 0, 0], errors
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).all() == [
+            (head_revision(),)
+        ]
