@@ -1,0 +1,123 @@
+"""Block Kit rendering: pure functions, data in, Slack message dicts out.
+
+Every Slack-facing string is built here. Text that came from a user or a transcript is
+escaped, so nobody can make the bot say <!channel> or fake a mention by typing one.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bot.answering import Answer, Citation, format_timestamp
+
+SECTION_LIMIT = 3000  # Slack's maximum for a section's text
+MAX_BLOCKS = 50  # Slack's maximum per message
+FALLBACK_LIMIT = 3000
+USER_ID = re.compile(r"[UW][A-Z0-9]{2,20}")
+HELPFUL_ACTION = "feedback_helpful"
+NOT_HELPFUL_ACTION = "feedback_not_helpful"
+
+Block = dict[str, Any]
+
+
+def escape(text: str) -> str:
+    """Slack's three control characters as entities: `<!here>` shows, but does not ping."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def mention(user_id: str) -> str:
+    """A mention of a real user id; anything else is shown as escaped text."""
+    return f"<@{user_id}>" if USER_ID.fullmatch(user_id) else escape(user_id)
+
+
+def split_text(text: str, limit: int = SECTION_LIMIT) -> list[str]:
+    """Pieces of at most `limit` characters, cut at a paragraph, line, sentence or word
+    break where there is one, so that nothing is lost and words stay whole."""
+    pieces: list[str] = []
+    rest = text.strip()
+    while len(rest) > limit:
+        window = rest[:limit]
+        cut = max(window.rfind(sep) for sep in ("\n\n", "\n", ". ", " "))
+        cut = cut + 1 if cut > limit // 2 else limit
+        pieces.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest:
+        pieces.append(rest)
+    return pieces
+
+
+def _section(text: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def _context(text: str) -> Block:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
+
+
+def citation_source(citation: Citation, *, with_episode: bool = False) -> str:
+    """`Mike Krieger · turn 23 · 12:34`, plus the episode title when asked."""
+    parts = [escape(citation.speaker), f"turn {citation.position}"]
+    if stamp := format_timestamp(citation.start_seconds):
+        parts.append(stamp)
+    if with_episode:
+        parts.append(f"_{escape(citation.episode_title)}_")
+    return " · ".join(parts)
+
+
+def _citation_blocks(citation: Citation, with_episode: bool) -> list[Block]:
+    quote = escape(citation.quote)[: SECTION_LIMIT - 4]
+    return [
+        _section(f"> “{quote}”"),
+        _context(citation_source(citation, with_episode=with_episode)),
+    ]
+
+
+def feedback_buttons(answer_id: int) -> Block:
+    """Helpful / Not helpful, carrying the stored answer's id."""
+    return {
+        "type": "actions",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": action,
+                "text": {"type": "plain_text", "text": label},
+                "value": str(answer_id),
+            }
+            for action, label in ((HELPFUL_ACTION, "Helpful"), (NOT_HELPFUL_ACTION, "Not helpful"))
+        ],
+    }
+
+
+def answer_message(
+    answer: Answer, *, asker: str | None = None, answer_id: int | None = None
+) -> dict[str, Any]:
+    """A whole answer as a message: who asked what, the answer, each citation with its
+    source, the episode, and feedback buttons. Stays within Slack's limits however long
+    the answer is; `text` is the notification and screen-reader fallback."""
+    asked = f"{mention(asker)} asked: " if asker else "Question: "
+    header = _context(f"{asked}_{escape(answer.question)[: SECTION_LIMIT - 40]}_")
+    body = [_section(piece) for piece in split_text(escape(answer.text))]
+    episodes = list(dict.fromkeys(c.episode_title for c in answer.citations))
+    several = len(episodes) > 1
+    footer: list[Block] = []
+    if episodes and not several:
+        footer.append(_context(f"From _{escape(episodes[0])}_"))
+    if answer_id is not None:
+        footer.append(feedback_buttons(answer_id))
+
+    room = MAX_BLOCKS - 1 - len(footer)
+    body = body[: max(room - 2, 1)]  # keep space for at least one citation
+    blocks: list[Block] = [header, *body]
+    shown = 0
+    for citation in answer.citations:
+        pair = _citation_blocks(citation, several)
+        if len(blocks) + len(pair) > MAX_BLOCKS - len(footer) - 1:
+            break
+        blocks.extend(pair)
+        shown += 1
+    if shown < len(answer.citations):
+        blocks.append(_context(f"…and {len(answer.citations) - shown} more sources not shown."))
+    blocks.extend(footer)
+    fallback = f"{escape(answer.question)}: {escape(answer.text)}"
+    return {"text": fallback[:FALLBACK_LIMIT], "blocks": blocks}

@@ -1,0 +1,115 @@
+"""Slack messages built from answers: escaped, within Slack's limits, nothing lost."""
+
+from __future__ import annotations
+
+import json
+
+from bot.answering import Answer, Citation
+from bot.blocks import (
+    HELPFUL_ACTION,
+    MAX_BLOCKS,
+    NOT_HELPFUL_ACTION,
+    SECTION_LIMIT,
+    answer_message,
+    split_text,
+)
+
+
+def _citation(position: int, quote: str = "We rebuilt the merge queue.", **kw: object) -> Citation:
+    fields: dict[str, object] = {
+        "episode_slug": "seed",
+        "episode_title": "Anthropic's CPO",
+        "position": position,
+        "speaker": "Mike Krieger",
+        "start_seconds": 754.0,
+        "quote": quote,
+    }
+    fields.update(kw)
+    return Citation(**fields)  # type: ignore[arg-type]
+
+
+def _dump(data: object) -> str:
+    return json.dumps(data, ensure_ascii=False)
+
+
+def _texts(message: dict[str, object]) -> list[str]:
+    found: list[str] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("text"), str):
+                found.append(node["text"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(message)
+    return found
+
+
+def test_answer_message_shows_asker_answer_sources_episode_and_buttons() -> None:
+    answer = Answer(
+        "Who is Boris?",
+        "Here is what the episode says:",
+        True,
+        "offline",
+        [_citation(23), _citation(53, start_seconds=None)],
+    )
+    message = answer_message(answer, asker="U012ABCDEF", answer_id=7)
+    blocks = message["blocks"]
+    rendered = _dump(blocks)
+    assert "<@U012ABCDEF> asked: _Who is Boris?_" in rendered
+    assert "Mike Krieger · turn 23 · 12:34" in rendered
+    assert 'Mike Krieger · turn 53"' in rendered  # no timestamp when the source has none
+    assert "From _Anthropic's CPO_" in rendered
+    buttons = blocks[-1]["elements"]
+    assert [(b["action_id"], b["value"]) for b in buttons] == [
+        (HELPFUL_ACTION, "7"),
+        (NOT_HELPFUL_ACTION, "7"),
+    ]
+    assert message["text"]
+
+
+def test_user_and_transcript_text_cannot_ping_or_fake_mentions() -> None:
+    hostile = "<!channel> <!here> <!everyone> <@U999> <https://evil.example|click> & more"
+    answer = Answer(
+        hostile,
+        hostile,
+        True,
+        "offline",
+        [_citation(1, quote=hostile, speaker="<!here>", episode_title="<!channel>")],
+    )
+    message = answer_message(answer, asker="<!everyone>")
+    for text in [*_texts(message), message["text"]]:
+        for ping in ("<!channel>", "<!here>", "<!everyone>", "<@U999>", "<https://"):
+            assert ping not in text
+    assert "&lt;!channel&gt;" in _dump(message)
+
+
+def test_long_answers_split_into_sections_without_losing_words() -> None:
+    words = [f"word{i}" for i in range(3000)]
+    text = " ".join(words)  # about 26,000 characters
+    pieces = split_text(text)
+    assert all(len(piece) <= SECTION_LIMIT for piece in pieces)
+    assert " ".join(pieces).split() == words
+
+
+def test_messages_stay_within_fifty_blocks_and_say_what_was_left_out() -> None:
+    answer = Answer("q", "a " * 20_000, True, "offline", [_citation(n) for n in range(100)])
+    message = answer_message(answer, asker="U1", answer_id=1)
+    blocks = message["blocks"]
+    assert len(blocks) <= MAX_BLOCKS
+    assert all(len(t) <= SECTION_LIMIT for t in _texts(message))
+    assert "more sources not shown" in _dump(blocks)
+    assert blocks[-1]["type"] == "actions"
+    assert len(message["text"]) <= 3000
+
+
+def test_citations_from_several_episodes_name_their_episode() -> None:
+    answer = Answer(
+        "q", "a", True, "offline", [_citation(1), _citation(2, episode_title="Another episode")]
+    )
+    rendered = _dump(answer_message(answer)["blocks"])
+    assert "_Another episode_" in rendered and "From _" not in rendered
