@@ -1,0 +1,1 @@
+"""Loopback stand-ins for the services the bot talks to; tests never reach the internet."""
