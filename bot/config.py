@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     database_url: str = Field(default_factory=default_database_url)
     load_sample_episode: bool = True
     log_level: str = "WARNING"
+    # Secrets are SecretStr so that no repr, log line or error message can show them.
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    port: int = Field(default=3000, ge=1, le=65535)
 
     @field_validator("database_url")
     @classmethod
@@ -51,6 +57,24 @@ class Settings(BaseSettings):
 
 class ConfigError(Exception):
     """A setting is missing or malformed; the message is one plain sentence."""
+
+
+def secret(value: SecretStr | None) -> str:
+    """A secret setting's value, "" when unset."""
+    return value.get_secret_value() if value is not None else ""
+
+
+def slack_problem(settings: Settings, *, socket_mode: bool) -> str | None:
+    """Why the Slack app cannot start with these settings, in one sentence, or None."""
+    if not secret(settings.slack_bot_token).startswith("xoxb-"):
+        return "SLACK_BOT_TOKEN must be the app's bot token (it starts with xoxb-)."
+    if socket_mode:
+        if not secret(settings.slack_app_token).startswith("xapp-"):
+            return "SLACK_APP_TOKEN must be an app-level token (it starts with xapp-)."
+        return None
+    if len(secret(settings.slack_signing_secret)) < 16:
+        return "SLACK_SIGNING_SECRET must be set to the app's signing secret (Basic Information)."
+    return None
 
 
 def load_settings() -> Settings:

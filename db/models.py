@@ -110,3 +110,14 @@ class Takeaway(Base):
     origin: Mapped[str] = mapped_column(String(10))
 
     episode: Mapped[Episode] = relationship(back_populates="takeaways")
+
+
+class Channel(Base):
+    """A Slack channel's settings: the episode its questions are about by default."""
+
+    __tablename__ = "channels"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # Slack's channel id
+    focus_episode_id: Mapped[int | None] = mapped_column(
+        ForeignKey("episodes.id", ondelete="SET NULL")
+    )

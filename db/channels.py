@@ -1,0 +1,22 @@
+"""Channel queries: the episode a channel's questions are about."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from db.models import Channel, Episode
+
+
+def focus_episode(session: Session, channel_id: str) -> Episode | None:
+    """The channel's focus episode, if one was chosen and still exists."""
+    channel = session.get(Channel, channel_id)
+    if channel is None or channel.focus_episode_id is None:
+        return None
+    return session.get(Episode, channel.focus_episode_id)
+
+
+def set_focus_episode(session: Session, channel_id: str, episode: Episode) -> None:
+    """Make `episode` the channel's focus (in the caller's transaction)."""
+    channel = session.get(Channel, channel_id) or Channel(id=channel_id)
+    channel.focus_episode_id = episode.id
+    session.add(channel)
