@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 from bot.answering import Answer, Citation, format_timestamp
+from bot.rerank import RankedPassage
 
 SECTION_LIMIT = 3000  # Slack's maximum for a section's text
 MAX_BLOCKS = 50  # Slack's maximum per message
@@ -121,3 +122,70 @@ def answer_message(
     blocks.extend(footer)
     fallback = f"{escape(answer.question)}: {escape(answer.text)}"
     return {"text": fallback[:FALLBACK_LIMIT], "blocks": blocks}
+
+
+# ---------------------------------------------------------------- command replies
+
+HELP_TEXT = (
+    "*Ask about the episode your team is discussing*\n"
+    "`/episode ask <question>` (or just `/episode <question>`): an answer in this channel, "
+    "quoting who said it and where; reply in its thread to follow up.\n"
+    "`/episode search <words>`: the turns that mention them, only for you.\n"
+    "`/episode episodes`: the episodes I know.\n"
+    "`/episode use <slug>`: make one episode this channel's default.\n"
+    "`/episode help`: this message."
+)
+POST_FAILURES = {
+    "not_in_channel": "I'm not in this channel yet: add me with `/invite @episode-bot`, then ask "
+    "again.",
+    "channel_not_found": "I can't see this channel (private channels need an invite): add me "
+    "with `/invite @episode-bot`, then ask again.",
+    "is_archived": "This channel is archived, so I can't post here: ask in another channel.",
+}
+
+
+def ephemeral(text: str) -> dict[str, Any]:
+    """A reply only the person who typed the command sees."""
+    return {"response_type": "ephemeral", "text": text}
+
+
+def help_message() -> dict[str, Any]:
+    """The usage of /episode."""
+    return {**ephemeral(HELP_TEXT), "blocks": [_section(HELP_TEXT)]}
+
+
+def post_failed(error: str | None) -> dict[str, Any]:
+    """What to tell the asker when Slack refuses the answer's post."""
+    sentence = POST_FAILURES.get(
+        error or "", "Slack didn't accept my answer just now: please ask again in a minute."
+    )
+    return ephemeral(sentence)
+
+
+def search_message(query: str, hits: list[RankedPassage]) -> dict[str, Any]:
+    """Matching turns, best first, for the person who searched."""
+    if not hits:
+        return ephemeral(f"No turns mention “{escape(query)}”.")
+    lines = [f"*Turns matching “{escape(query)}”*"]
+    for ranked in hits:
+        hit = ranked.hit
+        stamp = format_timestamp(hit.start_seconds)
+        where = f"turn {hit.position}" + (f" · {stamp}" if stamp else "")
+        preview = escape(hit.text[:280]) + ("…" if len(hit.text) > 280 else "")
+        lines.append(
+            f"*{escape(hit.speaker)}* · {where} · _{escape(hit.episode_title)}_\n{preview}"
+        )
+    text = "\n\n".join(lines)
+    return {**ephemeral(text[:FALLBACK_LIMIT]), "blocks": [_section(p) for p in split_text(text)]}
+
+
+def episodes_message(episodes: list[tuple[str, str, int]], focus: str | None) -> dict[str, Any]:
+    """The library: slug, title and turns of each episode, the channel's focus marked."""
+    if not episodes:
+        return ephemeral("The library is empty: load transcripts with `episode-bot ingest`.")
+    lines = ["*Episodes*"]
+    for slug, title, turns in episodes:
+        mark = " ← this channel's episode" if slug == focus else ""
+        lines.append(f"`{escape(slug)}` {escape(title)} ({turns} turns){mark}")
+    text = "\n".join(lines)
+    return {**ephemeral(text[:FALLBACK_LIMIT]), "blocks": [_section(p) for p in split_text(text)]}

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.answering import Answer, format_timestamp
 from bot.answering.ask import ask as ask_question
 from bot.answering.offline import OfflineAnswerer
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import ConfigError, Settings, load_settings, slack_problem
 from bot.ingest.model import FORMATS, ParseError
 from bot.ingest.pipeline import FileResult, expand_paths, ingest_files
 from bot.library import open_library
@@ -41,9 +41,11 @@ def _settings() -> Settings:
 
 
 @contextmanager
-def _library(load_sample: bool = True) -> Iterator[sessionmaker[Session]]:
+def _library(
+    load_sample: bool = True, settings: Settings | None = None
+) -> Iterator[sessionmaker[Session]]:
     """Open (and migrate) the library; turn storage failures into one plain line."""
-    settings = _settings()
+    settings = settings or _settings()
     try:
         session_factory, note = open_library(settings, load_sample=load_sample)
     except DatabaseError as exc:
@@ -256,6 +258,27 @@ def ask(question: tuple[str, ...], episode: str | None, as_json: bool) -> None:
         _echo_json(payload)
     else:
         click.echo(_render_answer(answer))
+
+
+@cli.command()
+@click.option("--port", type=click.IntRange(1, 65535), help="Default: PORT, or 3000.")
+@click.option("--host", default="0.0.0.0", show_default=True, help="Address to listen on.")
+def serve(port: int | None, host: str) -> None:
+    """Run the Slack app over HTTP: POST /slack/events, GET /healthz."""
+    settings = _settings()
+    if problem := slack_problem(settings, socket_mode=False):
+        raise click.ClickException(problem)
+    from bot.app import SlackStartError, create_app
+    from bot.serve import serve as run_server
+
+    with _library(settings=settings) as session_factory:
+        try:
+            app = create_app(settings, session_factory, OfflineAnswerer())
+        except SlackStartError as exc:
+            raise click.ClickException(str(exc)) from None
+        chosen = port or settings.port
+        click.echo(f"Serving Slack requests on http://{host}:{chosen}/slack/events", err=True)
+        run_server(app, host=host, port=chosen)
 
 
 def main() -> None:

@@ -92,8 +92,15 @@ class SlackApiStandIn:
         with self._lock:
             return [call for call in self.calls if call.method == method]
 
+    @property
+    def response_url(self) -> str:
+        """A `response_url` to put in slash-command payloads; posts to it are recorded as
+        calls of the method "response_url"."""
+        return self.url.replace("/api/", "/response_url")
+
     def _handle(self, request: BaseHTTPRequestHandler) -> None:
-        method = request.path.rsplit("/", 1)[-1]
+        webhook = not request.path.startswith("/api/")
+        method = "response_url" if webhook else request.path.rsplit("/", 1)[-1]
         length = int(request.headers.get("Content-Length") or 0)
         raw = request.rfile.read(length).decode()
         if request.headers.get("Content-Type", "").startswith("application/json"):
@@ -107,6 +114,8 @@ class SlackApiStandIn:
             failure = self._take_failure(method)
         if failure is not None:
             self._send_failure(request, failure)
+        elif webhook:
+            self._send(request, 200, {"ok": True})
         elif token is None:
             self._send(request, 200, {"ok": False, "error": "not_authed"})
         else:

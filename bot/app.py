@@ -1,0 +1,44 @@
+"""The Slack app: a Bolt app built from settings, a library and an answerer."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import App
+from slack_bolt.error import BoltError
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.answering import Answerer
+from bot.config import Settings, secret
+from bot.listeners import Deps, commands
+
+log = logging.getLogger(__name__)
+RATE_LIMIT_RETRIES = 3
+
+
+class SlackStartError(Exception):
+    """The app cannot start (Slack refused the token, or cannot be reached): one sentence."""
+
+
+def create_app(
+    settings: Settings, session_factory: sessionmaker[Session], answerer: Answerer
+) -> App:
+    """A Bolt app whose Web API client honours SLACK_API_URL and waits out rate limits."""
+    client = WebClient(token=secret(settings.slack_bot_token), base_url=settings.slack_api_url)
+    # slack_sdk's own handler: on a 429 it sleeps for Retry-After, then sends again.
+    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES))
+    try:
+        app = App(client=client, signing_secret=secret(settings.slack_signing_secret))
+    except BoltError:
+        raise SlackStartError(
+            "Slack refused SLACK_BOT_TOKEN: copy the Bot User OAuth Token again from the app's "
+            "OAuth & Permissions page."
+        ) from None
+    except OSError:
+        raise SlackStartError(
+            f"Cannot reach Slack at {settings.slack_api_url}: check the network or SLACK_API_URL."
+        ) from None
+    commands.register(app, Deps(session_factory, answerer))
+    return app

@@ -1,0 +1,121 @@
+"""`/episode`: acknowledged at once, then answered by a lazy listener, so Slack's three
+seconds are never spent on the database or the answerer."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot import blocks
+from bot.answering.ask import ask
+from bot.listeners import Deps
+from bot.retrieval import EmptyQuery, UnknownEpisode, retrieve
+from db.channels import focus_episode, set_focus_episode
+from db.episodes import get_episode, list_episodes
+
+log = logging.getLogger(__name__)
+
+SUBCOMMANDS = ("ask", "search", "episodes", "use", "help")
+LIBRARY_TROUBLE = "I couldn't read the episode library just now: please try again in a minute."
+
+
+def parse_command(text: str) -> tuple[str, str]:
+    """(subcommand, the rest). Bare text is a question; a lone unknown word gets help."""
+    words = text.strip().split(maxsplit=1)
+    if not words:
+        return "help", ""
+    first, rest = words[0].lower(), (words[1] if len(words) > 1 else "")
+    if first in SUBCOMMANDS:
+        return first, rest.strip()
+    return ("help", "") if len(words) == 1 and "?" not in first else ("ask", text.strip())
+
+
+def _ask(
+    deps: Deps, command: dict[str, Any], question: str, client: WebClient, respond: Respond
+) -> None:
+    channel = command["channel_id"]
+    with deps.session_factory() as session:
+        focus = focus_episode(session, channel)
+        answer = ask(session, question, deps.answerer, episode=focus.slug if focus else None)
+    message = blocks.answer_message(answer, asker=command.get("user_id"))
+    try:
+        client.chat_postMessage(channel=channel, **message)
+    except SlackApiError as exc:
+        log.warning("chat.postMessage refused: %s", exc.response.get("error"))
+        respond(**blocks.post_failed(exc.response.get("error")))
+
+
+def _search(deps: Deps, command: dict[str, Any], terms: str, respond: Respond) -> None:
+    with deps.session_factory() as session:
+        focus = focus_episode(session, command["channel_id"])
+        hits = retrieve(session, terms, episode=focus.slug if focus else None, limit=5)
+    respond(**blocks.search_message(terms, hits))
+
+
+def _episodes(deps: Deps, command: dict[str, Any], respond: Respond) -> None:
+    with deps.session_factory() as session:
+        focus = focus_episode(session, command["channel_id"])
+        rows = [(e.slug, e.title, e.turn_count) for e in list_episodes(session)]
+    respond(**blocks.episodes_message(rows, focus.slug if focus else None))
+
+
+def _use(deps: Deps, command: dict[str, Any], slug: str, respond: Respond) -> None:
+    with deps.session_factory.begin() as session:
+        episode = get_episode(session, slug.strip().lower())
+        if episode is not None:
+            set_focus_episode(session, command["channel_id"], episode)
+            title = episode.title
+    if episode is None:
+        respond(
+            **blocks.ephemeral(
+                f"No episode has the slug “{blocks.escape(slug)}”: `/episode episodes` lists them."
+            )
+        )
+    else:
+        respond(
+            **blocks.ephemeral(f"Questions in this channel are now about _{blocks.escape(title)}_.")
+        )
+
+
+def register(app: App, deps: Deps) -> None:
+    """Wire `/episode` into the app."""
+
+    def acknowledge(ack: Ack, command: dict[str, Any]) -> None:
+        subcommand, rest = parse_command(command.get("text", ""))
+        if subcommand == "help" or (subcommand in {"ask", "search", "use"} and not rest):
+            ack(**blocks.help_message())
+        else:
+            ack()
+
+    def answer(command: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        subcommand, rest = parse_command(command.get("text", ""))
+        handlers: dict[str, Callable[[], None]] = {
+            "ask": lambda: _ask(deps, command, rest, client, respond),
+            "search": lambda: _search(deps, command, rest, respond),
+            "episodes": lambda: _episodes(deps, command, respond),
+            "use": lambda: _use(deps, command, rest, respond),
+        }
+        if subcommand not in handlers or (subcommand != "episodes" and not rest):
+            return  # the acknowledgement already showed the help
+        try:
+            handlers[subcommand]()
+        except EmptyQuery:
+            respond(**blocks.ephemeral("That has no words I can look for: try asking in words."))
+        except UnknownEpisode:
+            respond(
+                **blocks.ephemeral(
+                    "This channel's episode is gone from the library: pick another with "
+                    "`/episode use <slug>`."
+                )
+            )
+        except SQLAlchemyError:
+            log.exception("library error while answering /episode %s", subcommand)
+            respond(**blocks.ephemeral(LIBRARY_TROUBLE))
+
+    app.command("/episode")(ack=acknowledge, lazy=[answer])

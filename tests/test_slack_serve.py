@@ -1,0 +1,222 @@
+"""`episode-bot serve` as Slack uses it: a real subprocess, requests signed exactly as Slack
+signs them and sent over HTTP, and the real Web API client talking to a loopback stand-in."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+
+from tests.fakes.slack_api import Call, SlackApiStandIn
+
+SCRIPT = Path(sys.executable).parent / "episode-bot"
+BOT_TOKEN = "xoxb-777-episode-bot-test-token-do-not-leak"
+SIGNING_SECRET = "5ec7e75ec7e75ec7e75ec7e75ec7e7ab"
+ACK_BUDGET_S = 3.0
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _env(tmp_path: Path, slack: SlackApiStandIn) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_"))}
+    env.update(
+        XDG_DATA_HOME=str(tmp_path / "data"),
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=slack.url,
+        LOG_LEVEL="INFO",
+    )
+    return env
+
+
+class Server:
+    """A running `episode-bot serve` and a way to send it signed requests."""
+
+    def __init__(self, process: subprocess.Popen[str], port: int, slack: SlackApiStandIn):
+        self.process, self.port, self.slack = process, port, slack
+
+    def post(
+        self, form: dict[str, str], *, timestamp: int | None = None, secret: str = SIGNING_SECRET
+    ) -> tuple[int, str, float]:
+        """POST a form to /slack/events, signed as Slack signs: v0 HMAC of v0:{ts}:{body}."""
+        body = urlencode(form)
+        stamp = str(timestamp if timestamp is not None else int(time.time()))
+        digest = hmac.new(secret.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256)
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}/slack/events",
+            data=body.encode(),
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "X-Slack-Request-Timestamp": stamp,
+                "X-Slack-Signature": f"v0={digest.hexdigest()}",
+            },
+        )
+        started = time.monotonic()
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, response.read().decode(), time.monotonic() - started
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode(), time.monotonic() - started
+
+    def command(self, text: str, **extra: str) -> dict[str, str]:
+        return {
+            "command": "/episode",
+            "text": text,
+            "channel_id": "C0CHANNEL",
+            "user_id": "U0ASKER",
+            "team_id": "T00000001",
+            "trigger_id": "1.2.3",
+            "response_url": self.slack.response_url,
+            **extra,
+        }
+
+
+def _wait_for(predicate: Callable[[], bool], timeout: float = 15.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackApiStandIn]:
+    stand_in = SlackApiStandIn().start()
+    yield stand_in
+    stand_in.stop()
+
+
+@pytest.fixture
+def server(tmp_path: Path, slack: SlackApiStandIn) -> Iterator[Server]:
+    port = _free_port()
+    process = subprocess.Popen(
+        [str(SCRIPT), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=_env(tmp_path, slack),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+    def healthy() -> bool:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
+                return r.status == 200
+        except OSError:
+            return False
+
+    if not _wait_for(healthy, 30):
+        process.kill()
+        pytest.fail(f"serve did not start: {process.communicate()[0]}")
+    yield Server(process, port, slack)
+    process.terminate()
+    output = process.communicate(timeout=10)[0]
+    assert BOT_TOKEN not in output and SIGNING_SECRET not in output
+    assert "Traceback" not in output
+
+
+def _posts(slack: SlackApiStandIn) -> list[Call]:
+    return [c for c in slack.calls_to("chat.postMessage") if c.token == BOT_TOKEN]
+
+
+def test_ask_is_acknowledged_fast_and_answered_once_with_citations(server: Server) -> None:
+    status, _, seconds = server.post(
+        server.command("ask What share of Claude Code is written by Claude?")
+    )
+    assert status == 200 and seconds < ACK_BUDGET_S
+    assert _wait_for(lambda: len(_posts(server.slack)) >= 1)
+    time.sleep(0.5)  # nothing more arrives
+    [post] = _posts(server.slack)
+    assert post.params["channel"] == "C0CHANNEL"
+    rendered = (
+        post.params["blocks"]
+        if isinstance(post.params["blocks"], str)
+        else json.dumps(post.params["blocks"], ensure_ascii=False)
+    )
+    assert "<@U0ASKER> asked" in rendered
+    assert "Mike Krieger · turn 23" in rendered and "95%" in rendered
+    assert post.params["text"]
+
+
+@pytest.mark.parametrize("text", ["", "help", "wat"])
+def test_help_comes_back_in_the_acknowledgement(server: Server, text: str) -> None:
+    status, body, _ = server.post(server.command(text))
+    assert status == 200
+    reply = json.loads(body)
+    assert reply["response_type"] == "ephemeral" and "/episode ask" in reply["text"]
+    time.sleep(0.3)
+    assert _posts(server.slack) == []
+
+
+def test_bad_signatures_and_stale_requests_are_refused(server: Server) -> None:
+    form = server.command("ask Who is Boris?")
+    assert server.post(form, secret="not-the-signing-secret-at-all!!")[0] == 401
+    assert server.post(form, timestamp=int(time.time()) - 6 * 60)[0] == 401
+    time.sleep(0.5)
+    assert _posts(server.slack) == []
+
+
+def test_a_429_delays_the_post_but_it_still_arrives_once(server: Server) -> None:
+    server.slack.fail_next("chat.postMessage", retry_after=1)
+    assert server.post(server.command("ask Who is Boris?"))[0] == 200
+    assert _wait_for(lambda: any(c.params for c in server.slack.calls_to("chat.postMessage")[1:]))
+    time.sleep(0.5)
+    calls = server.slack.calls_to("chat.postMessage")
+    assert len(calls) == 2  # the refused attempt and the one that landed
+
+
+def test_a_channel_the_bot_is_not_in_gets_a_private_how_to_fix(server: Server) -> None:
+    server.slack.fail_next("chat.postMessage", error="not_in_channel")
+    assert server.post(server.command("ask Who is Boris?"))[0] == 200
+    assert _wait_for(lambda: bool(server.slack.calls_to("response_url")))
+    [reply] = server.slack.calls_to("response_url")
+    assert reply.params["response_type"] == "ephemeral"
+    assert "/invite @episode-bot" in reply.params["text"]
+
+
+def test_search_episodes_and_use_reply_privately(server: Server) -> None:
+    server.post(server.command("search merge queue"))
+    server.post(server.command("episodes"))
+    server.post(server.command("use no-such-episode"))
+    server.post(server.command("use mike-krieger-anthropic-cpo"))
+    assert _wait_for(lambda: len(server.slack.calls_to("response_url")) == 4)
+    texts = " | ".join(c.params["text"] for c in server.slack.calls_to("response_url"))
+    assert "Turns matching “merge queue”" in texts and "turn 21" in texts
+    assert "`mike-krieger-anthropic-cpo`" in texts
+    assert "No episode has the slug “no-such-episode”" in texts
+    assert "Questions in this channel are now about" in texts
+    assert _posts(server.slack) == []
+
+
+def test_a_refused_token_stops_serve_with_one_line(tmp_path: Path, slack: SlackApiStandIn) -> None:
+    slack.fail_next("auth.test", error="invalid_auth")
+    result = subprocess.run(
+        [str(SCRIPT), "serve", "--host", "127.0.0.1", "--port", str(_free_port())],
+        env=_env(tmp_path, slack),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error")]
+    assert errors == [
+        "Error: Slack refused SLACK_BOT_TOKEN: copy the Bot User OAuth Token again from the "
+        "app's OAuth & Permissions page."
+    ]
+    assert BOT_TOKEN not in result.stderr + result.stdout
