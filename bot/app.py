@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.answering import Answerer
 from bot.config import Settings, secret
-from bot.listeners import Deps, commands
+from bot.listeners import Deps, actions, commands, threads
 
 log = logging.getLogger(__name__)
 RATE_LIMIT_RETRIES = 3
@@ -40,5 +40,7 @@ def create_app(
         raise SlackStartError(
             f"Cannot reach Slack at {settings.slack_api_url}: check the network or SLACK_API_URL."
         ) from None
-    commands.register(app, Deps(session_factory, answerer))
+    deps = Deps(session_factory, answerer)
+    for listeners in (commands, threads, actions):
+        listeners.register(app, deps)
     return app

@@ -7,10 +7,13 @@ escaped, so nobody can make the bot say <!channel> or fake a mention by typing o
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.answering import Answer, Citation, format_timestamp
 from bot.rerank import RankedPassage
+
+if TYPE_CHECKING:
+    from db.conversations import AnswerStats
 
 SECTION_LIMIT = 3000  # Slack's maximum for a section's text
 MAX_BLOCKS = 50  # Slack's maximum per message
@@ -133,6 +136,7 @@ HELP_TEXT = (
     "`/episode search <words>`: the turns that mention them, only for you.\n"
     "`/episode episodes`: the episodes I know.\n"
     "`/episode use <slug>`: make one episode this channel's default.\n"
+    "`/episode stats`: answers given lately, and how many were marked helpful.\n"
     "`/episode help`: this message."
 )
 POST_FAILURES = {
@@ -189,3 +193,16 @@ def episodes_message(episodes: list[tuple[str, str, int]], focus: str | None) ->
         lines.append(f"`{escape(slug)}` {escape(title)} ({turns} turns){mark}")
     text = "\n".join(lines)
     return {**ephemeral(text[:FALLBACK_LIMIT]), "blocks": [_section(p) for p in split_text(text)]}
+
+
+def stats_message(periods: list[tuple[int, AnswerStats]]) -> dict[str, Any]:
+    """Answers given and the share marked helpful, per period of days."""
+    lines = ["*Answers*"]
+    for days, stats in periods:
+        share = (
+            f"{stats.helpful / stats.rated:.0%} of {stats.rated} rated"
+            if stats.rated
+            else "none rated"
+        )
+        lines.append(f"Last {days} days: {stats.answers} answers, helpful: {share}.")
+    return ephemeral("\n".join(lines))

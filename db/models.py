@@ -121,3 +121,63 @@ class Channel(Base):
     focus_episode_id: Mapped[int | None] = mapped_column(
         ForeignKey("episodes.id", ondelete="SET NULL")
     )
+
+
+class Conversation(Base):
+    """A Slack thread the bot answers in: rooted at its answer, or at a message that
+    mentioned it. `thread_ts` is set once the root message exists."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (UniqueConstraint("channel", "thread_ts", name="uq_conversations_thread"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    thread_ts: Mapped[str | None] = mapped_column(String(32))
+    episode_id: Mapped[int | None] = mapped_column(ForeignKey("episodes.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.current_timestamp())
+
+
+class ConversationTurn(Base):
+    """One message of a conversation: a person's question or the bot's answer."""
+
+    __tablename__ = "conversation_turns"
+    __table_args__ = (
+        CheckConstraint("role IN ('user', 'assistant')", name="ck_conversation_turns_role"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(10))
+    user_id: Mapped[str | None] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    # JSON list of the transcript turn numbers the answer cites.
+    cited_positions: Mapped[str] = mapped_column(Text, default="[]")
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime, server_default=func.current_timestamp(), index=True
+    )
+
+
+class ProcessedEvent(Base):
+    """A Slack event id already handled: Slack retries deliveries, answers go out once."""
+
+    __tablename__ = "processed_events"
+
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.current_timestamp())
+
+
+class Feedback(Base):
+    """A person's verdict on one answer; a later click replaces an earlier one."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (UniqueConstraint("turn_id", "user_id", name="uq_feedback_turn_user"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    turn_id: Mapped[int] = mapped_column(
+        ForeignKey("conversation_turns.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[str] = mapped_column(String(32))
+    helpful: Mapped[bool] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.current_timestamp())

@@ -220,3 +220,167 @@ def test_a_refused_token_stops_serve_with_one_line(tmp_path: Path, slack: SlackA
         "app's OAuth & Permissions page."
     ]
     assert BOT_TOKEN not in result.stderr + result.stdout
+
+
+def _post_json(server: Server, payload: dict[str, object], **headers: str) -> int:
+    """POST an Events API payload, signed, as Slack sends events."""
+    body = json.dumps(payload)
+    stamp = str(int(time.time()))
+    digest = hmac.new(SIGNING_SECRET.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256)
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{server.port}/slack/events",
+        data=body.encode(),
+        headers={
+            "Content-Type": "application/json",
+            "X-Slack-Request-Timestamp": stamp,
+            "X-Slack-Signature": f"v0={digest.hexdigest()}",
+            **headers,
+        },
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.status
+
+
+def _event(event_id: str, event: dict[str, object]) -> dict[str, object]:
+    return {
+        "token": "legacy-verification-token-unused",
+        "team_id": "T00000001",
+        "api_app_id": "A00000001",
+        "type": "event_callback",
+        "event_id": event_id,
+        "event_time": int(time.time()),
+        "event": event,
+    }
+
+
+def _ask_and_get_thread(server: Server, question: str) -> str:
+    assert server.post(server.command(f"ask {question}"))[0] == 200
+    assert _wait_for(lambda: len(_posts(server.slack)) == 1)
+    # The stand-in answers chat.postMessage with the ts of the message it "posted".
+    posted = server.slack.calls_to("chat.postMessage")[0]
+    assert "thread_ts" not in posted.params or posted.params["thread_ts"] is None
+    return f"1700000000.{1:06d}"
+
+
+def test_a_follow_up_in_the_thread_is_answered_there_once_using_the_earlier_turns(
+    server: Server,
+) -> None:
+    root = _ask_and_get_thread(server, "How does Mike describe the merge queue problem?")
+    reply = {
+        "type": "message",
+        "channel": "C0CHANNEL",
+        "user": "U0OTHER",
+        "channel_type": "channel",
+        "text": "tell me more about that",
+        "ts": "1700000100.000100",
+        "thread_ts": root,
+    }
+    assert _post_json(server, _event("Ev0FOLLOWUP", reply)) == 200
+    assert _wait_for(lambda: len(_posts(server.slack)) == 2)
+    # Slack retries the same event: nothing more is posted.
+    assert _post_json(server, _event("Ev0FOLLOWUP", reply), **{"X-Slack-Retry-Num": "1"}) == 200
+    time.sleep(1.0)
+    posts = _posts(server.slack)
+    assert len(posts) == 2
+    follow_up = posts[1]
+    assert follow_up.params["thread_ts"] == root
+    rendered = json.dumps(follow_up.params["blocks"], ensure_ascii=False)
+    # "tell me more about that" alone names nothing; the thread's question made it about
+    # the merge queue (turns 2 and 21).
+    assert "turn 21" in rendered or "turn 2 " in rendered
+    assert "merge queue" in rendered
+
+
+def test_only_human_replies_in_the_bots_threads_are_answered(server: Server) -> None:
+    root = _ask_and_get_thread(server, "Who is Boris?")
+    ignored = [
+        {
+            "type": "message",
+            "channel": "C0CHANNEL",
+            "user": "U1",
+            "text": "elsewhere",
+            "ts": "1700000200.000100",
+        },
+        {
+            "type": "message",
+            "channel": "C0CHANNEL",
+            "user": "U1",
+            "text": "other thread",
+            "ts": "1700000200.000200",
+            "thread_ts": "1600000000.000001",
+        },
+        {
+            "type": "message",
+            "subtype": "message_changed",
+            "channel": "C0CHANNEL",
+            "ts": "1700000200.000300",
+            "thread_ts": root,
+        },
+        {
+            "type": "message",
+            "channel": "C0CHANNEL",
+            "bot_id": "B0001",
+            "text": "a bot",
+            "ts": "1700000200.000400",
+            "thread_ts": root,
+        },
+    ]
+    for number, event in enumerate(ignored):
+        assert _post_json(server, _event(f"Ev0IGNORED{number}", event)) == 200
+    time.sleep(1.0)
+    assert len(_posts(server.slack)) == 1
+
+
+def test_a_mention_elsewhere_is_answered_in_a_thread_under_it(server: Server) -> None:
+    mention = {
+        "type": "app_mention",
+        "channel": "C0CHANNEL",
+        "user": "U0ASKER",
+        "text": "<@UBOT00001> what is cursorbench?",
+        "ts": "1700000300.000100",
+    }
+    assert _post_json(server, _event("Ev0MENTION", mention)) == 200
+    assert _wait_for(lambda: len(_posts(server.slack)) == 1)
+    [post] = _posts(server.slack)
+    assert post.params["thread_ts"] == "1700000300.000100"
+    assert "turn 67" in json.dumps(post.params["blocks"], ensure_ascii=False)
+
+
+def test_feedback_clicks_are_stored_last_one_wins_and_counted_in_stats(server: Server) -> None:
+    _ask_and_get_thread(server, "Who is Boris?")
+    blocks = _posts(server.slack)[0].params["blocks"]
+    answer_id = blocks[-1]["elements"][0]["value"]
+
+    def click(action_id: str, user: str) -> None:
+        payload = {
+            "type": "block_actions",
+            "user": {"id": user},
+            "team": {"id": "T00000001"},
+            "channel": {"id": "C0CHANNEL"},
+            "response_url": server.slack.response_url,
+            "trigger_id": "1.2.3",
+            "api_app_id": "A00000001",
+            "actions": [
+                {
+                    "action_id": action_id,
+                    "value": answer_id,
+                    "type": "button",
+                    "block_id": "b",
+                    "action_ts": "1.2",
+                }
+            ],
+        }
+        before = len(server.slack.calls_to("response_url"))
+        assert server.post({"payload": json.dumps(payload)})[0] == 200
+        # One click at a time, as people click: wait for its acknowledgement message.
+        assert _wait_for(lambda: len(server.slack.calls_to("response_url")) == before + 1)
+
+    click("feedback_not_helpful", "U0FIRST")
+    click("feedback_helpful", "U0FIRST")  # changed their mind
+    click("feedback_helpful", "U0SECOND")
+    thanks = [c.params["text"] for c in server.slack.calls_to("response_url")]
+    assert thanks[0] == "Thanks: noted that this answer didn't help."
+    server.post(server.command("stats"))
+    assert _wait_for(lambda: len(server.slack.calls_to("response_url")) == 4)
+    stats = server.slack.calls_to("response_url")[-1].params["text"]
+    assert "Last 7 days: 1 answers, helpful: 100% of 2 rated." in stats

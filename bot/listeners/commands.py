@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -13,15 +14,16 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import blocks
-from bot.answering.ask import ask
 from bot.listeners import Deps
+from bot.listeners.replies import answer_and_post
 from bot.retrieval import EmptyQuery, UnknownEpisode, retrieve
 from db.channels import focus_episode, set_focus_episode
+from db.conversations import answer_stats
 from db.episodes import get_episode, list_episodes
 
 log = logging.getLogger(__name__)
 
-SUBCOMMANDS = ("ask", "search", "episodes", "use", "help")
+SUBCOMMANDS = ("ask", "search", "episodes", "use", "stats", "help")
 LIBRARY_TROUBLE = "I couldn't read the episode library just now: please try again in a minute."
 
 
@@ -39,13 +41,15 @@ def parse_command(text: str) -> tuple[str, str]:
 def _ask(
     deps: Deps, command: dict[str, Any], question: str, client: WebClient, respond: Respond
 ) -> None:
-    channel = command["channel_id"]
-    with deps.session_factory() as session:
-        focus = focus_episode(session, channel)
-        answer = ask(session, question, deps.answerer, episode=focus.slug if focus else None)
-    message = blocks.answer_message(answer, asker=command.get("user_id"))
     try:
-        client.chat_postMessage(channel=channel, **message)
+        answer_and_post(
+            deps,
+            client,
+            channel=command["channel_id"],
+            question=question,
+            user_id=command.get("user_id"),
+            thread_ts=None,
+        )
     except SlackApiError as exc:
         log.warning("chat.postMessage refused: %s", exc.response.get("error"))
         respond(**blocks.post_failed(exc.response.get("error")))
@@ -83,6 +87,13 @@ def _use(deps: Deps, command: dict[str, Any], slug: str, respond: Respond) -> No
         )
 
 
+def _stats(deps: Deps, respond: Respond) -> None:
+    now = datetime.now(UTC).replace(tzinfo=None)  # stored times are naive UTC
+    with deps.session_factory() as session:
+        periods = [(days, answer_stats(session, now - timedelta(days=days))) for days in (7, 30)]
+    respond(**blocks.stats_message(periods))
+
+
 def register(app: App, deps: Deps) -> None:
     """Wire `/episode` into the app."""
 
@@ -100,8 +111,9 @@ def register(app: App, deps: Deps) -> None:
             "search": lambda: _search(deps, command, rest, respond),
             "episodes": lambda: _episodes(deps, command, respond),
             "use": lambda: _use(deps, command, rest, respond),
+            "stats": lambda: _stats(deps, respond),
         }
-        if subcommand not in handlers or (subcommand != "episodes" and not rest):
+        if subcommand not in handlers or (subcommand in {"ask", "search", "use"} and not rest):
             return  # the acknowledgement already showed the help
         try:
             handlers[subcommand]()
