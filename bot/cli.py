@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from sqlalchemy.orm import Session, sessionmaker
@@ -17,13 +18,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.answering import Answer, format_timestamp
 from bot.answering.ask import ask as ask_question
 from bot.answering.offline import OfflineAnswerer
-from bot.config import ConfigError, Settings, load_settings, slack_problem
+from bot.config import ConfigError, Settings, load_settings, secret, slack_problem
 from bot.ingest.model import FORMATS, ParseError
 from bot.ingest.pipeline import FileResult, expand_paths, ingest_files
 from bot.library import open_library
 from bot.retrieval import EmptyQuery, UnknownEpisode, retrieve
 from db.engine import DatabaseError, head_revision, open_database
 from db.episodes import list_episodes
+
+if TYPE_CHECKING:
+    from slack_bolt import App
 
 PROGRESS_THRESHOLD = 5  # files; fewer than this finish before a bar would help
 PREVIEW_CHARS = 220
@@ -260,6 +264,15 @@ def ask(question: tuple[str, ...], episode: str | None, as_json: bool) -> None:
         click.echo(_render_answer(answer))
 
 
+def _slack_app(settings: Settings, session_factory: sessionmaker[Session]) -> App:
+    from bot.app import SlackStartError, create_app
+
+    try:
+        return create_app(settings, session_factory, OfflineAnswerer())
+    except SlackStartError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 @cli.command()
 @click.option("--port", type=click.IntRange(1, 65535), help="Default: PORT, or 3000.")
 @click.option("--host", default="0.0.0.0", show_default=True, help="Address to listen on.")
@@ -268,17 +281,31 @@ def serve(port: int | None, host: str) -> None:
     settings = _settings()
     if problem := slack_problem(settings, socket_mode=False):
         raise click.ClickException(problem)
-    from bot.app import SlackStartError, create_app
     from bot.serve import serve as run_server
 
     with _library(settings=settings) as session_factory:
-        try:
-            app = create_app(settings, session_factory, OfflineAnswerer())
-        except SlackStartError as exc:
-            raise click.ClickException(str(exc)) from None
+        app = _slack_app(settings, session_factory)
         chosen = port or settings.port
         click.echo(f"Serving Slack requests on http://{host}:{chosen}/slack/events", err=True)
         run_server(app, host=host, port=chosen)
+
+
+@cli.command()
+def socket() -> None:
+    """Run the Slack app over Socket Mode: no public URL needed (uses SLACK_APP_TOKEN)."""
+    settings = _settings()
+    if problem := slack_problem(settings, socket_mode=True):
+        raise click.ClickException(problem)
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    with _library(settings=settings) as session_factory:
+        app = _slack_app(settings, session_factory)
+        click.echo("Connecting to Slack over Socket Mode…", err=True)
+        # The app's own client, so SLACK_API_URL and the rate-limit retries apply here too.
+        handler = SocketModeHandler(
+            app, app_token=secret(settings.slack_app_token), web_client=app.client
+        )
+        handler.start()
 
 
 def main() -> None:
