@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.answering import Answerer
+
+log = logging.getLogger(__name__)
+ANSWERS_AT_ONCE = 2
+
+
+def _answer_pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=ANSWERS_AT_ONCE, thread_name_prefix="answer")
 
 
 @dataclass(frozen=True)
@@ -15,3 +25,18 @@ class Deps:
 
     session_factory: sessionmaker[Session]
     answerer: Answerer
+    # Bolt acknowledges requests and runs lazy listeners on one small shared thread pool;
+    # answers handed over to this pool free those threads at once, so acknowledgements
+    # never queue behind a burst of answers being worked out.
+    answer_pool: ThreadPoolExecutor = field(default_factory=_answer_pool)
+
+    def in_background(self, work: Callable[[], None]) -> None:
+        """Run `work` on the answer pool; its failure is logged, never lost silently."""
+
+        def guarded() -> None:
+            try:
+                work()
+            except Exception:
+                log.exception("answering failed")
+
+        self.answer_pool.submit(guarded)

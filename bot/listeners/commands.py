@@ -115,19 +115,23 @@ def register(app: App, deps: Deps) -> None:
         }
         if subcommand not in handlers or (subcommand in {"ask", "search", "use"} and not rest):
             return  # the acknowledgement already showed the help
-        try:
-            handlers[subcommand]()
-        except EmptyQuery:
-            respond(**blocks.ephemeral("That has no words I can look for: try asking in words."))
-        except UnknownEpisode:
-            respond(
-                **blocks.ephemeral(
-                    "This channel's episode is gone from the library: pick another with "
-                    "`/episode use <slug>`."
-                )
-            )
-        except SQLAlchemyError:
-            log.exception("library error while answering /episode %s", subcommand)
-            respond(**blocks.ephemeral(LIBRARY_TROUBLE))
+        deps.in_background(lambda: _run(handlers[subcommand], subcommand, respond))
 
     app.command("/episode")(ack=acknowledge, lazy=[answer])
+
+
+def _run(handler: Callable[[], None], subcommand: str, respond: Respond) -> None:
+    try:
+        handler()
+    except EmptyQuery:
+        respond(**blocks.ephemeral("That has no words I can look for: try asking in words."))
+    except UnknownEpisode:
+        respond(
+            **blocks.ephemeral(
+                "This channel's episode is gone from the library: pick another with "
+                "`/episode use <slug>`."
+            )
+        )
+    except SQLAlchemyError:
+        log.exception("library error while answering /episode %s", subcommand)
+        respond(**blocks.ephemeral(LIBRARY_TROUBLE))

@@ -75,10 +75,11 @@ def register(app: App, deps: Deps) -> None:
             if find_conversation(session, event["channel"], thread_ts) is None:
                 return
         if _first_delivery(deps, body):
-            _reply(deps, client, event, thread_ts)
+            deps.in_background(lambda: _reply(deps, client, event, thread_ts))
 
     @app.event("app_mention")
     def on_mention(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
         if event.get("bot_id") or not _first_delivery(deps, body):
             return
-        _reply(deps, client, event, event.get("thread_ts") or event["ts"])
+        thread_ts = event.get("thread_ts") or event["ts"]
+        deps.in_background(lambda: _reply(deps, client, event, thread_ts))
