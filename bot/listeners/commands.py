@@ -1,5 +1,5 @@
-"""`/episode`: acknowledged at once, then answered by a lazy listener, so Slack's three
-seconds are never spent on the database or the answerer."""
+"""`/episode`: acknowledged at once; a lazy listener hands the work to the bot's answer pool,
+so Slack's three seconds are never spent on the database or the answerer."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from db.episodes import get_episode, list_episodes
 log = logging.getLogger(__name__)
 
 SUBCOMMANDS = ("ask", "search", "episodes", "use", "stats", "help")
+NEEDS_TEXT = frozenset({"ask", "search", "use"})  # without it, these get the help instead
 LIBRARY_TROUBLE = "I couldn't read the episode library just now: please try again in a minute."
 
 
@@ -99,7 +100,7 @@ def register(app: App, deps: Deps) -> None:
 
     def acknowledge(ack: Ack, command: dict[str, Any]) -> None:
         subcommand, rest = parse_command(command.get("text", ""))
-        if subcommand == "help" or (subcommand in {"ask", "search", "use"} and not rest):
+        if subcommand == "help" or (subcommand in NEEDS_TEXT and not rest):
             ack(**blocks.help_message())
         else:
             ack()
@@ -113,7 +114,7 @@ def register(app: App, deps: Deps) -> None:
             "use": lambda: _use(deps, command, rest, respond),
             "stats": lambda: _stats(deps, respond),
         }
-        if subcommand not in handlers or (subcommand in {"ask", "search", "use"} and not rest):
+        if subcommand not in handlers or (subcommand in NEEDS_TEXT and not rest):
             return  # the acknowledgement already showed the help
         deps.in_background(lambda: _run(handlers[subcommand], subcommand, respond))
 
