@@ -18,6 +18,14 @@ log = logging.getLogger(__name__)
 RATE_LIMIT_RETRIES = 3
 
 
+class _SameTokenWarning(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment itself and warns that it goes unused
+    when a client is given too; here the client carries that very token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
 class SlackStartError(Exception):
     """The app cannot start (Slack refused the token, or cannot be reached): one sentence."""
 
@@ -29,6 +37,9 @@ def create_app(
     client = WebClient(token=secret(settings.slack_bot_token), base_url=settings.slack_api_url)
     # slack_sdk's own handler: on a 429 it sleeps for Retry-After, then sends again.
     client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES))
+    bolt_logger = logging.getLogger("slack_bolt.App")
+    if not any(isinstance(f, _SameTokenWarning) for f in bolt_logger.filters):
+        bolt_logger.addFilter(_SameTokenWarning())
     try:
         app = App(client=client, signing_secret=secret(settings.slack_signing_secret))
     except BoltError:

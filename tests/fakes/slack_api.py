@@ -39,6 +39,8 @@ class SlackApiStandIn:
     """Start with `start()`; point clients at `url`; inspect `calls`."""
 
     calls: list[Call] = field(default_factory=list)
+    # What apps.connections.open hands out: the Socket Mode stand-in's URL, when there is one.
+    socket_url: str | None = None
     _failures: dict[str, list[_Failure]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
@@ -156,6 +158,10 @@ class SlackApiStandIn:
                 "ts": ts,
                 "message": {**message, "ts": ts, "user": BOT_USER_ID},
             }
+        if method == "apps.connections.open":
+            if self.socket_url is None:
+                return {"ok": False, "error": "invalid_auth"}
+            return {"ok": True, "url": self.socket_url}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": f"1700000000.{next(self._ts):06d}"}
         return {"ok": True}
