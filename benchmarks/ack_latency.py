@@ -11,8 +11,6 @@ the HTTP response, and checks that every ask was answered with exactly one post.
 from __future__ import annotations
 
 import argparse
-import hashlib
-import hmac
 import json
 import os
 import socket
@@ -31,6 +29,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from tests.fakes.signed_requests import post_signed  # noqa: E402
 from tests.fakes.slack_api import SlackApiStandIn  # noqa: E402
 
 BOT_TOKEN = "xoxb-benchmark-token"
@@ -80,22 +79,9 @@ def signed_ask(port: int, text: str, response_url: str) -> float:
             "trigger_id": "1.2.3",
         }
     )
-    stamp = str(int(time.time()))
-    signature = hmac.new(SIGNING_SECRET.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256)
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/slack/events",
-        data=body.encode(),
-        headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "X-Slack-Request-Timestamp": stamp,
-            "X-Slack-Signature": f"v0={signature.hexdigest()}",
-        },
-    )
-    started = time.perf_counter()
-    with urllib.request.urlopen(request, timeout=30) as response:
-        response.read()
-        assert response.status == 200
-    return time.perf_counter() - started
+    status, _, seconds = post_signed(f"http://127.0.0.1:{port}/slack/events", body, SIGNING_SECRET)
+    assert status == 200
+    return seconds
 
 
 def run_load(port: int, count: int, concurrency: int, response_url: str) -> list[float]:

@@ -3,8 +3,6 @@ signs them and sent over HTTP, and the real Web API client talking to a loopback
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import os
 import socket
@@ -19,6 +17,7 @@ from urllib.parse import urlencode
 
 import pytest
 
+from tests.fakes.signed_requests import JSON, post_signed
 from tests.fakes.slack_api import Call, SlackApiStandIn
 
 SCRIPT = Path(sys.executable).parent / "episode-bot"
@@ -54,25 +53,12 @@ class Server:
     def post(
         self, form: dict[str, str], *, timestamp: int | None = None, secret: str = SIGNING_SECRET
     ) -> tuple[int, str, float]:
-        """POST a form to /slack/events, signed as Slack signs: v0 HMAC of v0:{ts}:{body}."""
-        body = urlencode(form)
-        stamp = str(timestamp if timestamp is not None else int(time.time()))
-        digest = hmac.new(secret.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256)
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{self.port}/slack/events",
-            data=body.encode(),
-            headers={
-                "Content-Type": "application/x-www-form-urlencoded",
-                "X-Slack-Request-Timestamp": stamp,
-                "X-Slack-Signature": f"v0={digest.hexdigest()}",
-            },
-        )
-        started = time.monotonic()
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:
-                return response.status, response.read().decode(), time.monotonic() - started
-        except urllib.error.HTTPError as error:
-            return error.code, error.read().decode(), time.monotonic() - started
+        """POST a form to /slack/events, signed as Slack signs it."""
+        return post_signed(self.events_url, urlencode(form), secret, timestamp=timestamp)
+
+    @property
+    def events_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/slack/events"
 
     def command(self, text: str, **extra: str) -> dict[str, str]:
         return {
@@ -224,21 +210,10 @@ def test_a_refused_token_stops_serve_with_one_line(tmp_path: Path, slack: SlackA
 
 def _post_json(server: Server, payload: dict[str, object], **headers: str) -> int:
     """POST an Events API payload, signed, as Slack sends events."""
-    body = json.dumps(payload)
-    stamp = str(int(time.time()))
-    digest = hmac.new(SIGNING_SECRET.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256)
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{server.port}/slack/events",
-        data=body.encode(),
-        headers={
-            "Content-Type": "application/json",
-            "X-Slack-Request-Timestamp": stamp,
-            "X-Slack-Signature": f"v0={digest.hexdigest()}",
-            **headers,
-        },
+    status, _, _ = post_signed(
+        server.events_url, json.dumps(payload), SIGNING_SECRET, content_type=JSON, headers=headers
     )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return response.status
+    return status
 
 
 def _event(event_id: str, event: dict[str, object]) -> dict[str, object]:
