@@ -148,6 +148,18 @@ POST_FAILURES = {
 }
 
 
+NO_WORDS = "That has no words I can look for: try asking in words."
+LIBRARY_TROUBLE = "I couldn't read the episode library just now: please try again in a minute."
+FOCUS_GONE = (
+    "This channel's episode is gone from the library: pick another with `/episode use <slug>`."
+)
+FEEDBACK_THANKS = {
+    True: "Thanks: noted that this answer helped.",
+    False: "Thanks: noted that this answer didn't help.",
+}
+FEEDBACK_GONE = "That answer is no longer stored, so the click wasn't recorded."
+
+
 def ephemeral(text: str) -> dict[str, Any]:
     """A reply only the person who typed the command sees."""
     return {"response_type": "ephemeral", "text": text}
@@ -164,6 +176,16 @@ def post_failed(error: str | None) -> dict[str, Any]:
         error or "", "Slack didn't accept my answer just now: please ask again in a minute."
     )
     return ephemeral(sentence)
+
+
+def unknown_slug(slug: str) -> dict[str, Any]:
+    """`/episode use` with a slug the library does not have."""
+    return ephemeral(f"No episode has the slug “{escape(slug)}”: `/episode episodes` lists them.")
+
+
+def focus_set(title: str) -> dict[str, Any]:
+    """`/episode use` done."""
+    return ephemeral(f"Questions in this channel are now about _{escape(title)}_.")
 
 
 def search_message(query: str, hits: list[RankedPassage]) -> dict[str, Any]:

@@ -10,12 +10,6 @@ from bot import blocks
 from bot.listeners import Deps
 from db.conversations import record_feedback
 
-THANKS = {
-    True: "Thanks: noted that this answer helped.",
-    False: "Thanks: noted that this answer didn't help.",
-}
-GONE = "That answer is no longer stored, so the click wasn't recorded."
-
 
 def register(app: App, deps: Deps) -> None:
     """Wire the feedback buttons into the app."""
@@ -29,7 +23,10 @@ def register(app: App, deps: Deps) -> None:
             turn_id = -1
         with deps.session_factory.begin() as session:
             stored = user is not None and record_feedback(session, turn_id, user, helpful=helpful)
-        respond(**blocks.ephemeral(THANKS[helpful] if stored else GONE), replace_original=False)
+        respond(
+            **blocks.ephemeral(blocks.FEEDBACK_THANKS[helpful] if stored else blocks.FEEDBACK_GONE),
+            replace_original=False,
+        )
 
     @app.action(blocks.HELPFUL_ACTION)
     def helpful(ack: Ack, body: dict[str, Any], respond: Respond) -> None:

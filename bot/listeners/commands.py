@@ -25,7 +25,6 @@ log = logging.getLogger(__name__)
 
 SUBCOMMANDS = ("ask", "search", "episodes", "use", "stats", "help")
 NEEDS_TEXT = frozenset({"ask", "search", "use"})  # without it, these get the help instead
-LIBRARY_TROUBLE = "I couldn't read the episode library just now: please try again in a minute."
 
 
 def parse_command(text: str) -> tuple[str, str]:
@@ -77,15 +76,9 @@ def _use(deps: Deps, command: dict[str, Any], slug: str, respond: Respond) -> No
             set_focus_episode(session, command["channel_id"], episode)
             title = episode.title
     if episode is None:
-        respond(
-            **blocks.ephemeral(
-                f"No episode has the slug “{blocks.escape(slug)}”: `/episode episodes` lists them."
-            )
-        )
+        respond(**blocks.unknown_slug(slug))
     else:
-        respond(
-            **blocks.ephemeral(f"Questions in this channel are now about _{blocks.escape(title)}_.")
-        )
+        respond(**blocks.focus_set(title))
 
 
 def _stats(deps: Deps, respond: Respond) -> None:
@@ -125,14 +118,9 @@ def _run(handler: Callable[[], None], subcommand: str, respond: Respond) -> None
     try:
         handler()
     except EmptyQuery:
-        respond(**blocks.ephemeral("That has no words I can look for: try asking in words."))
+        respond(**blocks.ephemeral(blocks.NO_WORDS))
     except UnknownEpisode:
-        respond(
-            **blocks.ephemeral(
-                "This channel's episode is gone from the library: pick another with "
-                "`/episode use <slug>`."
-            )
-        )
+        respond(**blocks.ephemeral(blocks.FOCUS_GONE))
     except SQLAlchemyError:
         log.exception("library error while answering /episode %s", subcommand)
-        respond(**blocks.ephemeral(LIBRARY_TROUBLE))
+        respond(**blocks.ephemeral(blocks.LIBRARY_TROUBLE))

@@ -39,7 +39,8 @@ def answer_and_post(
     with deps.session_factory() as session:
         conversation = find_conversation(session, channel, thread_ts) if thread_ts else None
         if conversation is not None:
-            episode = session.get(Episode, conversation.episode_id or -1)
+            episode_id = conversation.episode_id
+            episode = session.get(Episode, episode_id) if episode_id is not None else None
             earlier = [t.text for t in turns_of(session, conversation.id) if t.role == "user"]
         else:
             episode, earlier = focus_episode(session, channel), []

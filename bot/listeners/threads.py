@@ -50,7 +50,7 @@ def _reply(deps: Deps, client: WebClient, event: dict[str, Any], thread_ts: str)
         client.chat_postMessage(
             channel=event["channel"],
             thread_ts=thread_ts,
-            text="That has no words I can look for: try asking in words.",
+            text=blocks.NO_WORDS,
         )
     except SlackApiError as exc:
         log.warning("could not reply in thread: %s", exc.response.get("error"))
