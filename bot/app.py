@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.answering import Answerer
 from bot.config import Settings, secret
+from bot.in_flight import InFlight
 from bot.listeners import Deps, actions, commands, threads
 
 log = logging.getLogger(__name__)
@@ -31,9 +32,14 @@ class SlackStartError(Exception):
 
 
 def create_app(
-    settings: Settings, session_factory: sessionmaker[Session], answerer: Answerer
+    settings: Settings,
+    session_factory: sessionmaker[Session],
+    answerer: Answerer,
+    *,
+    in_flight: InFlight | None = None,
 ) -> App:
-    """A Bolt app whose Web API client honours SLACK_API_URL and waits out rate limits."""
+    """A Bolt app whose Web API client honours SLACK_API_URL and waits out rate limits.
+    Answers wait for the requests counted by `in_flight` (the HTTP server's) to be acked."""
     client = WebClient(token=secret(settings.slack_bot_token), base_url=settings.slack_api_url)
     # slack_sdk's own handler: on a 429 it sleeps for Retry-After, then sends again.
     client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES))
@@ -51,7 +57,7 @@ def create_app(
         raise SlackStartError(
             f"Cannot reach Slack at {settings.slack_api_url}: check the network or SLACK_API_URL."
         ) from None
-    deps = Deps(session_factory, answerer)
+    deps = Deps(session_factory, answerer, in_flight=in_flight or InFlight())
     for listeners in (commands, threads, actions):
         listeners.register(app, deps)
     return app

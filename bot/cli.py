@@ -19,6 +19,7 @@ from bot.answering import Answer, format_timestamp
 from bot.answering.ask import ask as ask_question
 from bot.answering.offline import OfflineAnswerer
 from bot.config import ConfigError, Settings, load_settings, secret, slack_problem
+from bot.in_flight import InFlight
 from bot.ingest.model import FORMATS, ParseError
 from bot.ingest.pipeline import FileResult, expand_paths, ingest_files
 from bot.library import open_library
@@ -264,11 +265,13 @@ def ask(question: tuple[str, ...], episode: str | None, as_json: bool) -> None:
         click.echo(_render_answer(answer))
 
 
-def _slack_app(settings: Settings, session_factory: sessionmaker[Session]) -> App:
+def _slack_app(
+    settings: Settings, session_factory: sessionmaker[Session], in_flight: InFlight | None = None
+) -> App:
     from bot.app import SlackStartError, create_app
 
     try:
-        return create_app(settings, session_factory, OfflineAnswerer())
+        return create_app(settings, session_factory, OfflineAnswerer(), in_flight=in_flight)
     except SlackStartError as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -284,10 +287,11 @@ def serve(port: int | None, host: str) -> None:
     from bot.serve import serve as run_server
 
     with _library(settings=settings) as session_factory:
-        app = _slack_app(settings, session_factory)
+        in_flight = InFlight()
+        app = _slack_app(settings, session_factory, in_flight)
         chosen = port or settings.port
         click.echo(f"Serving Slack requests on http://{host}:{chosen}/slack/events", err=True)
-        run_server(app, host=host, port=chosen)
+        run_server(app, host=host, port=chosen, in_flight=in_flight)
 
 
 @cli.command()

@@ -359,3 +359,33 @@ def test_feedback_clicks_are_stored_last_one_wins_and_counted_in_stats(server: S
     assert _wait_for(lambda: len(server.slack.calls_to("response_url")) == 4)
     stats = server.slack.calls_to("response_url")[-1].params["text"]
     assert "Last 7 days: 1 answers, helpful: 100% of 2 rated." in stats
+
+
+def test_a_direct_message_is_answered_in_its_thread_and_followed_up_there(
+    server: Server,
+) -> None:
+    question = {
+        "type": "message",
+        "channel": "D0DIRECT",
+        "channel_type": "im",
+        "user": "U0ASKER",
+        "text": "what is cursorbench?",
+        "ts": "1700000400.000100",
+    }
+    assert _post_json(server, _event("Ev0DIRECT", question)) == 200
+    assert _wait_for(lambda: len(_posts(server.slack)) == 1)
+    [answer] = _posts(server.slack)
+    assert answer.params["channel"] == "D0DIRECT"
+    assert answer.params["thread_ts"] == "1700000400.000100"
+    assert "turn 67" in json.dumps(answer.params["blocks"], ensure_ascii=False)
+    follow_up = {
+        **question,
+        "text": "who built it?",
+        "ts": "1700000400.000200",
+        "thread_ts": "1700000400.000100",
+    }
+    assert _post_json(server, _event("Ev0DIRECT2", follow_up)) == 200
+    assert _wait_for(lambda: len(_posts(server.slack)) == 2)
+    time.sleep(0.5)
+    assert len(_posts(server.slack)) == 2
+    assert _posts(server.slack)[1].params["thread_ts"] == "1700000400.000100"

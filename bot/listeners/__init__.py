@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.answering import Answerer
+from bot.in_flight import InFlight
 
 log = logging.getLogger(__name__)
 # The offline answerer is pure Python: under the GIL a second worker adds no throughput and
@@ -28,15 +29,17 @@ class Deps:
 
     session_factory: sessionmaker[Session]
     answerer: Answerer
-    # Bolt acknowledges requests and runs lazy listeners on one small shared thread pool;
-    # answers handed over to this pool free those threads at once, so acknowledgements
-    # never queue behind a burst of answers being worked out.
+    # Bolt runs listeners on one small shared thread pool; answers handed over to this pool
+    # free those threads at once, so acknowledgements never queue behind answers.
     answer_pool: ThreadPoolExecutor = field(default_factory=_answer_pool)
+    # Requests the HTTP server is acknowledging; answers let them go first.
+    in_flight: InFlight = field(default_factory=InFlight)
 
     def in_background(self, work: Callable[[], None]) -> None:
         """Run `work` on the answer pool; its failure is logged, never lost silently."""
 
         def guarded() -> None:
+            self.in_flight.wait_until_quiet()
             try:
                 work()
             except Exception:

@@ -1,6 +1,6 @@
-"""Messages: replies in the bot's threads are follow-ups; elsewhere the bot answers only
-when @-mentioned, in a thread under that message. Each Slack event is answered once,
-however often Slack delivers it."""
+"""Messages: replies in the bot's threads are follow-ups, and a direct message to the bot is
+a question; elsewhere the bot answers only when @-mentioned, in a thread under that message.
+Each Slack event is answered once, however often Slack delivers it."""
 
 from __future__ import annotations
 
@@ -68,12 +68,16 @@ def register(app: App, deps: Deps) -> None:
             return
         thread_ts = event.get("thread_ts")
         if not thread_ts or thread_ts == event.get("ts"):
-            return
-        if context.bot_user_id and f"<@{context.bot_user_id}>" in event.get("text", ""):
-            return  # the app_mention event for this message answers it
-        with deps.session_factory() as session:
-            if find_conversation(session, event["channel"], thread_ts) is None:
+            if event.get("channel_type") != "im":
                 return
+            # A direct message to the bot is a question; its thread holds the follow-ups.
+            thread_ts = event["ts"]
+        else:
+            if context.bot_user_id and f"<@{context.bot_user_id}>" in event.get("text", ""):
+                return  # the app_mention event for this message answers it
+            with deps.session_factory() as session:
+                if find_conversation(session, event["channel"], thread_ts) is None:
+                    return
         if _first_delivery(deps, body):
             deps.in_background(lambda: _reply(deps, client, event, thread_ts))
 
