@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import sys
@@ -305,6 +306,8 @@ def socket() -> None:
     with _library(settings=settings) as session_factory:
         app = _slack_app(settings, session_factory)
         click.echo("Connecting to Slack over Socket Mode…", err=True)
+        gc.collect()
+        gc.freeze()  # as `serve` does: start-up objects out of the collector's way
         # The app's own client, so SLACK_API_URL and the rate-limit retries apply here too.
         handler = SocketModeHandler(
             app, app_token=secret(settings.slack_app_token), web_client=app.client
