@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.answering import Answer, format_timestamp
-from bot.answering.ask import ask as ask_question
-from bot.answering.offline import OfflineAnswerer
+from bot.answering.ask import prepare, store_trace
+from bot.answering.choose import answerer_from_settings
 from bot.config import ConfigError, Settings, load_settings, secret, slack_problem
 from bot.in_flight import InFlight
 from bot.ingest.model import FORMATS, ParseError
@@ -187,6 +188,12 @@ def _plain_query_errors(what: str, episode: str | None) -> Iterator[None]:
         raise click.ClickException(
             f"No episode has the slug {episode!r}; `episode-bot episodes` lists them."
         ) from None
+    except SQLAlchemyError as exc:
+        logging.getLogger(__name__).debug("library error", exc_info=exc)
+        raise click.ClickException(
+            "The library could not be read (is DATABASE_URL an episode-bot database?); "
+            "`episode-bot doctor` checks it."
+        ) from None
 
 
 @cli.command()
@@ -234,14 +241,16 @@ def search(query: tuple[str, ...], episode: str | None, limit: int, as_json: boo
 
 
 def _render_answer(answer: Answer) -> str:
-    lines = [answer.text]
+    lines = [f"({answer.notice})\n" if answer.notice else "", answer.text]
     several = len({c.episode_slug for c in answer.citations}) > 1
-    for citation in answer.citations:
+    for number, citation in enumerate(answer.citations, start=1):
         stamp = format_timestamp(citation.start_seconds)
         where = f"turn {citation.position}" + (f", {stamp}" if stamp else "")
         source = f"{citation.episode_title}, " if several else ""
-        lines.append(f"\n  “{citation.quote}”\n    — {citation.speaker} ({source}{where})")
-    return "\n".join(lines)
+        lines.append(
+            f"\n  [{number}] “{citation.quote}”\n      — {citation.speaker} ({source}{where})"
+        )
+    return "\n".join(line for line in lines if line)
 
 
 @cli.command()
@@ -251,14 +260,17 @@ def _render_answer(answer: Answer) -> str:
 def ask(question: tuple[str, ...], episode: str | None, as_json: bool) -> None:
     """Answer QUESTION from the transcripts, citing who said it and where."""
     text = _require_text(question, "question")
-    with (
-        _library() as session_factory,
-        session_factory() as session,
-        _plain_query_errors("question", episode),
-    ):
-        answer = ask_question(session, text, OfflineAnswerer(), episode=episode)
+    settings = _settings()
+    answerer = answerer_from_settings(settings)
+    with _library(settings=settings) as session_factory:
+        with session_factory() as session, _plain_query_errors("question", episode):
+            request = prepare(session, text, answerer, episode=episode)
+        answer = answerer.answer(request)
+        with session_factory.begin() as session:
+            store_trace(session, answer, episode=episode)
     if as_json:
         payload = asdict(answer)
+        payload.pop("trace")
         for citation in payload["citations"]:
             citation["timestamp"] = format_timestamp(citation["start_seconds"])
         _echo_json(payload)
@@ -272,7 +284,8 @@ def _slack_app(
     from bot.app import SlackStartError, create_app
 
     try:
-        return create_app(settings, session_factory, OfflineAnswerer(), in_flight=in_flight)
+        answerer = answerer_from_settings(settings)
+        return create_app(settings, session_factory, answerer, in_flight=in_flight)
     except SlackStartError as exc:
         raise click.ClickException(str(exc)) from None
 

@@ -24,6 +24,10 @@ def default_database_url() -> str:
     return f"sqlite:///{default_data_dir() / 'episode-bot.db'}"
 
 
+# A current Sonnet-class model: good written answers at a moderate price per question.
+DEFAULT_MODEL = "claude-sonnet-5-5"
+
+
 class Settings(BaseSettings):
     """Every setting the bot reads; `.env.example` documents each one."""
 
@@ -38,6 +42,10 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
     port: int = Field(default=3000, ge=1, le=65535)
+    # Claude writes the answers when a key is set; without one, answers quote the transcript.
+    anthropic_api_key: SecretStr | None = None
+    anthropic_model: str = DEFAULT_MODEL
+    anthropic_base_url: str | None = None
 
     @field_validator("database_url")
     @classmethod
@@ -45,6 +53,19 @@ class Settings(BaseSettings):
         if not value.startswith(("sqlite:", "sqlite+pysqlite:")):
             raise ValueError("only sqlite:///path URLs are supported for now")
         return value
+
+    @field_validator("anthropic_model")
+    @classmethod
+    def _model_named(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("name a model, such as " + DEFAULT_MODEL)
+        return value.strip()
+
+    @field_validator("anthropic_base_url", "anthropic_api_key", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        # `ANTHROPIC_API_KEY=` in a copied .env.example means "no key", not an empty key.
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("log_level")
     @classmethod

@@ -181,3 +181,34 @@ class Feedback(Base):
     user_id: Mapped[str] = mapped_column(String(32))
     helpful: Mapped[bool] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.current_timestamp())
+
+
+class AnswerTrace(Base):
+    """How one answer was made: the request (enough to answer it again), the passages given,
+    the model, its token counts and latency, and which answerer answered."""
+
+    __tablename__ = "answer_traces"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime, server_default=func.current_timestamp(), index=True
+    )
+    # The stored answer in a Slack thread, when it was one (CLI answers have none).
+    turn_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversation_turns.id", ondelete="SET NULL")
+    )
+    # A slug, not a key: a trace outlives re-ingesting or deleting its episode.
+    episode_slug: Mapped[str | None] = mapped_column(String(200))
+    question: Mapped[str] = mapped_column(Text)
+    history: Mapped[str] = mapped_column(Text, default="[]")  # JSON [[question, answer], ...]
+    passages: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of passage ids
+    answer: Mapped[str] = mapped_column(Text)
+    citations: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of passage ids
+    answerer: Mapped[str] = mapped_column(String(40))
+    model: Mapped[str | None] = mapped_column(String(100))
+    input_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    output_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    cache_creation_input_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    cache_read_input_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    latency_ms: Mapped[float] = mapped_column(Float, default=0.0)
+    fallback_reason: Mapped[str | None] = mapped_column(Text)

@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, literal, select, text
 from sqlalchemy.orm import Session
 
-from db.models import Segment
+from db.models import Episode, Segment
 
 
 @dataclass(frozen=True)
@@ -136,3 +136,27 @@ def speaker_name_tokens(session: Session, terms: Sequence[str], episode_id: int 
         sql += " AND episode_id = ?"
         params += (episode_id,)
     return set(session.connection().exec_driver_sql(sql, params).scalars())
+
+
+def episode_passages(
+    session: Session, episode_id: int, *, leave_out: Sequence[str] = ()
+) -> list[SearchHit]:
+    """Every passage of one episode in transcript order, but those of the kinds left out."""
+    statement = (
+        select(
+            Segment.id,
+            Episode.slug,
+            Episode.title,
+            Segment.position,
+            Segment.part,
+            Segment.speaker,
+            Segment.start_seconds,
+            Segment.kind,
+            Segment.text,
+            literal(0.0),
+        )
+        .join(Episode, Episode.id == Segment.episode_id)
+        .where(Segment.episode_id == episode_id, Segment.kind.not_in(leave_out))
+        .order_by(Segment.position, Segment.part)
+    )
+    return [SearchHit(*row) for row in session.execute(statement)]

@@ -1,4 +1,4 @@
-"""Answering: the Answerer protocol and what every answerer returns."""
+"""Answering: the Answerer protocol, what it is given and what every answerer returns."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.rerank import RankedPassage
+from db.search import SearchHit
+from db.traces import Trace
 
 
 @dataclass(frozen=True)
@@ -30,16 +32,62 @@ class Answer:
     covered: bool
     answerer: str
     citations: list[Citation] = field(default_factory=list)
+    # One plain sentence for the reader about how this answer was made (Claude unavailable).
+    notice: str | None = None
+    trace: Trace | None = None
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """An earlier question in the thread and the answer it got."""
+
+    question: str
+    answer: str
+
+
+@dataclass(frozen=True)
+class EpisodeText:
+    """One episode's citable passages, in transcript order (sponsor reads left out)."""
+
+    slug: str
+    title: str
+    passages: Sequence[SearchHit]
+
+
+@dataclass(frozen=True)
+class AnswerRequest:
+    """Everything an answerer may use: the question, the passages retrieval ranked for it,
+    the whole episode when the question is about one, and the thread so far."""
+
+    question: str
+    passages: Sequence[RankedPassage]
+    episode: EpisodeText | None = None
+    history: Sequence[Exchange] = ()
+    # What retrieval looked for: a short follow-up is read with the thread's question.
+    searched_for: str | None = None
+
+    @property
+    def terms_text(self) -> str:
+        """The words that say what the question is about."""
+        return self.searched_for or self.question
 
 
 class Answerer(Protocol):
-    """Turns a question and its retrieved passages into an Answer."""
+    """Turns a question and what it was given into an Answer."""
 
     name: str
+    # Whether it wants the whole episode (EpisodeText) or only the retrieved passages.
+    reads_whole_episode: bool
 
-    def answer(self, question: str, passages: Sequence[RankedPassage]) -> Answer:
-        """Answer `question` from `passages` only."""
+    def answer(self, request: AnswerRequest) -> Answer:
+        """Answer `request.question` from the transcript only."""
         ...
+
+
+def passage_id(hit: SearchHit) -> str:
+    """A passage's stable id: `slug#turn-23`, or `slug#turn-23.2` for a long turn's 2nd part."""
+    suffix = f".{hit.part + 1}" if hit.part else ""
+    return f"{hit.episode_slug}#turn-{hit.position}{suffix}"
 
 
 def format_timestamp(seconds: float | None) -> str | None:

@@ -4,39 +4,81 @@ shows is what Slack users get."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
 from sqlalchemy.orm import Session
 
-from bot.answering import Answer, Answerer
+from bot.answering import Answer, Answerer, AnswerRequest, EpisodeText, Exchange
 from bot.retrieval import retrieve
 from bot.text import STOPWORDS, query_terms
+from db.episodes import get_episode
+from db.search import episode_passages
+from db.traces import Trace, record_trace
 
 PASSAGES_FOR_ANSWER = 6
 # A follow-up with fewer words of its own than this leans on the thread ("tell me more").
 OWN_TERMS_FOR_FOLLOW_UP = 2
+# Not given to an answerer as the episode: ads, and the cold open that repeats later lines.
+LEFT_OUT_KINDS = ("sponsor", "teaser")
 
 
-def ask(
-    session: Session, question: str, answerer: Answerer, *, episode: str | None = None
-) -> Answer:
-    """Answer `question` from one episode (by slug) or from the whole library."""
-    passages = retrieve(session, question, episode=episode, limit=PASSAGES_FOR_ANSWER)
-    return answerer.answer(question, passages)
+def episode_text(session: Session, slug: str) -> EpisodeText | None:
+    """An episode's citable passages, for answerers that read the whole episode."""
+    episode = get_episode(session, slug)
+    if episode is None:
+        return None
+    passages = episode_passages(session, episode.id, leave_out=LEFT_OUT_KINDS)
+    return EpisodeText(episode.slug, episode.title, passages)
 
 
-def ask_follow_up(
+def prepare(
     session: Session,
     question: str,
     answerer: Answerer,
     *,
-    earlier_questions: Sequence[str],
     episode: str | None = None,
-) -> Answer:
-    """Answer a reply in a thread. A question that says little on its own ("and why was
-    that?") is read together with the thread's previous question."""
+    history: Sequence[Exchange] = (),
+) -> AnswerRequest:
+    """What `answerer` needs for `question`, read from the library. A follow-up that says
+    little on its own ("and why was that?") is searched for together with the thread's
+    previous question. Answering comes after, so no database read stays open during it."""
     own = [t for t in query_terms(question) if t not in STOPWORDS]
-    if len(own) >= OWN_TERMS_FOR_FOLLOW_UP or not earlier_questions:
-        return ask(session, question, answerer, episode=episode)
-    combined = f"{earlier_questions[-1]} {question}"
-    return replace(ask(session, combined, answerer, episode=episode), question=question)
+    search_for = question
+    if len(own) < OWN_TERMS_FOR_FOLLOW_UP and history:
+        search_for = f"{history[-1].question} {question}"
+    passages = retrieve(session, search_for, episode=episode, limit=PASSAGES_FOR_ANSWER)
+    whole = episode_text(session, episode) if episode and answerer.reads_whole_episode else None
+    return AnswerRequest(question, passages, whole, tuple(history), searched_for=search_for)
+
+
+def ask(
+    session: Session,
+    question: str,
+    answerer: Answerer,
+    *,
+    episode: str | None = None,
+    history: Sequence[Exchange] = (),
+) -> Answer:
+    """Answer `question` from one episode (by slug) or from the whole library."""
+    request = prepare(session, question, answerer, episode=episode, history=history)
+    return answerer.answer(request)
+
+
+def store_trace(
+    session: Session,
+    answer: Answer,
+    *,
+    episode: str | None,
+    history: Sequence[Exchange] = (),
+    turn_id: int | None = None,
+) -> None:
+    """Keep how `answer` was made (answer_traces), for cost figures and replays."""
+    record_trace(
+        session,
+        answer.trace or Trace(answerer=answer.answerer),
+        question=answer.question,
+        answer=answer.text,
+        citations=[f"{c.episode_slug}#turn-{c.position}" for c in answer.citations],
+        episode_slug=episode,
+        history=[(e.question, e.answer) for e in history],
+        turn_id=turn_id,
+    )

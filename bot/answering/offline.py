@@ -5,12 +5,11 @@ question instead of quoting whatever matched a stray word."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 
-from bot.answering import Answer, Citation
-from bot.rerank import RankedPassage
+from bot.answering import Answer, AnswerRequest, Citation, passage_id
 from bot.retrieval import term_groups
 from bot.text import query_terms, stems
+from db.traces import Trace
 
 SENTENCE = re.compile(r"(?<=[.!?])\s+")
 QUOTE_WORDS = 40  # about two spoken sentences
@@ -65,12 +64,15 @@ class OfflineAnswerer:
     """Extractive answers from retrieved passages; works with no network at all."""
 
     name = "offline"
+    reads_whole_episode = False
 
-    def answer(self, question: str, passages: Sequence[RankedPassage]) -> Answer:
+    def answer(self, request: AnswerRequest) -> Answer:
         """Quote the best passages, or say the episode does not cover the question."""
-        groups = term_groups(query_terms(question))
+        question, passages = request.question, request.passages
+        trace = Trace(answerer=self.name, passages=tuple(passage_id(p.hit) for p in passages))
+        groups = term_groups(query_terms(request.terms_text))
         if not passages or passages[0].coverage < MIN_COVERAGE:
-            return Answer(question, NOT_COVERED, covered=False, answerer=self.name)
+            return Answer(question, NOT_COVERED, covered=False, answerer=self.name, trace=trace)
         floor = passages[0].score * RELATIVE_SCORE_FLOOR
         citations = [
             Citation(
@@ -85,5 +87,10 @@ class OfflineAnswerer:
             if p.score >= floor
         ]
         return Answer(
-            question, COVERED_INTRO, covered=True, answerer=self.name, citations=citations
+            question,
+            COVERED_INTRO,
+            covered=True,
+            answerer=self.name,
+            citations=citations,
+            trace=trace,
         )

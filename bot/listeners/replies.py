@@ -7,11 +7,15 @@ id; and a conversation whose root message Slack refused is dropped again.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from itertools import pairwise
+
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import blocks
-from bot.answering.ask import ask_follow_up
+from bot.answering import Exchange
+from bot.answering.ask import prepare, store_trace
 from bot.listeners import Deps
 from db.channels import focus_episode
 from db.conversations import (
@@ -22,7 +26,16 @@ from db.conversations import (
     start_conversation,
     turns_of,
 )
-from db.models import Episode
+from db.models import ConversationTurn, Episode
+
+
+def _exchanges(turns: Sequence[ConversationTurn]) -> list[Exchange]:
+    """The thread's question-and-answer pairs, oldest first."""
+    pairs: list[Exchange] = []
+    for asked, answered in pairwise(turns):
+        if asked.role == "user" and answered.role == "assistant":
+            pairs.append(Exchange(asked.text, answered.text))
+    return pairs
 
 
 def answer_and_post(
@@ -41,16 +54,12 @@ def answer_and_post(
         if conversation is not None:
             episode_id = conversation.episode_id
             episode = session.get(Episode, episode_id) if episode_id is not None else None
-            earlier = [t.text for t in turns_of(session, conversation.id) if t.role == "user"]
+            history = _exchanges(turns_of(session, conversation.id))
         else:
-            episode, earlier = focus_episode(session, channel), []
-        answer = ask_follow_up(
-            session,
-            question,
-            deps.answerer,
-            earlier_questions=earlier,
-            episode=episode.slug if episode else None,
-        )
+            episode, history = focus_episode(session, channel), []
+        slug = episode.slug if episode else None
+        request = prepare(session, question, deps.answerer, episode=slug, history=history)
+    answer = deps.answerer.answer(request)
     with deps.session_factory.begin() as session:
         if conversation is None:
             conversation = start_conversation(
@@ -66,6 +75,7 @@ def answer_and_post(
             cited_positions=[c.position for c in answer.citations],
         )
         reply_id = reply.id
+        store_trace(session, answer, episode=slug, history=history, turn_id=reply_id)
     message = blocks.answer_message(answer, asker=user_id, answer_id=reply_id)
     try:
         posted = client.chat_postMessage(channel=channel, thread_ts=thread_ts, **message)

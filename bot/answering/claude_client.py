@@ -1,0 +1,81 @@
+"""The Anthropic client answers are written with: the SDK's own retries (429, 529, 5xx,
+timeouts), kept inside a bounded total wait so that a person is never left waiting long for
+the quoted answer that replaces Claude's in an outage."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+import anthropic
+import httpx2
+from anthropic import APIRequest, CallNext, Middleware
+
+# The longest a question waits on failed attempts before the offline answer is given.
+RETRY_BUDGET_SECONDS = 20.0
+MAX_RETRIES = 2
+# Each attempt: connecting, and (streaming) the wait for each next piece of the answer.
+ATTEMPT_TIMEOUT = httpx2.Timeout(8.0, connect=3.0)
+RETRYABLE = frozenset({408, 409, 429})
+
+_deadline: ContextVar[float | None] = ContextVar("episode_bot_claude_deadline", default=None)
+
+
+class RetryBudgetSpent(Exception):
+    """Another attempt would end past the total wait allowed for this answer."""
+
+
+def _retry_after(headers: Any) -> float:
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        try:
+            return float(headers.get(name)) * scale
+        except (TypeError, ValueError):
+            continue
+    return 0.0
+
+
+class RetryBudget(Middleware):
+    """Stops the SDK's retry loop when the next attempt could not finish within the budget.
+
+    Runs once per attempt (the SDK calls its middleware inside its retry loop). A server may
+    ask for a long Retry-After; the SDK would wait it out, so a reply asking for longer than
+    the time left ends the retries here instead."""
+
+    def handle(self, request: APIRequest, call_next: CallNext) -> Any:
+        """Refuse an attempt that cannot finish in time; pass everything else through."""
+        deadline = _deadline.get()
+        if deadline is None:
+            return call_next(request)
+        attempt_seconds = float(ATTEMPT_TIMEOUT.read or 0) + float(ATTEMPT_TIMEOUT.connect or 0)
+        if request.retries_taken and time.monotonic() + attempt_seconds > deadline:
+            raise RetryBudgetSpent(f"gave up after {request.retries_taken} retries")
+        response = call_next(request)
+        status = response.status_code
+        retryable = status in RETRYABLE or status >= 500
+        if retryable and time.monotonic() + _retry_after(response.headers) > deadline:
+            raise RetryBudgetSpent(f"HTTP {status} asked to wait past the time allowed")
+        return response
+
+
+@contextmanager
+def retry_budget(seconds: float = RETRY_BUDGET_SECONDS) -> Iterator[None]:
+    """Bound the total time the calls inside may spend on retries."""
+    token = _deadline.set(time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+def build_client(api_key: str, base_url: str | None = None) -> anthropic.Anthropic:
+    """The real SDK client; `base_url` None lets the SDK read ANTHROPIC_BASE_URL itself."""
+    return anthropic.Anthropic(
+        api_key=api_key,
+        base_url=base_url,
+        max_retries=MAX_RETRIES,
+        timeout=ATTEMPT_TIMEOUT,
+        middleware=[RetryBudget()],
+    )

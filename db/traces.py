@@ -1,0 +1,61 @@
+"""Answer traces: one row per answer given, from the CLI or from Slack."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from db.models import AnswerTrace
+
+
+@dataclass(frozen=True)
+class Trace:
+    """How an answer was made: what the answerer was given and what it cost."""
+
+    answerer: str
+    model: str | None = None
+    passages: tuple[str, ...] = ()  # stable ids, `slug#turn-23` (`.2` for a turn's 2nd part)
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_creation_input_tokens: int = 0
+    cache_read_input_tokens: int = 0
+    latency_ms: float = 0.0
+    # Why Claude did not answer, when an answerer fell back to quoting.
+    fallback_reason: str | None = None
+
+
+def record_trace(
+    session: Session,
+    trace: Trace,
+    *,
+    question: str,
+    answer: str,
+    citations: Sequence[str],
+    episode_slug: str | None,
+    history: Sequence[tuple[str, str]] = (),
+    turn_id: int | None = None,
+) -> AnswerTrace:
+    """Store one answer's trace; `history` is the thread's earlier (question, answer) pairs."""
+    row = AnswerTrace(
+        turn_id=turn_id,
+        episode_slug=episode_slug,
+        question=question,
+        history=json.dumps([list(pair) for pair in history]),
+        passages=json.dumps(list(trace.passages)),
+        answer=answer,
+        citations=json.dumps(list(citations)),
+        answerer=trace.answerer,
+        model=trace.model,
+        input_tokens=trace.input_tokens,
+        output_tokens=trace.output_tokens,
+        cache_creation_input_tokens=trace.cache_creation_input_tokens,
+        cache_read_input_tokens=trace.cache_read_input_tokens,
+        latency_ms=trace.latency_ms,
+        fallback_reason=trace.fallback_reason,
+    )
+    session.add(row)
+    session.flush()
+    return row
