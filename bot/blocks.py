@@ -19,6 +19,7 @@ SECTION_LIMIT = 3000  # Slack's maximum for a section's text
 MAX_BLOCKS = 50  # Slack's maximum per message
 FALLBACK_LIMIT = 3000
 USER_ID = re.compile(r"[UW][A-Z0-9]{2,20}")
+MARKDOWN_BOLD = re.compile(r"\*\*(\S(?:.*?\S)?)\*\*")
 HELPFUL_ACTION = "feedback_helpful"
 NOT_HELPFUL_ACTION = "feedback_not_helpful"
 
@@ -69,12 +70,17 @@ def citation_source(citation: Citation, *, with_episode: bool = False) -> str:
     return " · ".join(parts)
 
 
-def _citation_blocks(citation: Citation, with_episode: bool) -> list[Block]:
+def _citation_blocks(citation: Citation, number: int, with_episode: bool) -> list[Block]:
     quote = escape(citation.quote)[: SECTION_LIMIT - 4]
     return [
         _section(f"> “{quote}”"),
-        _context(citation_source(citation, with_episode=with_episode)),
+        _context(f"[{number}] " + citation_source(citation, with_episode=with_episode)),
     ]
+
+
+def mrkdwn(text: str) -> str:
+    """Escaped text with Markdown's **bold** turned into Slack's *bold*."""
+    return MARKDOWN_BOLD.sub(r"*\1*", escape(text))
 
 
 def feedback_buttons(answer_id: int) -> Block:
@@ -101,7 +107,9 @@ def answer_message(
     the answer is; `text` is the notification and screen-reader fallback."""
     asked = f"{mention(asker)} asked: " if asker else "Question: "
     header = _context(f"{asked}_{escape(answer.question)[: SECTION_LIMIT - 40]}_")
-    body = [_section(piece) for piece in split_text(escape(answer.text))]
+    body = [_section(piece) for piece in split_text(mrkdwn(answer.text))]
+    if answer.notice:
+        body.insert(0, _context(f":information_source: {escape(answer.notice)}"))
     episodes = list(dict.fromkeys(c.episode_title for c in answer.citations))
     several = len(episodes) > 1
     footer: list[Block] = []
@@ -114,8 +122,8 @@ def answer_message(
     body = body[: max(room - 2, 1)]  # keep space for at least one citation
     blocks: list[Block] = [header, *body]
     shown = 0
-    for citation in answer.citations:
-        pair = _citation_blocks(citation, several)
+    for number, citation in enumerate(answer.citations, start=1):
+        pair = _citation_blocks(citation, number, several)
         if len(blocks) + len(pair) > MAX_BLOCKS - len(footer) - 1:
             break
         blocks.extend(pair)

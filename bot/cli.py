@@ -328,6 +328,18 @@ def socket() -> None:
         handler.start()
 
 
+@cli.command()
+def doctor() -> None:
+    """Check the configuration: database, Slack token, Anthropic key. Says what works."""
+    from bot.doctor import run_checks
+
+    checks = run_checks(_settings())
+    for check in checks:
+        click.echo(check.line())
+    if any(check.ok is False for check in checks):
+        sys.exit(1)
+
+
 def main() -> None:
     """Console-script entry point."""
     cli()

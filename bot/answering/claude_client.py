@@ -44,13 +44,16 @@ class RetryBudget(Middleware):
     ask for a long Retry-After; the SDK would wait it out, so a reply asking for longer than
     the time left ends the retries here instead."""
 
+    def __init__(self, timeout: httpx2.Timeout = ATTEMPT_TIMEOUT) -> None:
+        # How long one attempt may take before its timeout ends it.
+        self._attempt_seconds = float(timeout.read or 0) + float(timeout.connect or 0)
+
     def handle(self, request: APIRequest, call_next: CallNext) -> Any:
         """Refuse an attempt that cannot finish in time; pass everything else through."""
         deadline = _deadline.get()
         if deadline is None:
             return call_next(request)
-        attempt_seconds = float(ATTEMPT_TIMEOUT.read or 0) + float(ATTEMPT_TIMEOUT.connect or 0)
-        if request.retries_taken and time.monotonic() + attempt_seconds > deadline:
+        if request.retries_taken and time.monotonic() + self._attempt_seconds > deadline:
             raise RetryBudgetSpent(f"gave up after {request.retries_taken} retries")
         response = call_next(request)
         status = response.status_code
@@ -70,12 +73,14 @@ def retry_budget(seconds: float = RETRY_BUDGET_SECONDS) -> Iterator[None]:
         _deadline.reset(token)
 
 
-def build_client(api_key: str, base_url: str | None = None) -> anthropic.Anthropic:
+def build_client(
+    api_key: str, base_url: str | None = None, *, timeout: httpx2.Timeout = ATTEMPT_TIMEOUT
+) -> anthropic.Anthropic:
     """The real SDK client; `base_url` None lets the SDK read ANTHROPIC_BASE_URL itself."""
     return anthropic.Anthropic(
         api_key=api_key,
         base_url=base_url,
         max_retries=MAX_RETRIES,
-        timeout=ATTEMPT_TIMEOUT,
-        middleware=[RetryBudget()],
+        timeout=timeout,
+        middleware=[RetryBudget(timeout)],
     )

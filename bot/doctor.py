@@ -1,0 +1,102 @@
+"""`episode-bot doctor`: what works with the current settings, one line per part. Never
+prints a token or key, only whether it was accepted."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.config import Settings, secret, slack_problem
+from db.engine import DatabaseError, head_revision, open_database
+from db.episodes import count_episodes
+
+CHECK_TIMEOUT_SECONDS = 10
+
+
+@dataclass(frozen=True)
+class Check:
+    """One part's verdict: ok True/False, or None when it is simply not configured."""
+
+    part: str
+    ok: bool | None
+    detail: str
+
+    def line(self) -> str:
+        """`✓ database: …` when it works, `✗ …` when not, `- …` when not configured."""
+        mark = {True: "✓", False: "✗", None: "-"}[self.ok]
+        return f"{mark} {self.part}: {self.detail}"
+
+
+def check_database(settings: Settings) -> Check:
+    """The database opens and migrates; how many episodes it holds."""
+    try:
+        session_factory = open_database(settings.database_url)
+        with session_factory() as session:
+            episodes = count_episodes(session)
+    except DatabaseError as exc:
+        return Check("database", False, str(exc))
+    return Check(
+        "database",
+        True,
+        f"{settings.database_url} at schema {head_revision()}, {episodes} episode(s)",
+    )
+
+
+def check_slack(settings: Settings) -> Check:
+    """The bot token is accepted by Slack (auth.test), and serve has its signing secret."""
+    if settings.slack_bot_token is None:
+        return Check("slack", None, "not configured (no SLACK_BOT_TOKEN): serve/socket need it")
+    problem = slack_problem(settings, socket_mode=False)
+    if problem and "SIGNING_SECRET" not in problem:
+        return Check("slack", False, problem)
+    from slack_sdk import WebClient
+    from slack_sdk.errors import SlackApiError
+
+    client = WebClient(
+        token=secret(settings.slack_bot_token),
+        base_url=settings.slack_api_url,
+        timeout=CHECK_TIMEOUT_SECONDS,
+    )
+    try:
+        identity = client.auth_test()
+    except SlackApiError as exc:
+        return Check("slack", False, f"Slack refused SLACK_BOT_TOKEN ({exc.response.get('error')})")
+    except OSError as exc:
+        return Check("slack", False, f"cannot reach {settings.slack_api_url}: {type(exc).__name__}")
+    detail = f"token accepted: bot @{identity.get('user')} in workspace {identity.get('team')}"
+    if problem:
+        return Check("slack", False, f"{detail}, but {problem}")
+    return Check("slack", True, detail)
+
+
+def check_claude(settings: Settings) -> Check:
+    """The key is accepted and the model exists (one models.retrieve call, no tokens spent)."""
+    key = secret(settings.anthropic_api_key)
+    if not key:
+        return Check("claude", None, "no ANTHROPIC_API_KEY: answers quote the transcript (offline)")
+    import anthropic
+
+    client = anthropic.Anthropic(
+        api_key=key,
+        base_url=settings.anthropic_base_url,
+        max_retries=1,
+        timeout=CHECK_TIMEOUT_SECONDS,
+    )
+    model = settings.anthropic_model
+    try:
+        client.models.retrieve(model)
+    except anthropic.AuthenticationError:
+        return Check("claude", False, "Anthropic refused ANTHROPIC_API_KEY: answers stay offline")
+    except anthropic.PermissionDeniedError:
+        return Check("claude", False, "the key may not use the API: answers stay offline")
+    except anthropic.NotFoundError:
+        return Check("claude", False, f"no model {model!r}: set ANTHROPIC_MODEL to a current one")
+    except anthropic.APIStatusError as exc:
+        return Check("claude", False, f"Anthropic answered HTTP {exc.status_code}; try again later")
+    except anthropic.APIConnectionError:
+        return Check("claude", False, f"cannot reach Anthropic at {client.base_url}")
+    return Check("claude", True, f"key accepted, model {model} available: Claude writes answers")
+
+
+def run_checks(settings: Settings) -> list[Check]:
+    """Every check, in order."""
+    return [check_database(settings), check_slack(settings), check_claude(settings)]
