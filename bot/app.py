@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.answering import Answerer
 from bot.config import Settings, secret
 from bot.in_flight import InFlight
-from bot.listeners import Deps, actions, commands, threads
+from bot.listeners import Deps, actions, answer_pool, commands, threads
 
 log = logging.getLogger(__name__)
 RATE_LIMIT_RETRIES = 3
@@ -57,7 +57,9 @@ def create_app(
         raise SlackStartError(
             f"Cannot reach Slack at {settings.slack_api_url}: check the network or SLACK_API_URL."
         ) from None
-    deps = Deps(session_factory, answerer, in_flight=in_flight or InFlight())
+    deps = Deps(
+        session_factory, answerer, answer_pool(answerer), in_flight=in_flight or InFlight()
+    )
     for listeners in (commands, threads, actions):
         listeners.register(app, deps)
     return app

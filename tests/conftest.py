@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +26,9 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     for name in ("DATABASE_URL", "LOAD_SAMPLE_EPISODE", "LOG_LEVEL"):
         monkeypatch.delenv(name, raising=False)
+    # Tests never reach the internet: no developer's key or endpoint leaks in.
+    for name in [n for n in os.environ if n.startswith(("ANTHROPIC_", "SLACK_"))]:
+        monkeypatch.delenv(name)
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,8 @@ import pytest
 
 from db.engine import SCHEMA_HEAD
 from tests.conftest import FORMATS_DIR, SEED, SEED_SLUG
+from tests.fakes.anthropic_api import AnthropicStandIn
+from tests.fakes.slack_api import SlackApiStandIn
 
 SCRIPT = Path(sys.executable).parent / "episode-bot"
 
@@ -25,7 +28,11 @@ def run(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProce
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
     """A fresh machine: no .env, no DATABASE_URL, an empty data folder."""
-    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "LOG_LEVEL"}}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "LOG_LEVEL"} and not k.startswith(("ANTHROPIC_", "SLACK_"))
+    }
     clean["XDG_DATA_HOME"] = str(tmp_path / "data")
     return clean
 
@@ -148,3 +155,60 @@ def test_migrate_and_bad_database_url(env: dict[str, str], tmp_path: Path) -> No
     broken = run("episodes", env={**env, "DATABASE_URL": f"sqlite:///{not_a_db}"}, cwd=tmp_path)
     assert broken.returncode == 1 and "Cannot open the database" in broken.stderr
     assert "Traceback" not in broken.stderr
+
+
+def test_ask_with_a_key_prints_claudes_answer_and_stores_its_trace(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    key = "sk-ant-api03-cli-test-key-5c4d"
+    claude = AnthropicStandIn(api_key=key).start()
+    try:
+        claude_env = {**env, "ANTHROPIC_API_KEY": key, "ANTHROPIC_BASE_URL": claude.url}
+        result = run("ask", "--episode", SEED_SLUG, "Who is Boris?", env=claude_env, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert "From the episode" in result.stdout and "[1]" in result.stdout
+        claude.fail_next("401")
+        refused = run("ask", "Who is Boris?", env=claude_env, cwd=tmp_path)
+    finally:
+        claude.stop()
+    assert refused.returncode == 0
+    assert "Anthropic refused the API key" in refused.stdout
+    assert "quoted from the transcript" in refused.stdout
+    assert key not in refused.stdout + refused.stderr
+    database = tmp_path / "data" / "episode-bot" / "episode-bot.db"
+    with sqlite3.connect(database) as connection:
+        rows = connection.execute("SELECT answerer, fallback_reason FROM answer_traces").fetchall()
+    assert rows == [("claude", None), ("offline (fallback)", "HTTP 401")]
+
+
+def test_doctor_says_what_works(env: dict[str, str], tmp_path: Path) -> None:
+    slack = SlackApiStandIn().start()
+    claude = AnthropicStandIn(api_key="sk-ant-api03-doctor-key-1234").start()
+    try:
+        offline = run("doctor", env=env, cwd=tmp_path)
+        assert offline.returncode == 0, offline.stdout
+        assert "✓ database" in offline.stdout
+        assert "- slack: not configured" in offline.stdout
+        assert "- claude: no ANTHROPIC_API_KEY" in offline.stdout
+        configured = {
+            **env,
+            "SLACK_BOT_TOKEN": "xoxb-doctor-token",
+            "SLACK_SIGNING_SECRET": "doctordoctordoctor1234",
+            "SLACK_API_URL": slack.url,
+            "ANTHROPIC_API_KEY": "sk-ant-api03-doctor-key-1234",
+            "ANTHROPIC_BASE_URL": claude.url,
+        }
+        working = run("doctor", env=configured, cwd=tmp_path)
+        assert working.returncode == 0, working.stdout
+        assert "✓ slack: token accepted" in working.stdout
+        assert "✓ claude: key accepted, model claude-sonnet-5-5" in working.stdout
+        wrong = {**configured, "ANTHROPIC_API_KEY": "sk-ant-api03-wrong", "ANTHROPIC_MODEL": "x"}
+        broken = run("doctor", env=wrong, cwd=tmp_path)
+        assert broken.returncode == 1
+        assert "✗ claude: Anthropic refused ANTHROPIC_API_KEY" in broken.stdout
+        assert "sk-ant-api03" not in broken.stdout + broken.stderr
+        unknown = run("doctor", env={**configured, "ANTHROPIC_MODEL": "gpt-4o"}, cwd=tmp_path)
+        assert unknown.returncode == 1 and "✗ claude: no model 'gpt-4o'" in unknown.stdout
+    finally:
+        slack.stop()
+        claude.stop()

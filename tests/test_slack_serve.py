@@ -6,17 +6,20 @@ from __future__ import annotations
 import json
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 
+from tests.fakes.anthropic_api import AnthropicStandIn
 from tests.fakes.signed_requests import JSON, post_signed
 from tests.fakes.slack_api import Call, SlackApiStandIn
 
@@ -33,7 +36,11 @@ def _free_port() -> int:
 
 
 def _env(tmp_path: Path, slack: SlackApiStandIn) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SLACK_", "DATABASE_", "ANTHROPIC_"))
+    }
     env.update(
         XDG_DATA_HOME=str(tmp_path / "data"),
         SLACK_BOT_TOKEN=BOT_TOKEN,
@@ -89,12 +96,13 @@ def slack() -> Iterator[SlackApiStandIn]:
     stand_in.stop()
 
 
-@pytest.fixture
-def server(tmp_path: Path, slack: SlackApiStandIn) -> Iterator[Server]:
+@contextmanager
+def running_server(tmp_path: Path, slack: SlackApiStandIn, **extra_env: str) -> Iterator[Server]:
+    """`episode-bot serve` as a subprocess; on exit, its log holds no secret or traceback."""
     port = _free_port()
     process = subprocess.Popen(
         [str(SCRIPT), "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=_env(tmp_path, slack),
+        env={**_env(tmp_path, slack), **extra_env},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -113,8 +121,15 @@ def server(tmp_path: Path, slack: SlackApiStandIn) -> Iterator[Server]:
     yield Server(process, port, slack)
     process.terminate()
     output = process.communicate(timeout=10)[0]
-    assert BOT_TOKEN not in output and SIGNING_SECRET not in output
+    secrets = [BOT_TOKEN, SIGNING_SECRET, *(v for k, v in extra_env.items() if "KEY" in k)]
+    assert not [secret for secret in secrets if secret in output]
     assert "Traceback" not in output
+
+
+@pytest.fixture
+def server(tmp_path: Path, slack: SlackApiStandIn) -> Iterator[Server]:
+    with running_server(tmp_path, slack) as running:
+        yield running
 
 
 def _posts(slack: SlackApiStandIn) -> list[Call]:
@@ -389,3 +404,51 @@ def test_a_direct_message_is_answered_in_its_thread_and_followed_up_there(
     time.sleep(0.5)
     assert len(_posts(server.slack)) == 2
     assert _posts(server.slack)[1].params["thread_ts"] == "1700000400.000100"
+
+
+def test_with_a_key_claude_writes_the_answer_and_its_trace_is_stored(
+    tmp_path: Path, slack: SlackApiStandIn
+) -> None:
+    key = "sk-ant-api03-serve-test-key-91b2"
+    claude = AnthropicStandIn(api_key=key).start()
+    try:
+        with running_server(
+            tmp_path, slack, ANTHROPIC_API_KEY=key, ANTHROPIC_BASE_URL=claude.url
+        ) as server:
+            assert server.post(server.command("use mike-krieger-anthropic-cpo"))[0] == 200
+            assert _wait_for(lambda: len(slack.calls_to("response_url")) >= 1)
+            status, _, seconds = server.post(server.command("ask Who is Boris?"))
+            assert status == 200 and seconds < 3
+            assert _wait_for(lambda: len(_posts(slack)) == 1)
+            root = "1700000000.000001"  # the stand-in's ts for its first post
+            reply = {
+                "type": "message",
+                "channel": "C0CHANNEL",
+                "user": "U0OTHER",
+                "channel_type": "channel",
+                "text": "What does he work on?",
+                "ts": "1700000100.000100",
+                "thread_ts": root,
+            }
+            assert _post_json(server, _event("Ev0CLAUDEFOLLOW", reply)) == 200
+            assert _wait_for(lambda: len(_posts(slack)) == 2)
+        post = _posts(slack)[0]
+        rendered = json.dumps(post.params["blocks"], ensure_ascii=False)
+        assert "From the episode" in rendered and "[1]" in rendered
+        sent, follow_up = [r.body for r in claude.requests_to("/v1/messages")]
+        assert sent["messages"][0]["content"][0]["type"] == "document"
+        # The follow-up carried the thread: the first question and Claude's answer to it.
+        assert [m["role"] for m in follow_up["messages"]] == ["user", "assistant", "user"]
+        assert follow_up["messages"][0]["content"][1]["text"] == "Who is Boris?"
+        assert "From the episode" in follow_up["messages"][1]["content"][0]["text"]
+        database = tmp_path / "data" / "episode-bot" / "episode-bot.db"
+        with sqlite3.connect(database) as connection:
+            row = connection.execute(
+                "SELECT answerer, model, input_tokens + cache_creation_input_tokens, "
+                "output_tokens, latency_ms, turn_id FROM answer_traces ORDER BY id"
+            ).fetchone()
+        answerer, model, tokens_in, tokens_out, latency, turn_id = row
+        assert answerer == "claude" and model == "claude-sonnet-5-5"
+        assert tokens_in > 5000 and tokens_out > 0 and latency > 0 and turn_id is not None
+    finally:
+        claude.stop()

@@ -78,6 +78,8 @@ class Answerer(Protocol):
     name: str
     # Whether it wants the whole episode (EpisodeText) or only the retrieved passages.
     reads_whole_episode: bool
+    # How many answers the Slack app works out at once with it.
+    answers_at_once: int
 
     def answer(self, request: AnswerRequest) -> Answer:
         """Answer `request.question` from the transcript only."""

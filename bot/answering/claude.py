@@ -41,6 +41,8 @@ class ClaudeAnswerer:
 
     name = "claude"
     reads_whole_episode = True
+    # Each answer mostly waits on the network; more at once would meet rate limits sooner.
+    answers_at_once = 8
 
     def __init__(
         self,

@@ -13,14 +13,11 @@ from bot.answering import Answerer
 from bot.in_flight import InFlight
 
 log = logging.getLogger(__name__)
-# The offline answerer is pure Python: under the GIL a second worker adds no throughput and
-# takes CPU from acknowledgements (measured: ack p99 145 ms with two, 109 ms with one).
-# An answerer that waits on the network (Claude) will want more.
-ANSWERS_AT_ONCE = 1
 
 
-def _answer_pool() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=ANSWERS_AT_ONCE, thread_name_prefix="answer")
+def answer_pool(answerer: Answerer) -> ThreadPoolExecutor:
+    """Threads that work out answers, as many at once as the answerer does well with."""
+    return ThreadPoolExecutor(max_workers=answerer.answers_at_once, thread_name_prefix="answer")
 
 
 @dataclass(frozen=True)
@@ -31,7 +28,7 @@ class Deps:
     answerer: Answerer
     # Bolt runs listeners on one small shared thread pool; answers handed over to this pool
     # free those threads at once, so acknowledgements never queue behind answers.
-    answer_pool: ThreadPoolExecutor = field(default_factory=_answer_pool)
+    answer_pool: ThreadPoolExecutor
     # Requests the HTTP server is acknowledging; answers let them go first.
     in_flight: InFlight = field(default_factory=InFlight)
 
