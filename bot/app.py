@@ -57,9 +57,7 @@ def create_app(
         raise SlackStartError(
             f"Cannot reach Slack at {settings.slack_api_url}: check the network or SLACK_API_URL."
         ) from None
-    deps = Deps(
-        session_factory, answerer, answer_pool(answerer), in_flight=in_flight or InFlight()
-    )
+    deps = Deps(session_factory, answerer, answer_pool(answerer), in_flight=in_flight or InFlight())
     for listeners in (commands, threads, actions):
         listeners.register(app, deps)
     return app
