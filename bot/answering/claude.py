@@ -51,11 +51,13 @@ class ClaudeAnswerer:
         fallback: Answerer,
         *,
         budget_seconds: float = RETRY_BUDGET_SECONDS,
+        prompt_caching: bool = True,
     ) -> None:
         self._client = client
         self._model = model
         self._fallback = fallback
         self._budget = budget_seconds
+        self._caching = prompt_caching
         self._switched_off: str | None = None  # why, once a fault says retrying is pointless
         self._lock = threading.Lock()
 
@@ -63,7 +65,7 @@ class ClaudeAnswerer:
         """Claude's answer, or the fallback's with one line saying why."""
         if self._switched_off is not None:
             return self._fall_back(request, reason=self._switched_off, notice=None)
-        prompt = build_prompt(request)
+        prompt = build_prompt(request, cache=self._caching)
         began = time.perf_counter()
         try:
             with (

@@ -90,8 +90,8 @@ def _history_within(history: Sequence[Exchange], budget: int) -> list[Exchange]:
     return kept[::-1]
 
 
-def _document(title: str, passages: Sequence[SearchHit]) -> dict[str, Any]:
-    return {
+def _document(title: str, passages: Sequence[SearchHit], cache: bool) -> dict[str, Any]:
+    document: dict[str, Any] = {
         "type": "document",
         "source": {
             "type": "content",
@@ -100,8 +100,10 @@ def _document(title: str, passages: Sequence[SearchHit]) -> dict[str, Any]:
         "title": title,
         "context": DOCUMENT_CONTEXT,
         "citations": {"enabled": True},
-        "cache_control": {"type": "ephemeral"},
     }
+    if cache:
+        document["cache_control"] = {"type": "ephemeral"}
+    return document
 
 
 def _search_result(hit: SearchHit) -> dict[str, Any]:
@@ -135,8 +137,11 @@ def _whole_episode_fits(request: AnswerRequest) -> bool:
     return size <= MAX_DOCUMENT_TOKENS
 
 
-def build_prompt(request: AnswerRequest, *, history_tokens: int = HISTORY_TOKENS) -> Prompt:
-    """The system prompt and messages for one question, and the map back from citations."""
+def build_prompt(
+    request: AnswerRequest, *, history_tokens: int = HISTORY_TOKENS, cache: bool = True
+) -> Prompt:
+    """The system prompt and messages for one question, and the map back from citations.
+    `cache` False leaves out the cache breakpoint (to measure what caching saves)."""
     history = _history_within(request.history, history_tokens)
     turns: list[tuple[str, list[dict[str, Any]]]] = []
     for exchange in history:
@@ -152,7 +157,7 @@ def build_prompt(request: AnswerRequest, *, history_tokens: int = HISTORY_TOKENS
         turns.append(("user", last))
         # The document opens the first message, so every question on this episode shares
         # the cached prefix (system prompt + document), whatever the thread says after it.
-        turns[0][1].insert(0, _document(request.episode.title, passages))
+        turns[0][1].insert(0, _document(request.episode.title, passages, cache))
     else:
         search_results = [p.hit for p in request.passages]
         last = [_search_result(hit) for hit in search_results]

@@ -1,0 +1,119 @@
+"""What a Claude answer costs in input tokens, first question and repeats, with and without
+prompt caching, and with search results instead of the whole episode.
+
+    .venv/bin/python benchmarks/answer_cost.py [QUESTIONS.jsonl]
+
+Runs the real ClaudeAnswerer (real anthropic SDK, real requests) against the loopback
+Messages API stand-in, which counts tokens from each request it receives (about four
+characters a token, as Claude's tokenizer on English) and simulates the prompt cache. Billed
+input is in input-token equivalents: uncached input at 1x, 5-minute cache writes at 1.25x,
+cache reads at 0.1x. Also prints, for each way of sending the transcript, the share of
+questions whose gold turn was in what Claude was given (it can only cite what it is given).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from bot.answering.ask import prepare  # noqa: E402
+from bot.answering.claude import ClaudeAnswerer  # noqa: E402
+from bot.answering.claude_client import build_client  # noqa: E402
+from bot.answering.offline import OfflineAnswerer  # noqa: E402
+from bot.ingest.pipeline import ingest_file  # noqa: E402
+from bot.library import sample_episode_path  # noqa: E402
+from db.engine import open_database  # noqa: E402
+from db.traces import Trace  # noqa: E402
+from tests.fakes.anthropic_api import AnthropicStandIn  # noqa: E402
+
+SHARED_QUESTIONS = REPO.parent / "shared" / "dev_questions.jsonl"
+KEY = "sk-ant-benchmark-key"
+MODEL = "claude-sonnet-5-5"
+GOAL_REPEAT_SHARE = 0.25
+
+
+def billed(trace: Trace) -> float:
+    """Input-token equivalents as billed: writes 1.25x, reads 0.1x."""
+    return (
+        trace.input_tokens
+        + 1.25 * trace.cache_creation_input_tokens
+        + 0.1 * trace.cache_read_input_tokens
+    )
+
+
+def run_mode(
+    api: AnthropicStandIn, session_factory: object, slug: str, questions: list[dict], mode: str
+) -> tuple[list[Trace], float]:
+    """Every question once, in order, in one mode; traces and the share with gold given."""
+    answerer = ClaudeAnswerer(
+        build_client(KEY, api.url),
+        MODEL,
+        OfflineAnswerer(),
+        prompt_caching=(mode == "whole episode, cached"),
+    )
+    traces: list[Trace] = []
+    gold_given = 0
+    for item in questions:
+        with session_factory() as session:  # type: ignore[operator]
+            request = prepare(session, item["q"], answerer, episode=slug)
+        if mode == "search results":
+            request = replace(request, episode=None)
+        answer = answerer.answer(request)
+        assert answer.trace is not None and answer.answerer == "claude", answer.notice
+        traces.append(answer.trace)
+        given = {int(p.split("#turn-")[1].split(".")[0]) for p in answer.trace.passages}
+        gold_given += bool(given & set(item["gold"]))
+    return traces, gold_given / len(questions)
+
+
+def main() -> int:
+    """Print tokens per question in each mode and check the repeat-question goal."""
+    path = Path(sys.argv[1]) if len(sys.argv) > 1 else SHARED_QUESTIONS
+    questions = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    print(f"{len(questions)} questions from {path.name}, one episode (the bundled sample)")
+    print(
+        f"{'':28}{'first q':>10}{'repeat q':>10}{'repeat/first':>14}"
+        f"{'all, total':>12}{'gold given':>12}"
+    )
+    share_cached = 1.0
+    with tempfile.TemporaryDirectory() as folder:
+        session_factory = open_database(f"sqlite:///{folder}/cost.db")
+        slug = str(ingest_file(session_factory, sample_episode_path()).slug)
+        for mode in ("whole episode, cached", "whole episode, no cache", "search results"):
+            api = AnthropicStandIn(api_key=KEY).start()
+            try:
+                traces, gold = run_mode(api, session_factory, slug, questions, mode)
+            finally:
+                api.stop()
+            first = billed(traces[0])
+            repeat = statistics.median(billed(t) for t in traces[1:])
+            total = sum(billed(t) for t in traces)
+            if mode == "whole episode, cached":
+                share_cached = repeat / first
+                detail = traces[1]
+            print(
+                f"{mode:28}{first:>10,.0f}{repeat:>10,.0f}{repeat / first:>14.0%}"
+                f"{total:>12,.0f}{gold:>12.0%}"
+            )
+    print(
+        f"cached repeat question: {detail.input_tokens:,} input + "
+        f"{detail.cache_read_input_tokens:,} cache-read tokens (billed {billed(detail):,.0f})"
+    )
+    ok = share_cached <= GOAL_REPEAT_SHARE
+    print(
+        f"goal: a repeat question costs <= {GOAL_REPEAT_SHARE:.0%} of the first: "
+        f"{share_cached:.0%} {'ok' if ok else 'MISS'}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
