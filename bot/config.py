@@ -46,6 +46,14 @@ class Settings(BaseSettings):
     anthropic_api_key: SecretStr | None = None
     anthropic_model: str = DEFAULT_MODEL
     anthropic_base_url: str | None = None
+    # The takeaway of the day: the channel it goes to (per-channel settings come from
+    # `/episode digest`), its local time and zone, and the days it is posted.
+    digest_channel: str | None = None
+    digest_time: str = "09:00"
+    digest_timezone: str = "UTC"
+    digest_days: str = "mon-fri"
+    # When every takeaway of a channel's episode has been posted: "next" episode or "restart".
+    digest_when_done: str = "next"
 
     @field_validator("database_url")
     @classmethod
@@ -65,6 +73,42 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         # `ANTHROPIC_API_KEY=` in a copied .env.example means "no key", not an empty key.
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("digest_time")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        from bot.digest.schedule import parse_time
+
+        parse_time(value)
+        return value.strip()
+
+    @field_validator("digest_timezone")
+    @classmethod
+    def _time_zone(cls, value: str) -> str:
+        from bot.digest.schedule import parse_zone
+
+        parse_zone(value)
+        return value.strip()
+
+    @field_validator("digest_days")
+    @classmethod
+    def _week_days(cls, value: str) -> str:
+        from bot.digest.schedule import parse_days
+
+        parse_days(value)
+        return value.strip().lower()
+
+    @field_validator("digest_when_done")
+    @classmethod
+    def _when_done(cls, value: str) -> str:
+        if value.strip().lower() not in {"next", "restart"}:
+            raise ValueError('use "next" (the next episode) or "restart"')
+        return value.strip().lower()
+
+    @field_validator("digest_channel", mode="before")
+    @classmethod
+    def _blank_channel(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("log_level")

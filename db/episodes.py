@@ -89,8 +89,9 @@ def store_episode(
                     "text": text,
                     "positions": json.dumps([]),
                     "origin": "summary",
+                    "rank": rank,
                 }
-                for text in summary_takeaways
+                for rank, text in enumerate(summary_takeaways)
             ],
         )
     return outcome

@@ -95,6 +95,8 @@ class Takeaway(Base):
 
     __tablename__ = "takeaways"
     __table_args__ = (
+        # Two processes preparing one episode's takeaways at once: the second one fails here.
+        UniqueConstraint("episode_id", "rank", name="uq_takeaways_episode_rank"),
         CheckConstraint(
             "origin IN ('summary', 'generated', 'extracted')", name="ck_takeaways_origin"
         ),
@@ -108,6 +110,13 @@ class Takeaway(Base):
     # JSON list of turn numbers, e.g. "[2, 21]"; empty for summary bullets not yet located.
     positions: Mapped[str] = mapped_column(Text, default="[]")
     origin: Mapped[str] = mapped_column(String(10))
+    # Set once located: the supporting passage, a verbatim quote from it, and a question
+    # that invites discussion. Unlocated takeaways are never posted.
+    segment_id: Mapped[int | None] = mapped_column(ForeignKey("segments.id", ondelete="SET NULL"))
+    quote: Mapped[str | None] = mapped_column(Text)
+    question: Mapped[str | None] = mapped_column(Text)
+    # Order of posting within the episode (lower first): summary bullets, then the rest.
+    rank: Mapped[int] = mapped_column(Integer, default=0)
 
     episode: Mapped[Episode] = relationship(back_populates="takeaways")
 
@@ -121,6 +130,11 @@ class Channel(Base):
     focus_episode_id: Mapped[int | None] = mapped_column(
         ForeignKey("episodes.id", ondelete="SET NULL")
     )
+    # The takeaway of the day: None = as the DIGEST_* settings say (on for DIGEST_CHANNEL).
+    digest_enabled: Mapped[bool | None] = mapped_column()
+    digest_time: Mapped[str | None] = mapped_column(String(5))  # "09:30"
+    digest_timezone: Mapped[str | None] = mapped_column(String(64))  # "Europe/Berlin"
+    digest_days: Mapped[str | None] = mapped_column(String(40))  # "mon-fri"
 
 
 class Conversation(Base):
@@ -212,3 +226,29 @@ class AnswerTrace(Base):
     cache_read_input_tokens: Mapped[int] = mapped_column(Integer, default=0)
     latency_ms: Mapped[float] = mapped_column(Float, default=0.0)
     fallback_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class DailyPost(Base):
+    """A channel's takeaway of the day. The row is claimed before posting, so however many
+    bot processes are due at once, one posts; a claim left by a crash is retaken after a
+    lease, and a failed post is retried later."""
+
+    __tablename__ = "daily_posts"
+    __table_args__ = (
+        UniqueConstraint("channel", "local_date", name="uq_daily_posts_channel_date"),
+        CheckConstraint("status IN ('claimed', 'posted', 'failed')", name="ck_daily_posts_status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    local_date: Mapped[date] = mapped_column(Date)
+    takeaway_id: Mapped[int | None] = mapped_column(
+        ForeignKey("takeaways.id", ondelete="SET NULL"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(10))
+    claimed_by: Mapped[str] = mapped_column(String(100))
+    claimed_at: Mapped[datetime] = mapped_column(DateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    posted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    error: Mapped[str | None] = mapped_column(String(100))

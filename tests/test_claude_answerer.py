@@ -224,3 +224,29 @@ def test_no_key_means_the_offline_answerer_and_no_client() -> None:
     assert isinstance(answerer_from_settings(Settings(anthropic_api_key=None)), OfflineAnswerer)
     chosen = answerer_from_settings(Settings(anthropic_api_key=KEY))
     assert isinstance(chosen, ClaudeAnswerer)
+
+
+@pytest.mark.parametrize("kind", ["cut", "stream_error"])
+def test_a_stream_broken_midway_gives_the_offline_answer_not_an_empty_one(
+    session: Session, claude_api: AnthropicStandIn, kind: str
+) -> None:
+    claude_api.fail_next(kind)
+    answer = ask(session, QUESTION, _answerer(claude_api), episode=SEED_SLUG)
+    assert answer.notice == UNAVAILABLE and answer.citations and answer.text
+    assert answer.trace is not None and answer.trace.answerer == "offline (fallback)"
+    assert answer.trace.latency_ms > 0
+
+
+def test_an_empty_earlier_answer_is_not_sent_as_history(
+    session: Session, claude_api: AnthropicStandIn
+) -> None:
+    history = [Exchange("Who is Boris?", ""), Exchange("What is MCP?", "A protocol [1].")]
+    ask(
+        session,
+        "What about Claude Code?",
+        _answerer(claude_api),
+        episode=SEED_SLUG,
+        history=history,
+    )
+    [sent] = _messages_sent(claude_api)
+    assert [m["role"] for m in sent["messages"]] == ["user", "assistant", "user"]

@@ -86,6 +86,16 @@ class Answerer(Protocol):
         ...
 
 
+def as_thread_text(answer: Answer) -> str:
+    """An answer as the thread remembers it: its text and its numbered quotes, so a quoted
+    answer still tells a follow-up what was said."""
+    quotes = [
+        f"[{n}] {c.speaker} (turn {c.position}): “{c.quote}”"
+        for n, c in enumerate(answer.citations, start=1)
+    ]
+    return "\n".join([answer.text, *quotes])
+
+
 def passage_id(hit: SearchHit) -> str:
     """A passage's stable id: `slug#turn-23`, or `slug#turn-23.2` for a long turn's 2nd part."""
     suffix = f".{hit.part + 1}" if hit.part else ""

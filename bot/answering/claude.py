@@ -28,6 +28,7 @@ MODEL_UNKNOWN = (
     "Claude answers are off: Anthropic does not know the model in ANTHROPIC_MODEL, so answers "
     "quote the transcript until it is fixed; `episode-bot doctor` checks it."
 )
+COMPLETE = frozenset({"end_turn", "max_tokens", "stop_sequence"})
 # What Claude cannot recover from by waiting: stop asking until the process restarts.
 _CONFIG_FAULTS: dict[type[anthropic.APIStatusError], str] = {
     anthropic.AuthenticationError: KEY_REFUSED,
@@ -63,10 +64,10 @@ class ClaudeAnswerer:
 
     def answer(self, request: AnswerRequest) -> Answer:
         """Claude's answer, or the fallback's with one line saying why."""
-        if self._switched_off is not None:
-            return self._fall_back(request, reason=self._switched_off, notice=None)
-        prompt = build_prompt(request, cache=self._caching)
         began = time.perf_counter()
+        if self._switched_off is not None:
+            return self._fall_back(request, reason=self._switched_off, notice=None, began=began)
+        prompt = build_prompt(request, cache=self._caching)
         try:
             with (
                 retry_budget(self._budget),
@@ -79,15 +80,34 @@ class ClaudeAnswerer:
             ):
                 message = stream.get_final_message()
         except anthropic.APIStatusError as exc:
-            if notice := _CONFIG_FAULTS.get(type(exc)):
-                return self._switch_off(request, notice, exc)
-            log.warning("Claude did not answer (HTTP %s): %s", exc.status_code, _reason(exc))
-            return self._fall_back(request, reason=f"HTTP {exc.status_code}", notice=UNAVAILABLE)
+            for fault, notice in _CONFIG_FAULTS.items():
+                if isinstance(exc, fault):
+                    return self._switch_off(request, notice, exc)
+            # An error event inside a stream arrives with the stream's own status, 200.
+            reason = f"HTTP {exc.status_code}" if exc.status_code != 200 else "error in stream"
+            log.warning("Claude did not answer (%s): %s", reason, _reason(exc))
+            return self._fall_back(request, reason=reason, notice=UNAVAILABLE, began=began)
         except (anthropic.APIError, RetryBudgetSpent, httpx2.HTTPError) as exc:
             log.warning("Claude did not answer: %s", type(exc).__name__)
-            return self._fall_back(request, reason=type(exc).__name__, notice=UNAVAILABLE)
+            return self._fall_back(
+                request, reason=type(exc).__name__, notice=UNAVAILABLE, began=began
+            )
+        except Exception:  # a malformed stream must cost one answer, never the reply
+            log.exception("Claude's reply could not be read")
+            return self._fall_back(
+                request, reason="unreadable reply", notice=UNAVAILABLE, began=began
+            )
         latency_ms = (time.perf_counter() - began) * 1000
         reply = read_reply(message.content, prompt, request.terms_text)
+        if message.stop_reason not in COMPLETE or not reply.text:
+            # A stream cut short, or a refusal: not an answer to show or to build on.
+            log.warning("Claude's reply was incomplete (stop reason %s)", message.stop_reason)
+            return self._fall_back(
+                request,
+                reason=f"stop reason {message.stop_reason}",
+                notice=UNAVAILABLE,
+                began=began,
+            )
         usage = message.usage
         trace = Trace(
             answerer=self.name,
@@ -111,17 +131,29 @@ class ClaudeAnswerer:
     def _switch_off(
         self, request: AnswerRequest, notice: str, exc: anthropic.APIStatusError
     ) -> Answer:
+        began = time.perf_counter()
         with self._lock:
             first = self._switched_off is None
             self._switched_off = f"HTTP {exc.status_code}"
         if first:  # said once, clearly; later answers quietly quote
             log.error("%s (HTTP %s: %s)", notice, exc.status_code, _reason(exc))
-        return self._fall_back(request, reason=f"HTTP {exc.status_code}", notice=notice)
+        return self._fall_back(
+            request, reason=f"HTTP {exc.status_code}", notice=notice, began=began
+        )
 
-    def _fall_back(self, request: AnswerRequest, *, reason: str, notice: str | None) -> Answer:
+    def _fall_back(
+        self, request: AnswerRequest, *, reason: str, notice: str | None, began: float
+    ) -> Answer:
         answer = self._fallback.answer(request)
         base = answer.trace or Trace(answerer=answer.answerer)
-        trace = replace(base, answerer=f"{answer.answerer} (fallback)", fallback_reason=reason)
+        trace = replace(
+            base,
+            answerer=f"{answer.answerer} (fallback)",
+            model=self._model,
+            fallback_reason=reason,
+            # The time spent waiting on Claude counts: it is what the person waited.
+            latency_ms=round((time.perf_counter() - began) * 1000, 1),
+        )
         return replace(answer, notice=notice, trace=trace)
 
 

@@ -32,8 +32,9 @@ class ReadReply:
 
 
 def _same_text(cited: str, blocks: Sequence[SearchHit]) -> bool:
-    given = SPACES.sub(" ", " ".join(block_text(hit) for hit in blocks)).strip()
-    said = SPACES.sub(" ", cited).strip()
+    # Blocks of a range are concatenated with or without a separator: compare sans spaces.
+    given = SPACES.sub("", "".join(block_text(hit) for hit in blocks))
+    said = SPACES.sub("", cited)
     return bool(said) and said in given
 
 

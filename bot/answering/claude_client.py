@@ -4,6 +4,7 @@ the quoted answer that replaces Claude's in an outage."""
 
 from __future__ import annotations
 
+import email.utils
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,12 +30,14 @@ class RetryBudgetSpent(Exception):
 
 
 def _retry_after(headers: Any) -> float:
+    """Seconds the server asks to wait, read as the SDK reads them (ms, seconds or a date)."""
     for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
         try:
             return float(headers.get(name)) * scale
         except (TypeError, ValueError):
             continue
-    return 0.0
+    when = email.utils.parsedate_tz(headers.get("retry-after") or "")
+    return max(0.0, email.utils.mktime_tz(when) - time.time()) if when else 0.0
 
 
 class RetryBudget(Middleware):
@@ -58,7 +61,9 @@ class RetryBudget(Middleware):
         response = call_next(request)
         status = response.status_code
         retryable = status in RETRYABLE or status >= 500
-        if retryable and time.monotonic() + _retry_after(response.headers) > deadline:
+        wait = _retry_after(response.headers) + self._attempt_seconds
+        if retryable and time.monotonic() + wait > deadline:
+            response.http_response.close()  # unread, it would hold its connection forever
             raise RetryBudgetSpent(f"HTTP {status} asked to wait past the time allowed")
         return response
 

@@ -82,7 +82,7 @@ class Prompt:
 
 def _history_within(history: Sequence[Exchange], budget: int) -> list[Exchange]:
     kept: list[Exchange] = []
-    for exchange in reversed(history):
+    for exchange in reversed([e for e in history if e.question.strip() and e.answer.strip()]):
         budget -= estimate_tokens(exchange.question) + estimate_tokens(exchange.answer)
         if budget < 0:
             break

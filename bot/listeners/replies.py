@@ -14,7 +14,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import blocks
-from bot.answering import Exchange
+from bot.answering import Exchange, as_thread_text
 from bot.answering.ask import prepare, store_trace
 from bot.listeners import Deps
 from db.channels import focus_episode
@@ -71,7 +71,7 @@ def answer_and_post(
             session,
             conversation_id,
             "assistant",
-            answer.text,
+            as_thread_text(answer),
             cited_positions=[c.position for c in answer.citations],
         )
         reply_id = reply.id

@@ -65,6 +65,9 @@ class _Reply:
     headers: dict[str, str] = field(default_factory=dict)
     stream: bool = False  # send `body` (a message) as server-sent events
     delay: float = 0.0
+    # A stream that stops after message_start: "cut" closes it, "stream_error" sends an
+    # overloaded error event first (as the real API does when it fails mid-answer).
+    breaks: str | None = None
 
 
 def _error(status: int, kind: str, message: str, **headers: str) -> _Reply:
@@ -133,9 +136,11 @@ class AnthropicStandIn:
     def fail_next(self, kind: str, times: int = 1, retry_after: float | None = None) -> None:
         """Make the next `times` POST /v1/messages fail: "429" (rate_limit_error, with a
         retry-after header of `retry_after` seconds, default 1), "529" (overloaded_error),
-        "500" (api_error), "401" (authentication_error), or "timeout" (the answer comes
-        after `timeout_seconds`, so a client with a shorter timeout gives up)."""
-        if kind not in {*FAULTS, "timeout"}:
+        "500" (api_error), "401" (authentication_error), "timeout" (the answer comes
+        after `timeout_seconds`, so a client with a shorter timeout gives up), or, for
+        streamed requests, "cut" (the stream ends after message_start) and "stream_error"
+        (an overloaded_error event after message_start)."""
+        if kind not in {*FAULTS, "timeout", "cut", "stream_error"}:
             raise ValueError(f"unknown fault kind {kind!r}")
         with self._lock:
             self._faults.append(_Fault(kind, times, retry_after))
@@ -214,6 +219,8 @@ class AnthropicStandIn:
     def _messages(self, body: Any, raw: bytes) -> _Reply:
         with self._lock:
             fault = self._take_fault()
+        if fault is not None and fault.kind in {"cut", "stream_error"}:
+            return replace(self._answer(body, raw), breaks=fault.kind)
         if fault is not None and fault.kind != "timeout":
             status, kind, message = FAULTS[fault.kind]
             if fault.kind != "429":
@@ -309,6 +316,12 @@ class AnthropicStandIn:
                     f"event: {event['type']}\ndata: {json.dumps(event)}\n\n".encode()
                 )
                 request.wfile.flush()
+                if reply.breaks and event["type"] == "message_start":
+                    if reply.breaks == "stream_error":
+                        error = {"type": "error", "error": {"type": "overloaded_error"}}
+                        error["error"]["message"] = "Overloaded"
+                        request.wfile.write(f"event: error\ndata: {json.dumps(error)}\n\n".encode())
+                    return
             return
         body = reply.body
         if body.get("type") == "error":  # the real API repeats the id in error bodies
