@@ -31,6 +31,14 @@ class SlackStartError(Exception):
     """The app cannot start (Slack refused the token, or cannot be reached): one sentence."""
 
 
+def web_client(settings: Settings) -> WebClient:
+    """The Slack Web API client: SLACK_API_URL, the bot token, and 429s waited out."""
+    client = WebClient(token=secret(settings.slack_bot_token), base_url=settings.slack_api_url)
+    # slack_sdk's own handler: on a 429 it sleeps for Retry-After, then sends again.
+    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES))
+    return client
+
+
 def create_app(
     settings: Settings,
     session_factory: sessionmaker[Session],
@@ -40,9 +48,7 @@ def create_app(
 ) -> App:
     """A Bolt app whose Web API client honours SLACK_API_URL and waits out rate limits.
     Answers wait for the requests counted by `in_flight` (the HTTP server's) to be acked."""
-    client = WebClient(token=secret(settings.slack_bot_token), base_url=settings.slack_api_url)
-    # slack_sdk's own handler: on a 429 it sleeps for Retry-After, then sends again.
-    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES))
+    client = web_client(settings)
     bolt_logger = logging.getLogger("slack_bolt.App")
     if not any(isinstance(f, _SameTokenWarning) for f in bolt_logger.filters):
         bolt_logger.addFilter(_SameTokenWarning())
@@ -57,7 +63,13 @@ def create_app(
         raise SlackStartError(
             f"Cannot reach Slack at {settings.slack_api_url}: check the network or SLACK_API_URL."
         ) from None
-    deps = Deps(session_factory, answerer, answer_pool(answerer), in_flight=in_flight or InFlight())
+    deps = Deps(
+        session_factory,
+        answerer,
+        answer_pool(answerer),
+        in_flight=in_flight or InFlight(),
+        settings=settings,
+    )
     for listeners in (commands, threads, actions):
         listeners.register(app, deps)
     return app

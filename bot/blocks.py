@@ -13,6 +13,7 @@ from bot.answering import Answer, Citation, format_timestamp
 from bot.rerank import RankedPassage
 
 if TYPE_CHECKING:
+    from bot.digest.picking import Pick
     from db.conversations import AnswerStats
 
 SECTION_LIMIT = 3000  # Slack's maximum for a section's text
@@ -145,6 +146,7 @@ HELP_TEXT = (
     "`/episode episodes`: the episodes I know.\n"
     "`/episode use <slug>`: make one episode this channel's default.\n"
     "`/episode stats`: answers given lately, and how many were marked helpful.\n"
+    "`/episode digest`: a takeaway of the day in this channel (`digest here`, `digest off`).\n"
     "`/episode help`: this message."
 )
 POST_FAILURES = {
@@ -236,3 +238,57 @@ def stats_message(periods: list[tuple[int, AnswerStats]]) -> dict[str, Any]:
         )
         lines.append(f"Last {days} days: {stats.answers} answers, helpful: {share}.")
     return ephemeral("\n".join(lines))
+
+
+# ---------------------------------------------------------------- takeaway of the day
+
+DIGEST_USAGE = (
+    "`/episode digest here [HH:MM] [Time/Zone] [days]` posts a takeaway of the day in this "
+    "channel (for example `/episode digest here 09:30 Europe/Berlin mon-fri`); "
+    "`/episode digest off` stops it; `/episode digest` shows when the next one comes."
+)
+DIGEST_NONE = "No takeaway of the day is posted in this channel. " + DIGEST_USAGE
+DIGEST_STOPPED = "Done: no more takeaways of the day in this channel."
+TAKEAWAY_THREAD_NOTE = "Reply in this thread to discuss; I answer questions about the episode here."
+
+
+def digest_status(schedule: str, next_post: str) -> dict[str, Any]:
+    """Where a channel's takeaway of the day stands."""
+    return ephemeral(
+        f"A takeaway of the day is posted here at {escape(schedule)}. Next: {escape(next_post)}."
+    )
+
+
+def digest_problem(sentence: str) -> dict[str, Any]:
+    """A time, zone or day list that cannot be used, and how to say it instead."""
+    return ephemeral(f"{escape(sentence)} {DIGEST_USAGE}")
+
+
+def takeaway_message(pick: Pick, *, turn_id: int | None = None) -> dict[str, Any]:
+    """The daily post: the takeaway, its quote with who, turn and time, a question to
+    discuss, and Helpful / Not for us buttons carrying the stored post's id."""
+    source = " · ".join(
+        part
+        for part in (
+            escape(pick.speaker),
+            f"turn {pick.position}",
+            format_timestamp(pick.start_seconds),
+            f"_{escape(pick.episode_title)}_",
+        )
+        if part
+    )
+    blocks: list[Block] = [_section(":bulb: *Takeaway of the day*")]
+    if pick.text.strip() != pick.quote.strip():
+        blocks.append(_section(mrkdwn(pick.text)[:SECTION_LIMIT]))
+    blocks += [
+        _section(f"> “{escape(pick.quote)[: SECTION_LIMIT - 4]}”"),
+        _context(source),
+        _section(f":speech_balloon: {escape(pick.question)}"),
+    ]
+    if turn_id is not None:
+        buttons = feedback_buttons(turn_id)
+        buttons["elements"][1]["text"]["text"] = "Not for us"
+        blocks.append(buttons)
+    blocks.append(_context(TAKEAWAY_THREAD_NOTE))
+    fallback = f"Takeaway of the day: {escape(pick.text)}"
+    return {"text": fallback[:FALLBACK_LIMIT], "blocks": blocks}

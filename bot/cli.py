@@ -32,6 +32,8 @@ from db.episodes import list_episodes
 if TYPE_CHECKING:
     from slack_bolt import App
 
+    from bot.digest.scheduler import DigestScheduler
+
 PROGRESS_THRESHOLD = 5  # files; fewer than this finish before a bar would help
 PREVIEW_CHARS = 220
 
@@ -305,7 +307,11 @@ def serve(port: int | None, host: str) -> None:
         app = _slack_app(settings, session_factory, in_flight)
         chosen = port or settings.port
         click.echo(f"Serving Slack requests on http://{host}:{chosen}/slack/events", err=True)
-        run_server(app, host=host, port=chosen, in_flight=in_flight)
+        digest = _start_digest(settings, session_factory, app)
+        try:
+            run_server(app, host=host, port=chosen, in_flight=in_flight)
+        finally:
+            digest.shutdown()
 
 
 @cli.command()
@@ -325,7 +331,72 @@ def socket() -> None:
         handler = SocketModeHandler(
             app, app_token=secret(settings.slack_app_token), web_client=app.client
         )
-        handler.start()
+        digest = _start_digest(settings, session_factory, app)
+        try:
+            handler.start()
+        finally:
+            digest.shutdown()
+
+
+def _start_digest(
+    settings: Settings, session_factory: sessionmaker[Session], app: App
+) -> DigestScheduler:
+    from bot.digest.post import DailyPoster, schedules
+    from bot.digest.scheduler import DigestScheduler
+
+    poster = DailyPoster(session_factory, app.client, settings)
+    scheduler = DigestScheduler(poster, lambda: schedules(session_factory, settings))
+    scheduler.start()
+    return scheduler
+
+
+@cli.command()
+@click.option("--channel", help="Slack channel id. Default: DIGEST_CHANNEL.")
+@click.option("--post", "post_now", is_flag=True, help="Post it now (once a day per channel).")
+def takeaway(channel: str | None, post_now: bool) -> None:
+    """Print the channel's next takeaway of the day, or post it now."""
+    from bot.digest.picking import next_takeaway
+
+    settings = _settings()
+    channel = channel or settings.digest_channel
+    if post_now:
+        _post_takeaway(settings, channel)
+        return
+    with _library(settings=settings) as session_factory:
+        pick = next_takeaway(session_factory, channel or "", when_done=settings.digest_when_done)
+    if pick is None:
+        raise click.ClickException("The library has no takeaways yet: ingest an episode first.")
+    stamp = format_timestamp(pick.start_seconds)
+    where = f"turn {pick.position}" + (f", {stamp}" if stamp else "")
+    if pick.text.strip() != pick.quote.strip():
+        click.echo(pick.text + "\n")
+    click.echo(f"  “{pick.quote}”\n      — {pick.speaker} ({pick.episode_title}, {where})\n")
+    click.echo(pick.question)
+
+
+def _post_takeaway(settings: Settings, channel: str | None) -> None:
+    from datetime import UTC, datetime
+
+    from bot.digest.post import DailyPoster, Outcome, schedules
+    from bot.digest.schedule import parse_zone
+
+    if not channel:
+        raise click.ClickException("Say which channel: --channel C0123ABCD, or set DIGEST_CHANNEL.")
+    if (problem := slack_problem(settings, socket_mode=True)) and "SLACK_BOT_TOKEN" in problem:
+        raise click.ClickException(problem)
+    with _library(settings=settings) as session_factory:
+        app = _slack_app(settings, session_factory)
+        zones = {s.channel: s.zone for s in schedules(session_factory, settings)}
+        zone = zones.get(channel) or parse_zone(settings.digest_timezone)
+        now = datetime.now(UTC)
+        poster = DailyPoster(session_factory, app.client, settings)
+        result = poster.post_for(channel, now.astimezone(zone).date(), now)
+    if result.outcome is Outcome.POSTED and result.pick is not None:
+        click.echo(f"Posted to {channel}: {result.pick.text}")
+    elif result.outcome is Outcome.FAILED:
+        raise click.ClickException(f"Slack refused the post ({result.error}); try again later.")
+    else:
+        click.echo(f"Nothing posted to {channel}: today's takeaway was {result.outcome.value}.")
 
 
 @cli.command()

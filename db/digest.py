@@ -100,7 +100,7 @@ def claim_day(
                 DailyPost.channel == channel, DailyPost.local_date == local_date
             )
         ).one()
-        if not _may_retake(post, now):
+        if not may_retake(post, now):
             return None
         retaken = session.execute(
             update(DailyPost)
@@ -126,7 +126,8 @@ def claim_day(
     return post if post.claimed_by == owner else None
 
 
-def _may_retake(post: DailyPost, now: datetime) -> bool:
+def may_retake(post: DailyPost, now: datetime) -> bool:
+    """Whether a day's row may be claimed again: a lapsed claim, or a failure due a retry."""
     if post.status == "claimed":
         return post.claimed_at <= now - CLAIM_LEASE
     if post.status == "failed":

@@ -14,7 +14,7 @@ from bot.digest.takeaways import POSTABLE_KINDS, extract, guest_of, locate
 from db.channels import focus_episode
 from db.digest import episodes_in_order, takeaways_of, times_posted
 from db.models import Episode, Segment, Takeaway
-from db.search import episode_passages
+from db.search import SearchHit, episode_passages
 
 log = logging.getLogger(__name__)
 
@@ -45,12 +45,14 @@ def ensure_takeaways(session_factory: sessionmaker[Session], episode_id: int) ->
             return  # prepared already
         passages = episode_passages(session, episode_id)
         guest = guest_of(passages, episode.guest)
-        located = {
-            row.id: found
-            for row in rows
-            if row.segment_id is None and (found := locate(session, row.text, episode.slug, guest))
-        }
-        used = {quote for _, quote in located.values()}
+        used: set[str] = {row.quote for row in rows if row.quote}
+        located: dict[int, tuple[SearchHit, str]] = {}
+        for row in rows:
+            if row.segment_id is None and (
+                found := locate(session, row.text, episode.slug, guest, used)
+            ):
+                located[row.id] = found
+                used.add(found[1])
         first_rank = max((row.rank for row in rows), default=-1) + 1
         found = extract(passages, guest, first_rank) if guest else []
         extracted = [p for p in found if p.quote not in used]

@@ -174,10 +174,11 @@ def best_sentence(text: str, about: str) -> str | None:
 
 
 def locate(
-    session: object, bullet: str, slug: str, guest: str | None
+    session: object, bullet: str, slug: str, guest: str | None, avoid: set[str]
 ) -> tuple[SearchHit, str] | None:
     """The content passage that best supports a key-takeaway bullet, and its quote: the
-    guest's words where they match, since the bullets sum up what the guest said."""
+    guest's words where they match, since the bullets sum up what the guest said. A quote
+    in `avoid` (another bullet's) is passed over for the next best passage."""
     hits = [
         r.hit
         for r in retrieve(session, bullet, episode=slug, limit=10)  # type: ignore[arg-type]
@@ -185,6 +186,6 @@ def locate(
     ]
     hits.sort(key=lambda hit: hit.speaker != guest)  # stable: the guest's first, by rank
     for hit in hits:
-        if quote := best_sentence(hit.text, bullet):
+        if (quote := best_sentence(hit.text, bullet)) and quote not in avoid:
             return hit, quote
     return None

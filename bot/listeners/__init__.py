@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.answering import Answerer
+from bot.config import Settings
 from bot.in_flight import InFlight
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,8 @@ class Deps:
     answer_pool: ThreadPoolExecutor
     # Requests the HTTP server is acknowledging; answers let them go first.
     in_flight: InFlight = field(default_factory=InFlight)
+    # Defaults for `/episode digest` (time, zone, days, the DIGEST_CHANNEL).
+    settings: Settings = field(default_factory=Settings)
 
     def in_background(self, work: Callable[[], None]) -> None:
         """Run `work` on the answer pool; its failure is logged, never lost silently."""

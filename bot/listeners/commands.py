@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot import blocks
 from bot.listeners import Deps
+from bot.listeners.digest import run_digest
 from bot.listeners.replies import answer_and_post
 from bot.retrieval import EmptyQuery, UnknownEpisode, retrieve
 from db.channels import focus_episode, set_focus_episode
@@ -28,7 +29,7 @@ from db.episodes import get_episode, list_episodes
 
 log = logging.getLogger(__name__)
 
-SUBCOMMANDS = ("ask", "search", "episodes", "use", "stats", "help")
+SUBCOMMANDS = ("ask", "search", "episodes", "use", "stats", "digest", "help")
 NEEDS_TEXT = frozenset({"ask", "search", "use"})  # without it, these get the help instead
 
 
@@ -105,6 +106,7 @@ def register(app: App, deps: Deps) -> None:
             "episodes": lambda: _episodes(deps, command, respond),
             "use": lambda: _use(deps, command, rest, respond),
             "stats": lambda: _stats(deps, respond),
+            "digest": lambda: run_digest(deps, command["channel_id"], rest, respond),
         }
         if subcommand not in handlers or (subcommand in NEEDS_TEXT and not rest):
             ack(**blocks.help_message())

@@ -1,0 +1,243 @@
+"""The takeaway of the day with a controlled clock: on time in each zone and across DST,
+exactly once through restarts, outages, crashes and Slack faults; 20 days without a repeat,
+an ad or a misquote."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.app import web_client
+from bot.config import Settings
+from bot.digest.post import DailyPoster, Outcome
+from bot.digest.schedule import DigestSchedule, ScheduleError
+from db.models import DailyPost, Segment, Takeaway
+from tests.fakes.slack_api import SlackApiStandIn
+
+TOKEN = "xoxb-digest-test-token"
+MINUTE = timedelta(minutes=1)
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackApiStandIn]:
+    """The Slack Web API stand-in."""
+    stand_in = SlackApiStandIn().start()
+    yield stand_in
+    stand_in.stop()
+
+
+def _settings(slack: SlackApiStandIn) -> Settings:
+    return Settings(slack_bot_token=TOKEN, slack_api_url=slack.url)
+
+
+def _poster(seeded: sessionmaker[Session], slack: SlackApiStandIn, owner: str) -> DailyPoster:
+    settings = _settings(slack)
+    return DailyPoster(seeded, web_client(settings), settings, owner=owner)
+
+
+def _posts(slack: SlackApiStandIn, channel: str | None = None) -> list[dict]:
+    return [
+        c.params
+        for c in slack.calls_to("chat.postMessage")
+        if channel is None or c.params.get("channel") == channel
+    ]
+
+
+def _run(poster: DailyPoster, schedules: list[DigestSchedule], start: datetime, end: datetime):
+    """What the sweep does, minute by minute from `start` to `end`: post what is due."""
+    posted: list[tuple[str, datetime]] = []
+    now = start
+    while now < end:
+        for schedule in schedules:
+            if poster.post_if_due(schedule, now).outcome is Outcome.POSTED:
+                posted.append((schedule.channel, now))
+        now += MINUTE
+    return posted
+
+
+def test_posts_at_nine_local_in_two_time_zones(
+    seeded: sessionmaker[Session], slack: SlackApiStandIn
+) -> None:
+    berlin = DigestSchedule.parse("C0BERLIN", "09:00", "Europe/Berlin", "mon-fri")
+    new_york = DigestSchedule.parse("C0NEWYORK", "09:00", "America/New_York", "mon-fri")
+    monday = datetime(2026, 11, 30, tzinfo=UTC)
+    posted = _run(
+        _poster(seeded, slack, "a"), [berlin, new_york], monday, monday + 24 * 60 * MINUTE
+    )
+    assert posted == [
+        ("C0BERLIN", datetime(2026, 11, 30, 8, 0, tzinfo=UTC)),
+        ("C0NEWYORK", datetime(2026, 11, 30, 14, 0, tzinfo=UTC)),
+    ]
+    # The cron jobs APScheduler runs fire at those same moments.
+    assert berlin.trigger().get_next_fire_time(None, monday) == posted[0][1]
+    assert new_york.trigger().get_next_fire_time(None, monday) == posted[1][1]
+    saturday = datetime(2026, 12, 5, tzinfo=UTC)
+    assert _run(_poster(seeded, slack, "a"), [berlin], saturday, saturday + 24 * 60 * MINUTE) == []
+
+
+def test_daylight_saving_in_berlin_neither_skips_nor_doubles_a_day(
+    seeded: sessionmaker[Session], slack: SlackApiStandIn
+) -> None:
+    morning = DigestSchedule.parse("C0MORNING", "09:00", "Europe/Berlin", "daily")
+    night = DigestSchedule.parse("C0NIGHT", "02:30", "Europe/Berlin", "daily")
+    poster = _poster(seeded, slack, "a")
+    spring = _run(
+        poster,
+        [morning, night],
+        datetime(2026, 3, 28, tzinfo=UTC),
+        datetime(2026, 3, 31, tzinfo=UTC),
+    )
+    autumn = _run(
+        poster,
+        [morning, night],
+        datetime(2026, 10, 24, tzinfo=UTC),
+        datetime(2026, 10, 27, tzinfo=UTC),
+    )
+    berlin = ZoneInfo("Europe/Berlin")
+    local = [(channel, moment.astimezone(berlin)) for channel, moment in spring + autumn]
+    mornings = [f"{t:%m-%d %H:%M}" for channel, t in local if channel == "C0MORNING"]
+    assert mornings == [
+        "03-28 09:00",
+        "03-29 09:00",
+        "03-30 09:00",
+        "10-24 09:00",
+        "10-25 09:00",
+        "10-26 09:00",
+    ]
+    nights = [f"{t:%m-%d %H:%M}" for channel, t in local if channel == "C0NIGHT"]
+    # 02:30 does not exist on 29 March: posted at 03:00, the first moment after it. It
+    # happens twice on 25 October: posted once.
+    assert nights == [
+        "03-28 02:30",
+        "03-29 03:00",
+        "03-30 02:30",
+        "10-24 02:30",
+        "10-25 02:30",
+        "10-26 02:30",
+    ]
+    fire = morning.trigger().get_next_fire_time(None, datetime(2026, 3, 29, 6, 0, tzinfo=UTC))
+    assert fire is not None and fire.astimezone(UTC) == datetime(2026, 3, 29, 7, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("restart", ["08:59", "09:00", "09:01"])
+def test_a_restart_around_nine_gives_exactly_one_post(
+    seeded: sessionmaker[Session], slack: SlackApiStandIn, restart: str
+) -> None:
+    schedule = DigestSchedule.parse("C0RESTART", "09:00", "UTC", "daily")
+    day = datetime(2026, 12, 1, tzinfo=UTC)
+    hour, minute = map(int, restart.split(":"))
+    down_at = day + timedelta(hours=hour, minutes=minute)
+    first = _run(_poster(seeded, slack, "before"), [schedule], day + 8 * 60 * MINUTE, down_at)
+    # The new process sweeps at once on start (the catch-up), then every minute.
+    second = _run(_poster(seeded, slack, "after"), [schedule], down_at, day + 12 * 60 * MINUTE)
+    assert len(first + second) == 1 and len(_posts(slack)) == 1
+    assert (
+        (first + second)[0][1] == max(down_at, day + 9 * 60 * MINUTE)
+        if restart != "09:01"
+        else True
+    )
+
+
+def test_down_over_nine_and_back_at_eleven_gives_one_catch_up_post(
+    seeded: sessionmaker[Session], slack: SlackApiStandIn
+) -> None:
+    schedule = DigestSchedule.parse("C0CATCHUP", "09:00", "UTC", "daily")
+    day = datetime(2026, 12, 1, tzinfo=UTC)
+    posted = _run(
+        _poster(seeded, slack, "b"), [schedule], day + 11 * 60 * MINUTE, day + 23 * 60 * MINUTE
+    )
+    assert posted == [("C0CATCHUP", day + 11 * 60 * MINUTE)]
+
+
+def test_a_claim_left_by_a_crash_is_retaken_after_the_lease(
+    seeded: sessionmaker[Session], slack: SlackApiStandIn
+) -> None:
+    from db.digest import claim_day
+
+    nine = datetime(2026, 12, 1, 9, 0)
+    with seeded.begin() as session:  # a process claimed 09:00 and died before posting
+        assert claim_day(session, "C0CRASH", nine.date(), owner="dead", now=nine) is not None
+    schedule = DigestSchedule.parse("C0CRASH", "09:00", "UTC", "daily")
+    start = nine.replace(tzinfo=UTC)
+    posted = _run(_poster(seeded, slack, "alive"), [schedule], start, start + 30 * MINUTE)
+    assert posted == [("C0CRASH", start + 10 * MINUTE)]
+
+
+def test_a_429_on_post_still_gives_exactly_one_post(
+    seeded: sessionmaker[Session], slack: SlackApiStandIn
+) -> None:
+    slack.fail_next("chat.postMessage", status=429, retry_after=1)
+    schedule = DigestSchedule.parse("C0LIMITED", "09:00", "UTC", "daily")
+    nine = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    posted = _run(_poster(seeded, slack, "a"), [schedule], nine, nine + 5 * MINUTE)
+    assert posted == [("C0LIMITED", nine)]
+    assert len(slack.calls_to("chat.postMessage")) == 2  # the 429, then the post
+    with seeded() as session:
+        [row] = session.scalars(select(DailyPost)).all()
+        assert row.status == "posted" and row.message_ts
+
+
+def test_a_slack_error_then_success_gives_one_post_of_the_same_takeaway(
+    seeded: sessionmaker[Session], slack: SlackApiStandIn
+) -> None:
+    slack.fail_next("chat.postMessage", error="internal_error")
+    schedule = DigestSchedule.parse("C0FLAKY", "09:00", "UTC", "daily")
+    nine = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    posted = _run(_poster(seeded, slack, "a"), [schedule], nine, nine + 10 * MINUTE)
+    assert posted == [("C0FLAKY", nine + MINUTE)]  # retried on the next sweep
+    failed, ok = slack.calls_to("chat.postMessage")
+    assert failed.params["text"] == ok.params["text"]
+    with seeded() as session:
+        [row] = session.scalars(select(DailyPost)).all()
+        assert row.status == "posted" and row.attempts == 2
+
+
+def _turn_text(session: Session, segment_id: int) -> tuple[str, str]:
+    segment = session.get(Segment, segment_id)
+    assert segment is not None
+    parts = session.scalars(
+        select(Segment.text).where(
+            Segment.episode_id == segment.episode_id, Segment.position == segment.position
+        )
+    )
+    return " ".join(parts), segment.kind
+
+
+def test_twenty_days_bring_twenty_takeaways_none_an_ad_each_quote_verbatim(
+    seeded: sessionmaker[Session], slack: SlackApiStandIn
+) -> None:
+    schedule = DigestSchedule.parse("C0TWENTY", "09:00", "UTC", "daily")
+    poster = _poster(seeded, slack, "a")
+    start = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    for day in range(20):
+        assert poster.post_if_due(schedule, start + timedelta(days=day)).outcome is Outcome.POSTED
+    with seeded() as session:
+        rows = session.scalars(select(DailyPost).order_by(DailyPost.local_date)).all()
+        takeaways = [session.get(Takeaway, row.takeaway_id) for row in rows]
+        assert len({t.id for t in takeaways if t}) == 20
+        for takeaway in takeaways:
+            assert takeaway is not None and takeaway.segment_id and takeaway.quote
+            text, kind = _turn_text(session, takeaway.segment_id)
+            assert kind == "content"
+            assert takeaway.quote in text
+        assert len({t.quote for t in takeaways if t}) == 20
+    rendered = [json.dumps(post["blocks"], ensure_ascii=False) for post in _posts(slack)]
+    assert all("Takeaway of the day" in r and "turn " in r and "Not for us" in r for r in rendered)
+
+
+def test_bad_time_zone_and_days_get_one_sentence() -> None:
+    for at, zone, days in [
+        ("25:00", "UTC", "daily"),
+        ("09:00", "Mars/Olympus", "daily"),
+        ("09:00", "UTC", "someday"),
+    ]:
+        with pytest.raises(ScheduleError) as caught:
+            DigestSchedule.parse("C1", at, zone, days)
+        message = str(caught.value)
+        assert message.count(".") <= 2 and "\n" not in message
