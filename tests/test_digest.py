@@ -5,6 +5,10 @@ an ad or a misquote."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import time
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -18,6 +22,7 @@ from bot.config import Settings
 from bot.digest.post import DailyPoster, Outcome
 from bot.digest.schedule import DigestSchedule, ScheduleError
 from db.models import DailyPost, Segment, Takeaway
+from tests.conftest import REPO
 from tests.fakes.slack_api import SlackApiStandIn
 
 TOKEN = "xoxb-digest-test-token"
@@ -241,3 +246,44 @@ def test_bad_time_zone_and_days_get_one_sentence() -> None:
             DigestSchedule.parse("C1", at, zone, days)
         message = str(caught.value)
         assert message.count(".") <= 2 and "\n" not in message
+
+
+def test_two_bot_processes_due_at_once_post_once_per_channel_per_day(
+    seeded: sessionmaker[Session], slack: SlackApiStandIn, database_url: str
+) -> None:
+    channels, days = ["C0ONE", "C0TWO"], 5
+    start = time.time() + 3.0  # both processes have started by then
+    workers = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tests.digest_worker",
+                database_url,
+                slack.url,
+                str(start),
+                str(days),
+                *channels,
+            ],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    reports = [worker.communicate(timeout=60) for worker in workers]
+    assert all(worker.returncode == 0 for worker in workers), [err for _, err in reports]
+    attempts = [json.loads(line) for out, _ in reports for line in out.splitlines()]
+    assert len(attempts) == 2 * len(channels) * days
+    for day in range(days):
+        for channel in channels:
+            outcomes = sorted(
+                a["outcome"] for a in attempts if a["day"] == day and a["channel"] == channel
+            )
+            assert outcomes == sorted([Outcome.POSTED.value, Outcome.ALREADY.value])
+    posted = Counter(p["channel"] for p in _posts(slack))
+    assert posted == {channel: days for channel in channels}
+    with seeded() as session:
+        rows = session.scalars(select(DailyPost)).all()
+        assert len(rows) == len(channels) * days and {r.status for r in rows} == {"posted"}

@@ -452,3 +452,50 @@ def test_with_a_key_claude_writes_the_answer_and_its_trace_is_stored(
         assert tokens_in > 5000 and tokens_out > 0 and latency > 0 and turn_id is not None
     finally:
         claude.stop()
+
+
+def test_digest_settings_from_slack_and_a_takeaway_thread_answered_as_follow_ups(
+    server: Server, tmp_path: Path
+) -> None:
+    server.post(server.command("digest here 09:30 Europe/Berlin mon-fri"))
+    server.post(server.command("digest here 25:99"))
+    server.post(server.command("digest here 09:00 Mars/Olympus"))
+    assert _wait_for(lambda: len(server.slack.calls_to("response_url")) == 3)
+    replies = [c.params["text"] for c in server.slack.calls_to("response_url")]
+    assert replies[0].startswith("A takeaway of the day is posted here at 09:30 Europe/Berlin")
+    assert "'25:99' is not a time" in replies[1]
+    assert "'Mars/Olympus' is not a time zone" in replies[2]
+
+    posting = subprocess.run(
+        [str(SCRIPT), "takeaway", "--post", "--channel", "C0CHANNEL"],
+        env=_env(tmp_path, server.slack),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert posting.returncode == 0, posting.stderr
+    again = subprocess.run(
+        [str(SCRIPT), "takeaway", "--post", "--channel", "C0CHANNEL"],
+        env=_env(tmp_path, server.slack),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "Nothing posted" in again.stdout  # once a day, however often asked
+    [takeaway] = _posts(server.slack)
+    assert "Takeaway of the day" in json.dumps(takeaway.params["blocks"])
+    root = "1700000000.000001"  # the stand-in's ts for its first post
+    reply = {
+        "type": "message",
+        "channel": "C0CHANNEL",
+        "user": "U0OTHER",
+        "channel_type": "channel",
+        "text": "what does he mean by that?",
+        "ts": "1700000200.000100",
+        "thread_ts": root,
+    }
+    assert _post_json(server, _event("Ev0TAKEAWAYREPLY", reply)) == 200
+    assert _wait_for(lambda: len(_posts(server.slack)) == 2)
+    follow_up = _posts(server.slack)[1]
+    assert follow_up.params["thread_ts"] == root
+    assert "turn " in json.dumps(follow_up.params["blocks"])

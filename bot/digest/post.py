@@ -150,13 +150,14 @@ class DailyPoster:
                 session, channel, thread_ts=None, episode_id=pick.episode_id
             )
             conversation_id = conversation.id
-            # The thread's memory: the takeaway as the question, its quote as the answer.
-            add_turn(session, conversation_id, "user", f"Takeaway of the day: {pick.text}")
+            # The thread's memory. The quote stands as the question, so that a short reply
+            # ("what does he mean?") is searched for with the quote's words and finds its turn.
+            add_turn(session, conversation_id, "user", f"{pick.speaker} said: “{pick.quote}”")
             turn = add_turn(
                 session,
                 conversation_id,
                 "assistant",
-                f"{pick.speaker} (turn {pick.position}): “{pick.quote}”\n{pick.question}",
+                f"Takeaway of the day (turn {pick.position}): {pick.text}\n{pick.question}",
                 cited_positions=[pick.position],
             )
             turn_id = turn.id

@@ -1,0 +1,41 @@
+"""One bot process's daily-post job, run by tests as a real separate process:
+
+    python -m tests.digest_worker DATABASE_URL SLACK_API_URL START DAYS CHANNEL...
+
+From wall-clock time START (epoch seconds) it simulates DAYS days, one every 0.4 s: at each
+day's tick it runs the job the scheduler runs at 09:00 UTC for every CHANNEL, and prints one
+JSON line per attempt. Several of these started together race for the same posts."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+
+from bot.app import web_client
+from bot.config import Settings
+from bot.digest.post import DailyPoster
+from bot.digest.schedule import DigestSchedule
+from db.engine import open_database
+
+TICK_SECONDS = 0.4
+FIRST_DAY = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+def main() -> None:
+    """Race for the posts of DAYS simulated days."""
+    url, slack_url, start, days, *channels = sys.argv[1:]
+    settings = Settings(slack_bot_token="xoxb-worker-token", slack_api_url=slack_url)
+    poster = DailyPoster(open_database(url), web_client(settings), settings)
+    schedules = [DigestSchedule.parse(c, "09:00", "UTC", "daily") for c in channels]
+    for day in range(int(days)):
+        time.sleep(max(0.0, float(start) + day * TICK_SECONDS - time.time()))
+        now = FIRST_DAY + timedelta(days=day)
+        for schedule in schedules:
+            result = poster.post_if_due(schedule, now)
+            print(json.dumps({"day": day, "channel": schedule.channel, "outcome": result.outcome}))
+
+
+if __name__ == "__main__":
+    main()
