@@ -343,8 +343,10 @@ def _start_digest(
 ) -> DigestScheduler:
     from bot.digest.post import DailyPoster, schedules
     from bot.digest.scheduler import DigestScheduler
+    from bot.digest.written import writer_from_settings
 
-    poster = DailyPoster(session_factory, app.client, settings)
+    writer = writer_from_settings(settings)
+    poster = DailyPoster(session_factory, app.client, settings, writer=writer)
     scheduler = DigestScheduler(poster, lambda: schedules(session_factory, settings))
     scheduler.start()
     return scheduler
@@ -356,6 +358,7 @@ def _start_digest(
 def takeaway(channel: str | None, post_now: bool) -> None:
     """Print the channel's next takeaway of the day, or post it now."""
     from bot.digest.picking import next_takeaway
+    from bot.digest.written import writer_from_settings
 
     settings = _settings()
     channel = channel or settings.digest_channel
@@ -363,7 +366,12 @@ def takeaway(channel: str | None, post_now: bool) -> None:
         _post_takeaway(settings, channel)
         return
     with _library(settings=settings) as session_factory:
-        pick = next_takeaway(session_factory, channel or "", when_done=settings.digest_when_done)
+        pick = next_takeaway(
+            session_factory,
+            channel or "",
+            when_done=settings.digest_when_done,
+            writer=writer_from_settings(settings),
+        )
     if pick is None:
         raise click.ClickException("The library has no takeaways yet: ingest an episode first.")
     stamp = format_timestamp(pick.start_seconds)
@@ -379,6 +387,7 @@ def _post_takeaway(settings: Settings, channel: str | None) -> None:
 
     from bot.digest.post import DailyPoster, Outcome, schedules
     from bot.digest.schedule import parse_zone
+    from bot.digest.written import writer_from_settings
 
     if not channel:
         raise click.ClickException("Say which channel: --channel C0123ABCD, or set DIGEST_CHANNEL.")
@@ -389,7 +398,9 @@ def _post_takeaway(settings: Settings, channel: str | None) -> None:
         zones = {s.channel: s.zone for s in schedules(session_factory, settings)}
         zone = zones.get(channel) or parse_zone(settings.digest_timezone)
         now = datetime.now(UTC)
-        poster = DailyPoster(session_factory, app.client, settings)
+        poster = DailyPoster(
+            session_factory, app.client, settings, writer=writer_from_settings(settings)
+        )
         result = poster.post_for(channel, now.astimezone(zone).date(), now)
     if result.outcome is Outcome.POSTED and result.pick is not None:
         click.echo(f"Posted to {channel}: {result.pick.text}")

@@ -11,6 +11,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -287,3 +288,116 @@ def test_two_bot_processes_due_at_once_post_once_per_channel_per_day(
     with seeded() as session:
         rows = session.scalars(select(DailyPost)).all()
         assert len(rows) == len(channels) * days and {r.status for r in rows} == {"posted"}
+
+
+def test_with_a_key_claude_writes_the_takeaways_once_and_bad_ones_are_dropped(
+    seeded: sessionmaker[Session], slack: SlackApiStandIn
+) -> None:
+    from bot.answering.claude_client import build_client
+    from bot.digest.picking import next_takeaway
+    from bot.digest.written import TakeawayWriter
+    from tests.fakes.anthropic_api import AnthropicStandIn
+
+    claude = AnthropicStandIn(api_key="sk-ant-api03-takeaway-key").start()
+    try:
+        writer = TakeawayWriter(
+            build_client("sk-ant-api03-takeaway-key", claude.url), "claude-sonnet-5-5"
+        )
+        first = next_takeaway(seeded, "C0WRITTEN", writer=writer)
+        next_takeaway(seeded, "C0OTHER", writer=writer)
+        assert len(claude.requests_to("/v1/messages")) == 1  # once per episode, then stored
+    finally:
+        claude.stop()
+    assert first is not None
+    with seeded() as session:
+        written = session.scalars(select(Takeaway).where(Takeaway.origin == "generated")).all()
+        assert len(written) >= 20
+        for takeaway in written:
+            assert takeaway.segment_id is not None and takeaway.quote
+            text, kind = _turn_text(session, takeaway.segment_id)
+            assert kind == "content" and takeaway.quote in text
+        assert "A sentence that appears nowhere" not in {t.quote for t in written}
+
+
+def test_when_claude_cannot_write_takeaways_the_heuristic_does(
+    seeded: sessionmaker[Session], slack: SlackApiStandIn
+) -> None:
+    from bot.answering.claude_client import build_client
+    from bot.digest.picking import next_takeaway
+    from bot.digest.written import TakeawayWriter
+    from tests.fakes.anthropic_api import AnthropicStandIn
+
+    claude = AnthropicStandIn(api_key="sk-ant-api03-takeaway-key").start()
+    claude.fail_next("500", times=5)
+    try:
+        writer = TakeawayWriter(
+            build_client("sk-ant-api03-takeaway-key", claude.url), "claude-sonnet-5-5"
+        )
+        assert next_takeaway(seeded, "C0FALLBACK", writer=writer) is not None
+    finally:
+        claude.stop()
+    with seeded() as session:
+        origins = {t.origin for t in session.scalars(select(Takeaway))}
+        assert origins == {"summary", "extracted"}
+
+
+def _post_days(
+    sessions: sessionmaker[Session], poster: DailyPoster, channel: str, days: int
+) -> list[int]:
+    schedule = DigestSchedule.parse(channel, "09:00", "UTC", "daily")
+    start = datetime(2027, 1, 1, 9, 0, tzinfo=UTC)
+    for day in range(days):
+        assert poster.post_if_due(schedule, start + timedelta(days=day)).outcome is Outcome.POSTED
+    with sessions() as session:
+        rows = session.scalars(
+            select(DailyPost).where(DailyPost.channel == channel).order_by(DailyPost.local_date)
+        )
+        return [row.takeaway_id for row in rows if row.takeaway_id is not None]
+
+
+def test_when_an_episode_is_used_up_the_next_one_follows_or_it_starts_over(
+    seeded: sessionmaker[Session], slack: SlackApiStandIn, tmp_path: Path
+) -> None:
+    from bot.digest.picking import ensure_takeaways
+    from bot.ingest.pipeline import ingest_file
+
+    lines = []
+    for n in range(8):
+        lines.append(f"Host Person: What did you learn about topic number {n} this year?")
+        lines.append(
+            f"Guest Expert: I think the biggest lesson about topic {n} is that small teams "
+            f"should ship every week and measure what people actually do with the product."
+        )
+    second = tmp_path / "second-episode.txt"
+    second.write_text("\n".join(lines) + "\n")
+    assert ingest_file(seeded, second, fmt="plain").status == "ingested"
+    with seeded() as session:
+        first_id = session.scalars(select(Takeaway.episode_id)).first()
+    assert first_id is not None
+    ensure_takeaways(seeded, first_id)
+    with seeded() as session:
+        seed_count = len(
+            session.scalars(select(Takeaway).where(Takeaway.episode_id == first_id)).all()
+        )
+    from db.channels import set_focus_episode
+    from db.models import Episode
+
+    for channel in ("C0NEXT", "C0RESTART"):
+        with seeded.begin() as session:
+            episode = session.get(Episode, first_id)
+            assert episode is not None
+            set_focus_episode(session, channel, episode)
+    settings = Settings(slack_bot_token=TOKEN, slack_api_url=slack.url, digest_when_done="next")
+    nexts = _post_days(
+        DailyPoster(seeded, web_client(settings), settings), "C0NEXT", seed_count + 1
+    )
+    restart = Settings(slack_bot_token=TOKEN, slack_api_url=slack.url, digest_when_done="restart")
+    again = _post_days(
+        DailyPoster(seeded, web_client(restart), restart), "C0RESTART", seed_count + 1
+    )
+    with seeded() as session:
+        episode_of = {t.id: t.episode_id for t in session.scalars(select(Takeaway))}
+    assert len(set(nexts[:seed_count])) == seed_count
+    assert {episode_of[t] for t in nexts[:seed_count]} == {first_id}
+    assert episode_of[nexts[-1]] != first_id  # the next episode
+    assert again[-1] == again[0]  # started over, from the top

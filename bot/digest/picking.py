@@ -6,15 +6,20 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.answering.ask import episode_text
 from bot.digest.takeaways import POSTABLE_KINDS, extract, guest_of, locate
 from db.channels import focus_episode
 from db.digest import episodes_in_order, takeaways_of, times_posted
 from db.models import Episode, Segment, Takeaway
 from db.search import SearchHit, episode_passages
+
+if TYPE_CHECKING:
+    from bot.digest.written import TakeawayWriter
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +39,11 @@ class Pick:
     start_seconds: float | None
 
 
-def ensure_takeaways(session_factory: sessionmaker[Session], episode_id: int) -> None:
-    """Locate the episode's key-takeaway bullets and extract quotable sentences, once."""
+def ensure_takeaways(
+    session_factory: sessionmaker[Session], episode_id: int, writer: TakeawayWriter | None = None
+) -> None:
+    """Locate the episode's key-takeaway bullets and add more, once: written by Claude when
+    there is a `writer` (and it answers well), else the guest's most quotable lines."""
     with session_factory() as session:
         episode = session.get(Episode, episode_id)
         if episode is None:
@@ -54,8 +62,11 @@ def ensure_takeaways(session_factory: sessionmaker[Session], episode_id: int) ->
                 located[row.id] = found
                 used.add(found[1])
         first_rank = max((row.rank for row in rows), default=-1) + 1
-        found = extract(passages, guest, first_rank) if guest else []
-        extracted = [p for p in found if p.quote not in used]
+        whole = episode_text(session, episode.slug) if writer is not None else None
+    more = writer.write(whole, first_rank) if writer is not None and whole is not None else []
+    if not more and guest:
+        more = extract(passages, guest, first_rank)
+    extracted = [p for p in more if p.quote not in used]
     try:
         with session_factory.begin() as session:
             for row_id, (hit, quote) in located.items():
@@ -121,7 +132,11 @@ def pick_by_id(session: Session, takeaway_id: int) -> Pick | None:
 
 
 def next_takeaway(
-    session_factory: sessionmaker[Session], channel: str, *, when_done: str = "next"
+    session_factory: sessionmaker[Session],
+    channel: str,
+    *,
+    when_done: str = "next",
+    writer: TakeawayWriter | None = None,
 ) -> Pick | None:
     """The takeaway the channel should get next, or None when the library has none."""
     with session_factory() as session:
@@ -133,7 +148,7 @@ def next_takeaway(
     # The focus episode first, then (when it is done) the others in order, wrapping round.
     candidates = order[start:] + order[:start] if when_done == "next" else [order[start]]
     for episode_id in candidates:
-        ensure_takeaways(session_factory, episode_id)
+        ensure_takeaways(session_factory, episode_id, writer)
         with session_factory() as session:
             pairs = _postable(session, episode_id)
             counts = times_posted(session, channel, [row.id for row, _ in pairs])

@@ -14,6 +14,7 @@ import socket
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -33,6 +34,9 @@ from db.digest import (
     post_for_day,
     set_takeaway,
 )
+
+if TYPE_CHECKING:
+    from bot.digest.written import TakeawayWriter
 
 log = logging.getLogger(__name__)
 
@@ -99,8 +103,10 @@ class DailyPoster:
         settings: Settings,
         *,
         owner: str | None = None,
+        writer: TakeawayWriter | None = None,
     ) -> None:
         self._sessions = session_factory
+        self._writer = writer
         self._client = client
         self._settings = settings
         # Which process holds a claim: a retaken lease must not be confused with our own.
@@ -138,7 +144,9 @@ class DailyPoster:
             with self._sessions() as session:
                 if (pick := pick_by_id(session, takeaway_id)) is not None:
                     return pick
-        pick = next_takeaway(self._sessions, channel, when_done=self._settings.digest_when_done)
+        pick = next_takeaway(
+            self._sessions, channel, when_done=self._settings.digest_when_done, writer=self._writer
+        )
         if pick is not None:
             with self._sessions.begin() as session:
                 set_takeaway(session, post_id, pick.takeaway_id)

@@ -399,3 +399,42 @@ def _bad(unit: Unit, part: int, all_units: list[Unit]) -> list[tuple[str, dict[s
 def output_tokens(content: list[dict[str, Any]]) -> int:
     """Tokens of the answer text; cited_text is free, as in the real API."""
     return tokens("".join(block["text"] for block in content))
+
+
+TURN_HEADER = re.compile(r"\(turn (\d+)[^)]*\): ")
+
+
+def wants_takeaways(body: dict[str, Any]) -> bool:
+    """A request for takeaways as JSON (the bot's takeaway writer), not for an answer."""
+    system = body.get("system") or ""
+    text = system if isinstance(system, str) else " ".join(b["text"] for b in system)
+    return "takeaways" in text.lower() and "json" in text.lower()
+
+
+def takeaways_json(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """What a model asked for takeaways would write: a JSON array, one item per passage of
+    20 words or more (at most 30), quoting its first 15 words verbatim, plus two items a
+    careful client must refuse (a quote the turn never says, a turn that was not given)."""
+    items: list[dict[str, Any]] = []
+    for unit in units(body):
+        for text, _ in unit.parts:
+            header = TURN_HEADER.search(text)
+            if header is None:
+                continue
+            said = text[header.end() :]
+            spans = list(re.finditer(r"\S+", said))
+            if len(spans) < 20 or len(items) >= 30:
+                continue
+            quote = said[: spans[14].end()]
+            items.append(
+                {
+                    "takeaway": "They argue that " + " ".join(s.group() for s in spans[:8]),
+                    "turn": int(header.group(1)),
+                    "quote": quote,
+                    "question": "How does this apply to our team?",
+                }
+            )
+    if items:
+        items.append({**items[0], "quote": NEVER_SAID})
+        items.append({**items[0], "turn": 99999})
+    return [{"type": "text", "text": json.dumps(items, indent=1)}]

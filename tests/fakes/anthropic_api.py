@@ -250,7 +250,10 @@ class AnthropicStandIn:
         if not self._known(body["model"]):
             return _error(404, "not_found_error", f"model: {body['model']}")
         with self._lock:
-            content = answers.answer(body)
+            if answers.wants_takeaways(body):
+                content = answers.takeaways_json(body)
+            else:
+                content = answers.answer(body)
             if self._bad_citations and any(block.get("citations") for block in content):
                 self._bad_citations -= 1
                 content = answers.answer(body, bad_citations=True)
