@@ -388,13 +388,11 @@ def test_when_an_episode_is_used_up_the_next_one_follows_or_it_starts_over(
             assert episode is not None
             set_focus_episode(session, channel, episode)
     settings = Settings(slack_bot_token=TOKEN, slack_api_url=slack.url, digest_when_done="next")
-    nexts = _post_days(
-        DailyPoster(seeded, web_client(settings), settings), "C0NEXT", seed_count + 1
-    )
+    poster = DailyPoster(seeded, web_client(settings), settings)
+    nexts = _post_days(seeded, poster, "C0NEXT", seed_count + 1)
     restart = Settings(slack_bot_token=TOKEN, slack_api_url=slack.url, digest_when_done="restart")
-    again = _post_days(
-        DailyPoster(seeded, web_client(restart), restart), "C0RESTART", seed_count + 1
-    )
+    poster = DailyPoster(seeded, web_client(restart), restart)
+    again = _post_days(seeded, poster, "C0RESTART", seed_count + 1)
     with seeded() as session:
         episode_of = {t.id: t.episode_id for t in session.scalars(select(Takeaway))}
     assert len(set(nexts[:seed_count])) == seed_count
