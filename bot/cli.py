@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.answering import Answer, format_timestamp
 from bot.answering.ask import prepare, store_trace
-from bot.answering.choose import answerer_from_settings
+from bot.answering.choose import answerer_from_settings, takeaway_writer_from_settings
 from bot.config import ConfigError, Settings, load_settings, secret, slack_problem
 from bot.in_flight import InFlight
 from bot.ingest.model import FORMATS, ParseError
@@ -343,9 +343,8 @@ def _start_digest(
 ) -> DigestScheduler:
     from bot.digest.post import DailyPoster, schedules
     from bot.digest.scheduler import DigestScheduler
-    from bot.digest.written import writer_from_settings
 
-    writer = writer_from_settings(settings)
+    writer = takeaway_writer_from_settings(settings)
     poster = DailyPoster(session_factory, app.client, settings, writer=writer)
     scheduler = DigestScheduler(poster, lambda: schedules(session_factory, settings))
     scheduler.start()
@@ -358,7 +357,6 @@ def _start_digest(
 def takeaway(channel: str | None, post_now: bool) -> None:
     """Print the channel's next takeaway of the day, or post it now."""
     from bot.digest.picking import next_takeaway
-    from bot.digest.written import writer_from_settings
 
     settings = _settings()
     channel = channel or settings.digest_channel
@@ -370,7 +368,7 @@ def takeaway(channel: str | None, post_now: bool) -> None:
             session_factory,
             channel or "",
             when_done=settings.digest_when_done,
-            writer=writer_from_settings(settings),
+            writer=takeaway_writer_from_settings(settings),
         )
     if pick is None:
         raise click.ClickException("The library has no takeaways yet: ingest an episode first.")
@@ -387,7 +385,6 @@ def _post_takeaway(settings: Settings, channel: str | None) -> None:
 
     from bot.digest.post import DailyPoster, Outcome, schedules
     from bot.digest.schedule import parse_zone
-    from bot.digest.written import writer_from_settings
 
     if not channel:
         raise click.ClickException("Say which channel: --channel C0123ABCD, or set DIGEST_CHANNEL.")
@@ -399,7 +396,7 @@ def _post_takeaway(settings: Settings, channel: str | None) -> None:
         zone = zones.get(channel) or parse_zone(settings.digest_timezone)
         now = datetime.now(UTC)
         poster = DailyPoster(
-            session_factory, app.client, settings, writer=writer_from_settings(settings)
+            session_factory, app.client, settings, writer=takeaway_writer_from_settings(settings)
         )
         result = poster.post_for(channel, now.astimezone(zone).date(), now)
     if result.outcome is Outcome.POSTED and result.pick is not None:

@@ -1,10 +1,15 @@
-"""Which answerer the settings call for: Claude with a key, the offline quoter without."""
+"""What the settings call for: Claude with a key, the offline quoter and heuristics without."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from bot.answering import Answerer
 from bot.answering.offline import OfflineAnswerer
 from bot.config import Settings, secret
+
+if TYPE_CHECKING:
+    from bot.digest.written import TakeawayWriter
 
 
 def answerer_from_settings(settings: Settings) -> Answerer:
@@ -19,3 +24,15 @@ def answerer_from_settings(settings: Settings) -> Answerer:
 
     client = build_client(key, settings.anthropic_base_url)
     return ClaudeAnswerer(client, settings.anthropic_model, offline)
+
+
+def takeaway_writer_from_settings(settings: Settings) -> TakeawayWriter | None:
+    """Claude writes the takeaways of the day when a key is set; None: the offline heuristic.
+    Like the answerer, no client (and no SDK import) without a key."""
+    key = secret(settings.anthropic_api_key)
+    if not key:
+        return None
+    from bot.answering.claude_client import build_client
+    from bot.digest.written import TakeawayWriter
+
+    return TakeawayWriter(build_client(key, settings.anthropic_base_url), settings.anthropic_model)

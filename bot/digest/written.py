@@ -14,9 +14,8 @@ import anthropic
 import httpx2
 
 from bot.answering import EpisodeText
-from bot.answering.claude_client import RetryBudgetSpent, build_client, retry_budget
+from bot.answering.claude_client import RetryBudgetSpent, retry_budget
 from bot.answering.claude_prompt import block_text
-from bot.config import Settings, secret
 from bot.digest.takeaways import POSTABLE_KINDS, Prepared, discussion_question
 from db.search import SearchHit
 
@@ -135,11 +134,3 @@ def checked(text: str, passages: Sequence[SearchHit], first_rank: int) -> list[P
             )
         )
     return kept
-
-
-def writer_from_settings(settings: Settings) -> TakeawayWriter | None:
-    """Claude writes the takeaways when a key is set; None means the offline heuristic."""
-    key = secret(settings.anthropic_api_key)
-    if not key:
-        return None
-    return TakeawayWriter(build_client(key, settings.anthropic_base_url), settings.anthropic_model)
