@@ -149,4 +149,5 @@ def load_settings() -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         name = str(first["loc"][0]).upper() if first["loc"] else "a setting"
-        raise ConfigError(f"{name} is invalid: {first['msg']}.") from None
+        message = str(first["msg"]).removeprefix("Value error, ").rstrip(".")
+        raise ConfigError(f"{name} is invalid: {message}.") from None

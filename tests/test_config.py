@@ -38,3 +38,23 @@ def test_bad_values_are_one_sentence_naming_the_setting(
         load_settings()
     message = str(raised.value)
     assert message.startswith(name) and "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("DIGEST_TIME", "25:00", "'25:00' is not a time"),
+        ("DIGEST_TIMEZONE", "Mars/Base", "'Mars/Base' is not a time zone"),
+        ("DIGEST_DAYS", "someday", "'someday' is not a list of days"),
+        ("DIGEST_WHEN_DONE", "never", 'use "next"'),
+    ],
+)
+def test_bad_digest_settings_are_one_sentence(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, says: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert message.startswith(f"{name} is invalid: ") and says in message
+    assert "Value error" not in message and not message.endswith("..")
