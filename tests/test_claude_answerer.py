@@ -12,7 +12,7 @@ from typing import Any
 import httpx2
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.answering import Exchange
 from bot.answering.ask import ask
@@ -250,3 +250,36 @@ def test_an_empty_earlier_answer_is_not_sent_as_history(
     )
     [sent] = _messages_sent(claude_api)
     assert [m["role"] for m in sent["messages"]] == ["user", "assistant", "user"]
+
+
+def test_a_storm_of_529s_gives_quick_offline_answers_without_a_pile_up_of_threads(
+    seeded: sessionmaker[Session], claude_api: AnthropicStandIn
+) -> None:
+    import threading
+    from concurrent.futures import wait
+
+    from bot.listeners import answer_pool
+
+    claude_api.fail_next("529", times=10_000)
+    answerer = _answerer(claude_api, budget=5.0)
+    pool = answer_pool(answerer)
+    before = threading.active_count()
+    peak = before
+
+    def one(n: int) -> str | None:
+        with seeded() as session:
+            return ask(session, f"{QUESTION} ({n})", answerer, episode=SEED_SLUG).notice
+
+    began = time.monotonic()
+    futures = [pool.submit(one, n) for n in range(40)]
+    while not all(f.done() for f in futures):
+        peak = max(peak, threading.active_count())
+        time.sleep(0.01)
+    wait(futures)
+    pool.shutdown()
+    assert [f.result() for f in futures] == [UNAVAILABLE] * 40
+    assert peak <= before + answerer.answers_at_once + 1
+    # After a few failures in a row the breaker stops asking: 40 questions cost a handful of
+    # calls (each retried by the SDK), not 120, and they are all answered within seconds.
+    assert len(claude_api.requests_to("/v1/messages")) <= 3 * (answerer.answers_at_once + 3)
+    assert time.monotonic() - began < 15

@@ -12,6 +12,7 @@ import anthropic
 import httpx2
 
 from bot.answering import Answer, Answerer, AnswerRequest
+from bot.answering.breaker import Breaker
 from bot.answering.claude_citations import read_reply
 from bot.answering.claude_client import RETRY_BUDGET_SECONDS, RetryBudgetSpent, retry_budget
 from bot.answering.claude_prompt import MAX_TOKENS, build_prompt
@@ -53,12 +54,14 @@ class ClaudeAnswerer:
         *,
         budget_seconds: float = RETRY_BUDGET_SECONDS,
         prompt_caching: bool = True,
+        breaker: Breaker | None = None,
     ) -> None:
         self._client = client
         self._model = model
         self._fallback = fallback
         self._budget = budget_seconds
         self._caching = prompt_caching
+        self._breaker = breaker or Breaker()
         self._switched_off: str | None = None  # why, once a fault says retrying is pointless
         self._lock = threading.Lock()
 
@@ -67,6 +70,15 @@ class ClaudeAnswerer:
         began = time.perf_counter()
         if self._switched_off is not None:
             return self._fall_back(request, reason=self._switched_off, notice=None, began=began)
+        if not self._breaker.allow():
+            reason = "resting after repeated failures"
+            return self._fall_back(request, reason=reason, notice=UNAVAILABLE, began=began)
+        answer = self._ask_claude(request, began)
+        if answer.notice in (None, UNAVAILABLE):  # refused keys are not Claude's outages
+            self._breaker.record(ok=answer.notice is None)
+        return answer
+
+    def _ask_claude(self, request: AnswerRequest, began: float) -> Answer:
         prompt = build_prompt(request, cache=self._caching)
         try:
             with (
