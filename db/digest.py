@@ -4,7 +4,7 @@ claim on (channel, local date)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -36,6 +36,7 @@ def set_digest(
     """Turn a channel's takeaway of the day on (with its time, zone, days) or off."""
     channel = session.get(Channel, channel_id) or Channel(id=channel_id)
     channel.digest_enabled = enabled
+    channel.digest_since = datetime.now(UTC).replace(tzinfo=None)
     if enabled:
         channel.digest_time, channel.digest_timezone, channel.digest_days = at, zone, days
     session.add(channel)
@@ -155,12 +156,21 @@ def mark_posted(
     return result.rowcount == 1
 
 
-def mark_failed(session: Session, post_id: int, *, owner: str, error: str, now: datetime) -> None:
-    """Slack refused or failed: release the claim for a retry after a delay."""
+def mark_failed(
+    session: Session,
+    post_id: int,
+    *,
+    owner: str,
+    error: str,
+    now: datetime,
+    final: bool = False,
+) -> None:
+    """Slack refused or failed: release the claim for a retry after a delay, or, `final`,
+    give the day up (a retry would fail the same way)."""
     session.execute(
         update(DailyPost)
         .where(DailyPost.id == post_id, DailyPost.claimed_by == owner)
-        .values(status="failed", error=error[:100], claimed_at=now)
+        .values(status="skipped" if final else "failed", error=error[:100], claimed_at=now)
     )
 
 

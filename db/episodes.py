@@ -8,10 +8,10 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from enum import StrEnum
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from db.models import Episode, Segment, SpeakerToken, Takeaway
+from db.models import Channel, Episode, Segment, SpeakerToken, Takeaway
 
 
 class StoreOutcome(StrEnum):
@@ -58,11 +58,16 @@ def store_episode(
     """
     existing = session.scalar(select(Episode).where(Episode.slug == record.slug))
     outcome = StoreOutcome.INGESTED
+    focused: list[str] = []
     if existing is not None:
         if existing.content_hash == record.content_hash:
             return StoreOutcome.UNCHANGED
         if not replace:
             raise EpisodeExists(record.slug)
+        # Channels that discuss it keep discussing it (the delete would unset their focus).
+        focused = list(
+            session.scalars(select(Channel.id).where(Channel.focus_episode_id == existing.id))
+        )
         # Core delete: the FK cascade and the FTS triggers clear segments and takeaways.
         session.execute(delete(Episode).where(Episode.id == existing.id))
         session.expunge(existing)
@@ -71,6 +76,10 @@ def store_episode(
     episode = Episode(**asdict(record))
     session.add(episode)
     session.flush()
+    if focused:
+        session.execute(
+            update(Channel).where(Channel.id.in_(focused)).values(focus_episode_id=episode.id)
+        )
     # Core executemany: the ORM's bulk path costs more than the rows themselves here.
     session.connection().execute(
         insert(Segment.__table__), [{**row, "episode_id": episode.id} for row in segments]

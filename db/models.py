@@ -135,6 +135,8 @@ class Channel(Base):
     digest_time: Mapped[str | None] = mapped_column(String(5))  # "09:30"
     digest_timezone: Mapped[str | None] = mapped_column(String(64))  # "Europe/Berlin"
     digest_days: Mapped[str | None] = mapped_column(String(40))  # "mon-fri"
+    # When the setting last changed (naive UTC): a post time before it is not caught up.
+    digest_since: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class Conversation(Base):
@@ -231,12 +233,15 @@ class AnswerTrace(Base):
 class DailyPost(Base):
     """A channel's takeaway of the day. The row is claimed before posting, so however many
     bot processes are due at once, one posts; a claim left by a crash is retaken after a
-    lease, and a failed post is retried later."""
+    lease, a failed post is retried later, and one Slack will never take ("not_in_channel")
+    is skipped for the day."""
 
     __tablename__ = "daily_posts"
     __table_args__ = (
         UniqueConstraint("channel", "local_date", name="uq_daily_posts_channel_date"),
-        CheckConstraint("status IN ('claimed', 'posted', 'failed')", name="ck_daily_posts_status"),
+        CheckConstraint(
+            "status IN ('claimed', 'posted', 'failed', 'skipped')", name="ck_daily_posts_status"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -399,3 +399,41 @@ def test_when_an_episode_is_used_up_the_next_one_follows_or_it_starts_over(
     assert {episode_of[t] for t in nexts[:seed_count]} == {first_id}
     assert episode_of[nexts[-1]] != first_id  # the next episode
     assert again[-1] == again[0]  # started over, from the top
+
+
+def test_a_post_whose_reply_was_lost_is_found_not_posted_again(
+    seeded: sessionmaker[Session], slack: SlackApiStandIn
+) -> None:
+    slack.lose_reply_next("chat.postMessage")
+    schedule = DigestSchedule.parse("C0LOST", "09:00", "UTC", "daily")
+    nine = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    _run(_poster(seeded, slack, "a"), [schedule], nine, nine + 10 * MINUTE)
+    assert len(slack.channel_messages["C0LOST"]) == 1  # Slack has it once
+    assert len(slack.calls_to("chat.postMessage")) == 1  # never resent
+    with seeded() as session:
+        [row] = session.scalars(select(DailyPost)).all()
+        assert (
+            row.status == "posted" and row.message_ts == slack.channel_messages["C0LOST"][0]["ts"]
+        )
+
+
+def test_a_channel_the_bot_is_not_in_is_skipped_for_the_day_not_retried_all_day(
+    seeded: sessionmaker[Session], slack: SlackApiStandIn
+) -> None:
+    slack.fail_next("chat.postMessage", error="not_in_channel", times=100)
+    schedule = DigestSchedule.parse("C0NOTIN", "09:00", "UTC", "daily")
+    nine = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    assert _run(_poster(seeded, slack, "a"), [schedule], nine, nine + 15 * 60 * MINUTE) == []
+    assert len(slack.calls_to("chat.postMessage")) == 1
+    with seeded() as session:
+        [row] = session.scalars(select(DailyPost)).all()
+        assert row.status == "skipped" and row.error == "not_in_channel"
+
+
+def test_a_setting_made_after_todays_time_starts_tomorrow(
+    seeded: sessionmaker[Session], slack: SlackApiStandIn
+) -> None:
+    made = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
+    schedule = DigestSchedule.parse("C0LATE", "09:30", "UTC", "daily", since=made)
+    posted = _run(_poster(seeded, slack, "a"), [schedule], made, made + 24 * 60 * MINUTE)
+    assert posted == [("C0LATE", datetime(2026, 12, 2, 9, 30, tzinfo=UTC))]

@@ -286,3 +286,21 @@ def test_a_dead_worker_does_not_lose_files(
     assert len(results) == 40
     assert all(r.status == "ingested" for r in results), [r.message for r in results if r.failed]
     assert _counts(session_factory)[0] == 40
+
+
+def test_replacing_an_episode_keeps_the_channels_that_focus_on_it(
+    seeded: sessionmaker[Session], tmp_path: Path
+) -> None:
+    from db.channels import focus_episode, set_focus_episode
+    from db.episodes import get_episode
+
+    with seeded.begin() as session:
+        episode = get_episode(session, SEED_SLUG)
+        assert episode is not None
+        set_focus_episode(session, "C0FOCUS", episode)
+    changed = tmp_path / f"{SEED_SLUG}.txt"
+    changed.write_text(SEED.read_text() + "\n  86. Mike Krieger:One more thing at the very end.\n")
+    assert ingest_file(seeded, changed, replace=True).status == "replaced"
+    with seeded() as session:
+        focus = focus_episode(session, "C0FOCUS")
+        assert focus is not None and focus.slug == SEED_SLUG and focus.turn_count == 86

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger
@@ -29,6 +29,8 @@ def parse_time(text: str) -> time:
 def parse_zone(text: str) -> ZoneInfo:
     """An IANA time zone such as `Europe/Berlin` or `UTC`."""
     name = text.strip()
+    if name.upper() in {"UTC", "GMT"}:
+        name = name.upper()
     try:
         if not name or name.startswith(("/", ".")) or ".." in name:
             raise ZoneInfoNotFoundError(name)
@@ -66,11 +68,16 @@ class DigestSchedule:
     at: time
     zone: ZoneInfo
     days: frozenset[int]
+    # When the setting was made: a post time before it is not caught up ("digest here 09:30"
+    # typed at 15:00 starts tomorrow). None: catch up whatever today's time was.
+    since: datetime | None = None
 
     @classmethod
-    def parse(cls, channel: str, at: str, zone: str, days: str) -> DigestSchedule:
+    def parse(
+        cls, channel: str, at: str, zone: str, days: str, since: datetime | None = None
+    ) -> DigestSchedule:
         """From the stored or typed strings; raises ScheduleError with one sentence."""
-        return cls(channel, parse_time(at), parse_zone(zone), parse_days(days))
+        return cls(channel, parse_time(at), parse_zone(zone), parse_days(days), since)
 
     @property
     def day_spec(self) -> str:
@@ -91,6 +98,11 @@ class DigestSchedule:
         local = now.astimezone(self.zone)
         if local.weekday() not in self.days or local.time() < self.at:
             return None
+        if (
+            self.since is not None
+            and datetime.combine(local.date(), self.at, self.zone) < self.since
+        ):
+            return None
         return local.date()
 
     def next_post_at(self, now: datetime) -> datetime:
@@ -102,8 +114,3 @@ class DigestSchedule:
     def describe(self) -> str:
         """`09:30 Europe/Berlin, mon-fri`."""
         return f"{self.at:%H:%M} {self.zone.key}, {self.day_spec}"
-
-
-def moment_after(now: datetime, seconds: float) -> datetime:
-    """`now` plus a few seconds (for leases and retry delays)."""
-    return now + timedelta(seconds=seconds)

@@ -47,9 +47,14 @@ class TakeawayWriter:
     def __init__(self, client: anthropic.Anthropic, model: str) -> None:
         self._client = client
         self._model = model
+        self._asked: set[str] = set()
 
     def write(self, episode: EpisodeText, first_rank: int) -> list[Prepared]:
-        """Checked takeaways, or [] when Claude cannot be asked or answers too few."""
+        """Checked takeaways, or [] when Claude cannot be asked or answers too few. Each
+        episode is asked about once per process: a retry must not resend a whole episode."""
+        if episode.slug in self._asked:
+            return []
+        self._asked.add(episode.slug)
         passages = [hit for hit in episode.passages if hit.kind in POSTABLE_KINDS]
         document = {
             "type": "document",
@@ -88,7 +93,8 @@ def _find_verbatim(quote: str, said: str) -> str | None:
     words = quote.split()
     if not words:
         return None
-    pattern = r"\s+".join(re.escape(word) for word in words)
+    # Whole words only: "we ship" is not what "we shipped" says.
+    pattern = r"(?<!\w)" + r"\s+".join(re.escape(word) for word in words) + r"(?!\w)"
     match = re.search(pattern, said)
     return match.group(0) if match else None
 

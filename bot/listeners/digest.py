@@ -51,18 +51,24 @@ def _here(deps: Deps, channel_id: str, words: list[str], respond: Respond) -> No
             if word[:1].isdigit():
                 parse_time(word)
                 at = word
-            elif "/" in word or word.upper() == "UTC":
-                parse_zone(word)
-                zone = word
-            else:
-                parse_days(word)
+            elif _is_days(word):
                 days = word.lower()
+            else:
+                zone = parse_zone(word).key
     except ScheduleError as exc:
         respond(**blocks.digest_problem(str(exc)))
         return
     with deps.session_factory.begin() as session:
         set_digest(session, channel_id, enabled=True, at=at, zone=zone, days=days)
     _show(deps, channel_id, respond)
+
+
+def _is_days(word: str) -> bool:
+    try:
+        parse_days(word)
+    except ScheduleError:
+        return False
+    return True
 
 
 def run_digest(deps: Deps, channel_id: str, rest: str, respond: Respond) -> None:

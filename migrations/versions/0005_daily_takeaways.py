@@ -37,6 +37,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("digest_time", sa.String(length=5), nullable=True))
         batch.add_column(sa.Column("digest_timezone", sa.String(length=64), nullable=True))
         batch.add_column(sa.Column("digest_days", sa.String(length=40), nullable=True))
+        batch.add_column(sa.Column("digest_since", sa.DateTime(), nullable=True))
     op.create_table(
         "daily_posts",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -51,7 +52,7 @@ def upgrade() -> None:
         sa.Column("posted_at", sa.DateTime(), nullable=True),
         sa.Column("error", sa.String(length=100), nullable=True),
         sa.CheckConstraint(
-            "status IN ('claimed', 'posted', 'failed')", name="ck_daily_posts_status"
+            "status IN ('claimed', 'posted', 'failed', 'skipped')", name="ck_daily_posts_status"
         ),
         sa.ForeignKeyConstraint(["takeaway_id"], ["takeaways.id"], ondelete="SET NULL"),
         sa.PrimaryKeyConstraint("id"),
@@ -64,7 +65,13 @@ def downgrade() -> None:
     op.drop_index("ix_daily_posts_takeaway_id", table_name="daily_posts")
     op.drop_table("daily_posts")
     with op.batch_alter_table("channels") as batch:
-        for column in ("digest_days", "digest_timezone", "digest_time", "digest_enabled"):
+        for column in (
+            "digest_since",
+            "digest_days",
+            "digest_timezone",
+            "digest_time",
+            "digest_enabled",
+        ):
             batch.drop_column(column)
     with op.batch_alter_table("takeaways") as batch:
         batch.drop_constraint("uq_takeaways_episode_rank", type_="unique")

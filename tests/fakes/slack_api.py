@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl
 
 BOT_USER_ID = "UBOT00001"
 TEAM_ID = "T00000001"
+LOST_REPLY = -1  # a failure "status": the call works, its reply is lost
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,8 @@ class SlackApiStandIn:
     """Start with `start()`; point clients at `url`; inspect `calls`."""
 
     calls: list[Call] = field(default_factory=list)
+    # What chat.postMessage "posted", by channel, for conversations.history.
+    channel_messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     # What apps.connections.open hands out: the Socket Mode stand-in's URL, when there is one.
     socket_url: str | None = None
     _failures: dict[str, list[_Failure]] = field(default_factory=dict)
@@ -89,6 +92,12 @@ class SlackApiStandIn:
                 _Failure(status, error, retry_after, times)
             )
 
+    def lose_reply_next(self, method: str, times: int = 1) -> None:
+        """The next `times` calls to `method` take effect but get no reply: the connection
+        closes, as when a network drops Slack's answer."""
+        with self._lock:
+            self._failures.setdefault(method, []).append(_Failure(LOST_REPLY, None, None, times))
+
     def calls_to(self, method: str) -> list[Call]:
         """Recorded calls of one method, in order."""
         with self._lock:
@@ -114,6 +123,12 @@ class SlackApiStandIn:
         with self._lock:
             self.calls.append(Call(method, params, token))
             failure = self._take_failure(method)
+        if failure is not None and failure.status == LOST_REPLY:
+            # Slack did the work, but its reply never reaches the client.
+            with self._lock:
+                self._answer(method, params)
+            request.close_connection = True
+            return
         if failure is not None:
             self._send_failure(request, failure)
         elif webhook:
@@ -151,7 +166,13 @@ class SlackApiStandIn:
             return {"ok": True, "user_id": BOT_USER_ID, "team_id": TEAM_ID, "bot_id": "B0001"}
         if method in {"chat.postMessage", "chat.update"}:
             ts = params.get("ts") or f"1700000000.{next(self._ts):06d}"
-            message = {k: v for k, v in params.items() if k in {"text", "blocks", "thread_ts"}}
+            message = {
+                k: v for k, v in params.items() if k in {"text", "blocks", "thread_ts", "metadata"}
+            }
+            if method == "chat.postMessage":
+                self.channel_messages.setdefault(str(params.get("channel")), []).append(
+                    {**message, "ts": ts, "user": BOT_USER_ID}
+                )
             return {
                 "ok": True,
                 "channel": params.get("channel"),
@@ -162,6 +183,16 @@ class SlackApiStandIn:
             if self.socket_url is None:
                 return {"ok": False, "error": "invalid_auth"}
             return {"ok": True, "url": self.socket_url}
+        if method == "conversations.history":
+            found = self.channel_messages.get(str(params.get("channel")), [])
+            oldest = float(params.get("oldest") or 0)
+            with_metadata = str(params.get("include_all_metadata")).lower() in {"1", "true"}
+            messages = [
+                m if with_metadata else {k: v for k, v in m.items() if k != "metadata"}
+                for m in reversed(found)
+                if float(m["ts"]) > oldest
+            ]
+            return {"ok": True, "messages": messages, "has_more": False}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": f"1700000000.{next(self._ts):06d}"}
         return {"ok": True}
