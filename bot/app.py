@@ -7,7 +7,12 @@ import logging
 from slack_bolt import App
 from slack_bolt.error import BoltError
 from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.answering import Answerer
@@ -17,6 +22,8 @@ from bot.listeners import Deps, actions, answer_pool, commands, threads
 
 log = logging.getLogger(__name__)
 RATE_LIMIT_RETRIES = 3
+# 0.5 s, 1 s, 2 s ... 32 s: about a minute of Slack outage before the asker is told.
+OUTAGE_RETRIES, OUTAGE_BACKOFF_SECONDS = 7, 0.5
 
 
 class _SameTokenWarning(logging.Filter):
@@ -32,11 +39,19 @@ class SlackStartError(Exception):
 
 
 def web_client(settings: Settings) -> WebClient:
-    """The Slack Web API client: SLACK_API_URL, the bot token, and 429s waited out."""
-    client = WebClient(token=secret(settings.slack_bot_token), base_url=settings.slack_api_url)
-    # slack_sdk's own handler: on a 429 it sleeps for Retry-After, then sends again.
-    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES))
-    return client
+    """The Slack Web API client: SLACK_API_URL, the bot token, 429s waited out, and an
+    outage (no connection, 5xx) ridden out for about a minute with slack_sdk's handlers."""
+    outage = BackoffRetryIntervalCalculator(backoff_factor=OUTAGE_BACKOFF_SECONDS)
+    return WebClient(
+        token=secret(settings.slack_bot_token),
+        base_url=settings.slack_api_url,
+        retry_handlers=[
+            # On a 429 it sleeps for Retry-After, then sends again.
+            RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
+            ConnectionErrorRetryHandler(max_retry_count=OUTAGE_RETRIES, interval_calculator=outage),
+            ServerErrorRetryHandler(max_retry_count=OUTAGE_RETRIES, interval_calculator=outage),
+        ],
+    )
 
 
 def create_app(

@@ -155,6 +155,8 @@ POST_FAILURES = {
     "channel_not_found": "I can't see this channel (private channels need an invite): add me "
     "with `/invite @episode-bot`, then ask again.",
     "is_archived": "This channel is archived, so I can't post here: ask in another channel.",
+    "unreachable": "Slack didn't take my answer: it seems to be having trouble. Please ask "
+    "again in a few minutes.",
 }
 
 

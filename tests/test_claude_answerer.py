@@ -263,6 +263,7 @@ def test_a_storm_of_529s_gives_quick_offline_answers_without_a_pile_up_of_thread
     claude_api.fail_next("529", times=10_000)
     answerer = _answerer(claude_api, budget=5.0)
     pool = answer_pool(answerer)
+
     def bot_threads() -> int:  # the stand-in serves each request on a thread of its own
         return sum("process_request" not in t.name for t in threading.enumerate())
 

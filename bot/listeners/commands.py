@@ -59,6 +59,9 @@ def _ask(
     except SlackApiError as exc:
         log.warning("chat.postMessage refused: %s", exc.response.get("error"))
         respond(**blocks.post_failed(exc.response.get("error")))
+    except OSError as exc:  # Slack unreachable for longer than the client's retries
+        log.warning("Slack unreachable while posting an answer: %s", type(exc).__name__)
+        respond(**blocks.post_failed("unreachable"))
 
 
 def _search(deps: Deps, command: dict[str, Any], terms: str, respond: Respond) -> None:
@@ -116,6 +119,13 @@ def register(app: App, deps: Deps) -> None:
 
 
 def _run(handler: Callable[[], None], subcommand: str, respond: Respond) -> None:
+    try:
+        _run_and_tell(handler, subcommand, respond)
+    except (SlackApiError, OSError) as exc:  # telling the person failed too: Slack is down
+        log.warning("could not reply to /episode %s: %s", subcommand, type(exc).__name__)
+
+
+def _run_and_tell(handler: Callable[[], None], subcommand: str, respond: Respond) -> None:
     try:
         handler()
     except EmptyQuery:

@@ -54,6 +54,8 @@ def _reply(deps: Deps, client: WebClient, event: dict[str, Any], thread_ts: str)
         )
     except SlackApiError as exc:
         log.warning("could not reply in thread: %s", exc.response.get("error"))
+    except OSError as exc:  # Slack unreachable for longer than the client's retries
+        log.warning("could not reply in thread: Slack unreachable (%s)", type(exc).__name__)
 
 
 def register(app: App, deps: Deps) -> None:

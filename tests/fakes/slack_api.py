@@ -55,8 +55,9 @@ class SlackApiStandIn:
         assert self._server is not None, "start() the stand-in first"
         return f"http://127.0.0.1:{self._server.server_port}/api/"
 
-    def start(self) -> SlackApiStandIn:
-        """Serve on a free loopback port in a background thread."""
+    def start(self, port: int = 0) -> SlackApiStandIn:
+        """Serve on loopback in a background thread: on a free port, or on `port` again
+        after `stop()` (Slack coming back after an outage)."""
         stand_in = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -66,15 +67,22 @@ class SlackApiStandIn:
             def log_message(self, *_args: object) -> None:  # keep test output clean
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
 
     def stop(self) -> None:
-        """Shut the server down."""
+        """Shut the server down: connections are refused until `start(port)`."""
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+
+    def outage(self, seconds: float) -> None:
+        """Go away for `seconds` (connections refused), then come back on the same port."""
+        assert self._server is not None, "start() the stand-in first"
+        port = self._server.server_port
+        self.stop()
+        threading.Timer(seconds, lambda: self.start(port)).start()
 
     def fail_next(
         self,

@@ -1,0 +1,630 @@
+"""Soak test of `episode-bot serve`: minutes of asks, follow-ups and feedback clicks.
+
+    .venv/bin/python benchmarks/soak.py [--asks 1000] [--concurrency 20] [--minutes 5] [--claude]
+
+Starts `episode-bot serve` (LOG_LEVEL=INFO, its output kept in a file) against the loopback
+Slack Web API stand-in, and, with --claude, the Anthropic Messages API stand-in so that
+Claude writes the answers (offline answers otherwise). Sends signed `/episode ask` commands
+in bursts of --concurrency, the bursts evenly spaced over --minutes. When an ask's answer is
+posted, about one in three gets a follow-up (a signed Events API `message` in the answer's
+thread) and about one in three a Helpful / Not helpful click; about one in twenty follow-up
+events is sent again with the same event_id and `X-Slack-Retry-Num: 1`, as Slack retries.
+At most --concurrency requests are in flight at any time.
+
+Prints acknowledgement p50/p99/max, how many answers were posted exactly once (each ask and
+each follow-up carries a unique marker such as "(#17)" or "(#17f)"), the errors in the log,
+and the serve process's RSS (sampled every 5 s) at start, at minute 1 and at the end, then
+each goal with ok or MISS. Always exits 0: it is a benchmark.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import queue
+import random
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from tests.fakes.anthropic_api import AnthropicStandIn  # noqa: E402
+from tests.fakes.signed_requests import JSON, post_signed  # noqa: E402
+from tests.fakes.slack_api import SlackApiStandIn  # noqa: E402
+
+BOT_TOKEN = "xoxb-soak-benchmark-token"
+SIGNING_SECRET = "soaksoaksoaksoaksoaksoaksoak1234"
+ANTHROPIC_KEY = "sk-ant-api03-soak-benchmark-key"
+TEAM_ID = "T00000001"
+CHANNELS = ("C0SOAK1", "C0SOAK2", "C0SOAK3", "C0SOAK4")
+WARM_UP_ASKS = 20
+
+GOAL_ACK_S = 3.0
+GOAL_RSS_GROWTH_MB = 20.0
+RSS_EVERY_S = 5.0
+FOLLOW_UP_SHARE = 1 / 3
+CLICK_SHARE = 1 / 3
+RETRY_SHARE = 1 / 20
+REACTION_S = (1.0, 3.0)  # a follow-up or click comes this many seconds after the answer
+DRAIN_TIMEOUT_S = 180.0  # after the last burst, how long to wait for outstanding answers
+QUIET_S = 3.0  # then how long to keep listening for posts that should not come
+LOG_PATTERNS = ("Traceback", "ERROR", "Exception")
+
+SHARED_QUESTIONS = REPO.parent / "shared" / "dev_questions.jsonl"
+BUNDLED_QUESTIONS = REPO / "tests" / "data" / "dev_questions.jsonl"
+FIXED_QUESTIONS = (
+    "What share of Claude Code is written by Claude?",
+    "How does Mike describe the merge queue problem?",
+    "Who is Boris?",
+    "What is cursorbench?",
+    "Why does Mike call consumer adoption lightning in a bottle?",
+)
+FOLLOW_UPS = (
+    "tell me more about that",
+    "why does he think so?",
+    "what example does he give?",
+    "who else talks about this?",
+    "what happened after that?",
+    "how does that change the way the team works?",
+)
+MARKER = re.compile(r"\(#(w?\d+f?)\)")
+
+
+@dataclass(frozen=True)
+class Posted:
+    """One chat.postMessage the stand-in accepted, with the ts it gave the message."""
+
+    ts: str
+    channel: str
+    thread_ts: str | None
+    marker: str | None  # "17" for ask 17, "17f" for its follow-up, "w3" for warm-up ask 3
+    answer_id: str | None  # the value the feedback buttons carry
+
+
+@dataclass
+class RecordingSlackApi(SlackApiStandIn):
+    """The Slack Web API stand-in, also handing each accepted post, with the ts it
+    answered, to `arrivals` (the stand-in records calls, not the ts it gave them)."""
+
+    arrivals: queue.Queue[Posted] = field(default_factory=queue.Queue)
+
+    def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        reply = super()._answer(method, params)
+        if method == "chat.postMessage" and reply.get("ok"):
+            self.arrivals.put(parse_post(params, str(reply["ts"])))
+        return reply
+
+
+def parse_post(params: dict[str, Any], ts: str) -> Posted:
+    """The marker (from the "asked:" header block) and the answer id of a posted message."""
+    blocks = params.get("blocks") or []
+    if isinstance(blocks, str):
+        blocks = json.loads(blocks)
+    marker = None
+    if blocks:
+        found = MARKER.search(json.dumps(blocks[0], ensure_ascii=False))
+        marker = found.group(1) if found else None
+    answer_id = None
+    for block in blocks:
+        if block.get("type") == "actions" and block.get("elements"):
+            answer_id = str(block["elements"][0].get("value"))
+    thread_ts = params.get("thread_ts")
+    return Posted(
+        ts, str(params.get("channel")), str(thread_ts) if thread_ts else None, marker, answer_id
+    )
+
+
+@dataclass(frozen=True)
+class Ack:
+    """One signed request: what it was, its HTTP status (0: no response) and seconds."""
+
+    kind: str
+    status: int
+    seconds: float
+
+
+def free_port() -> int:
+    """A port nobody listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_healthy(port: int, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    """Block until the server answers /healthz; stop if it exits first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"serve exited with {process.returncode} before it was healthy")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"serve on port {port} did not start")
+
+
+def load_questions() -> list[str]:
+    """The dev questions (../shared, else the bundled copy), else a few fixed ones."""
+    for path in (SHARED_QUESTIONS, BUNDLED_QUESTIONS):
+        if path.is_file():
+            lines = path.read_text(encoding="utf-8").splitlines()
+            questions = [json.loads(line)["q"] for line in lines if line.strip()]
+            if questions:
+                return questions
+    return list(FIXED_QUESTIONS)
+
+
+def rss_kb(pid: int) -> int | None:
+    """VmRSS of a process in kB, or None once it is gone."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return None
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The value below which `share` of the values fall."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+class RssSampler:
+    """Samples a process's RSS every RSS_EVERY_S seconds in a background thread."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.samples: list[tuple[float, int]] = []  # (seconds since start(), kB)
+        self._stop = threading.Event()
+        self._began = time.monotonic()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> RssSampler:
+        """Take the first sample now and go on every RSS_EVERY_S seconds."""
+        self._began = time.monotonic()
+        self._thread.start()
+        return self
+
+    def sample(self) -> None:
+        """Take one sample now."""
+        kb = rss_kb(self.pid)
+        if kb is not None:
+            self.samples.append((time.monotonic() - self._began, kb))
+
+    def stop(self) -> None:
+        """Take a last sample and stop."""
+        self._stop.set()
+        self._thread.join()
+        self.sample()
+
+    def _run(self) -> None:
+        while True:
+            self.sample()
+            if self._stop.wait(RSS_EVERY_S):
+                return
+
+    def at(self, seconds: float) -> tuple[float, int]:
+        """The first sample taken at or after `seconds` (the last one if none is)."""
+        return next(((t, kb) for t, kb in self.samples if t >= seconds), self.samples[-1])
+
+
+class Soak:
+    """Sends the load to one `serve` process and keeps what it needs to score it."""
+
+    def __init__(self, port: int, slack: RecordingSlackApi, args: argparse.Namespace) -> None:
+        self.url = f"http://127.0.0.1:{port}/slack/events"
+        self.slack = slack
+        self.args = args
+        self.questions = load_questions()
+        self.pool = ThreadPoolExecutor(args.concurrency, thread_name_prefix="soak")
+        self.futures: list[Future[None]] = []
+        self.acks: list[Ack] = []
+        self._lock = threading.Lock()
+        self.counting = False  # warm-up requests are not counted
+        self.reacting = True  # follow-ups and clicks are sent for answers that arrive
+        self.asks_sent: set[int] = set()
+        self.follow_ups: dict[int, str] = {}  # ask number -> the thread it was sent in
+        self.retried: set[int] = set()
+        self.clicks = 0
+        self.posts: dict[str, list[Posted]] = {}
+        # Follow-ups and clicks come a moment after the answer, as people's do.
+        self.later: list[tuple[float, Callable[[], None]]] = []
+        self.unmatched: list[Posted] = []
+
+    # ------------------------------------------------------------------ sending
+
+    def _send(self, kind: str, body: str, content_type: str, headers: dict[str, str]) -> None:
+        started = time.perf_counter()
+        try:
+            status, _, seconds = post_signed(
+                self.url, body, SIGNING_SECRET, content_type=content_type, headers=headers
+            )
+        except OSError:
+            status, seconds = 0, time.perf_counter() - started
+        if self.counting:
+            with self._lock:
+                self.acks.append(Ack(kind, status, seconds))
+
+    def _submit(self, work: Any) -> None:
+        with self._lock:
+            self.futures.append(self.pool.submit(work))
+
+    def ask(self, number: int, *, warm_up: bool = False) -> None:
+        """Queue `/episode ask` number `number`, marked "(#17)" (warm-up: "(#w17)")."""
+        question = self.questions[number % len(self.questions)]
+        if not warm_up:
+            self.asks_sent.add(number)
+        marker = f"w{number}" if warm_up else str(number)
+        body = urlencode(
+            {
+                "command": "/episode",
+                "text": f"ask {question} (#{marker})",
+                "channel_id": CHANNELS[number % len(CHANNELS)],
+                "user_id": f"U0SOAK{number % 97:03d}",
+                "team_id": TEAM_ID,
+                "response_url": self.slack.response_url,
+                "trigger_id": "1.2.3",
+            }
+        )
+        self._submit(lambda: self._send("ask", body, "application/x-www-form-urlencoded", {}))
+
+    def follow_up(self, number: int, root: Posted, dice: random.Random) -> None:
+        """Queue a reply in the thread of ask `number`'s answer; sometimes a Slack retry."""
+        event = {
+            "type": "message",
+            "channel": root.channel,
+            "user": "U0SOAKFOLLOW",
+            "channel_type": "channel",
+            "text": f"{dice.choice(FOLLOW_UPS)} (#{number}f)",
+            "ts": f"1800000000.{number:06d}",
+            "thread_ts": root.ts,
+        }
+        payload = json.dumps(
+            {
+                "token": "legacy-verification-token-unused",
+                "team_id": TEAM_ID,
+                "api_app_id": "A00000001",
+                "type": "event_callback",
+                "event_id": f"Ev0SOAK{number:06d}",
+                "event_time": int(time.time()),
+                "event": event,
+            }
+        )
+        retry = dice.random() < RETRY_SHARE
+
+        def send() -> None:
+            self._send("follow-up", payload, JSON, {})
+            if retry:  # as Slack retries: same event_id, once the first one is acknowledged
+                self._submit(lambda: self._send("retry", payload, JSON, {"X-Slack-Retry-Num": "1"}))
+
+        if retry:
+            self.retried.add(number)
+        self._submit(send)
+
+    def click(self, root: Posted, dice: random.Random) -> None:
+        """Queue a Helpful / Not helpful click on an answer's buttons."""
+        payload = {
+            "type": "block_actions",
+            "user": {"id": f"U0SOAKCLICK{dice.randrange(10)}"},
+            "team": {"id": TEAM_ID},
+            "channel": {"id": root.channel},
+            "response_url": self.slack.response_url,
+            "trigger_id": "1.2.3",
+            "api_app_id": "A00000001",
+            "actions": [
+                {
+                    "action_id": dice.choice(("feedback_helpful", "feedback_not_helpful")),
+                    "value": root.answer_id,
+                    "type": "button",
+                    "block_id": "b",
+                    "action_ts": "1.2",
+                }
+            ],
+        }
+        body = urlencode({"payload": json.dumps(payload)})
+        self._submit(lambda: self._send("click", body, "application/x-www-form-urlencoded", {}))
+
+    # ---------------------------------------------------------------- listening
+
+    def _arrived(self, post: Posted) -> None:
+        if post.marker is None:
+            self.unmatched.append(post)
+            return
+        first = post.marker not in self.posts
+        self.posts.setdefault(post.marker, []).append(post)
+        if not (first and self.reacting and post.marker.isdigit()):
+            return
+        number = int(post.marker)
+        dice = random.Random(f"{self.args.seed}-{number}")
+        now = time.monotonic()
+        if dice.random() < FOLLOW_UP_SHARE:
+            self.follow_ups[number] = post.ts
+            due = now + dice.uniform(*REACTION_S)
+            self.later.append((due, lambda: self.follow_up(number, post, dice)))
+        if post.answer_id is not None and dice.random() < CLICK_SHARE:
+            self.clicks += 1
+            due = now + dice.uniform(*REACTION_S)
+            self.later.append((due, lambda: self.click(post, dice)))
+
+    def listen_until(self, deadline: float) -> None:
+        """Handle posts as they arrive, and send what falls due, until `deadline`
+        (time.monotonic())."""
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                post = self.slack.arrivals.get(timeout=min(left, 0.05))
+            except queue.Empty:
+                post = None
+            if post is not None:
+                self._arrived(post)
+            now = time.monotonic()
+            due = [work for at, work in self.later if at <= now]
+            self.later = [(at, work) for at, work in self.later if at > now]
+            for work in due:
+                work()
+
+    def settled(self, markers: list[str]) -> bool:
+        """Nothing left to send or acknowledge, and every given marker posted."""
+        with self._lock:
+            busy = self.later or any(not f.done() for f in self.futures)
+        return not busy and all(m in self.posts for m in markers)
+
+    def expected(self) -> list[str]:
+        """The markers that must each be posted exactly once."""
+        return [str(n) for n in sorted(self.asks_sent)] + [f"{n}f" for n in self.follow_ups]
+
+
+def start_serve(
+    work: Path, slack: SlackApiStandIn, claude: AnthropicStandIn | None, log_file: Any
+) -> tuple[subprocess.Popen[bytes], int]:
+    """`episode-bot serve` in a fresh data directory, its output going to `log_file`."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SLACK_", "DATABASE_", "ANTHROPIC_"))
+    }
+    env.update(
+        XDG_DATA_HOME=str(work),
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=slack.url,
+        PYTHONPATH=str(REPO),
+        LOG_LEVEL="INFO",
+    )
+    if claude is not None:
+        env.update(ANTHROPIC_API_KEY=ANTHROPIC_KEY, ANTHROPIC_BASE_URL=claude.url)
+    port = free_port()
+    script = Path(sys.executable).parent / "episode-bot"
+    process = subprocess.Popen(
+        [str(script), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+    )
+    wait_healthy(port, process)
+    return process, port
+
+
+def log_findings(path: Path) -> tuple[Counter[str], list[str]]:
+    """How many lines of the log hold each of LOG_PATTERNS, and those lines."""
+    counts: Counter[str] = Counter()
+    lines: list[str] = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        hits = [p for p in LOG_PATTERNS if p in line]
+        counts.update(hits)
+        if hits:
+            lines.append(line)
+    return counts, lines
+
+
+def mb(kb: int) -> float:
+    """kB as MB."""
+    return kb / 1024
+
+
+def verdict(ok: bool) -> str:
+    """ok or MISS."""
+    return "ok" if ok else "MISS"
+
+
+def report(
+    soak: Soak,
+    args: argparse.Namespace,
+    rss: RssSampler,
+    log_path: Path,
+    wall_s: float,
+    thanked: int,
+    other_replies: list[str],
+) -> None:
+    """Print the figures and the goals."""
+    expected = soak.expected()
+    per_marker = {m: soak.posts.get(m, []) for m in expected}
+    once = sum(1 for posts in per_marker.values() if len(posts) == 1)
+    missing = [m for m, posts in per_marker.items() if not posts]
+    duplicated = [m for m, posts in per_marker.items() if len(posts) > 1]
+    wrong_thread = [
+        m
+        for m, posts in per_marker.items()
+        if any(
+            p.thread_ts != (soak.follow_ups[int(m[:-1])] if m.endswith("f") else None)
+            for p in posts
+        )
+    ]
+    strays = [m for m in soak.posts if m.isdigit() and int(m) not in soak.asks_sent]
+    retried_twice = [n for n in soak.retried if len(soak.posts.get(f"{n}f", [])) > 1]
+
+    seconds = [a.seconds for a in soak.acks]
+    ms = [s * 1000 for s in seconds]
+    late = sum(1 for s in seconds if s > GOAL_ACK_S)
+    failed = Counter(a.status for a in soak.acks if a.status != 200)
+    kinds = Counter(a.kind for a in soak.acks)
+
+    counts, lines = log_findings(log_path)
+    start_t, start_kb = rss.samples[0]
+    minute_t, minute_kb = rss.at(60.0)
+    end_t, end_kb = rss.samples[-1]
+    growth = mb(end_kb - minute_kb)
+    peak_kb = max(kb for _, kb in rss.samples)
+
+    answers = "Claude (Messages API stand-in)" if args.claude else "offline"
+    print(
+        f"soak: {args.asks} asks in bursts of {args.concurrency}, bursts evenly spaced over "
+        f"{args.minutes:g} min; {answers} answers; {wall_s / 60:.1f} min in all"
+    )
+    print(
+        f"requests: {kinds['ask']} asks, {kinds['follow-up']} follow-ups "
+        f"({kinds['retry']} sent again as Slack retries), {kinds['click']} feedback clicks"
+    )
+    print(
+        f"ack: p50 {statistics.median(ms):.1f} ms  p99 {percentile(ms, 0.99):.1f} ms  "
+        f"max {max(ms):.1f} ms  over {GOAL_ACK_S:g} s: {late}  "
+        f"not 200: {sum(failed.values())} {dict(failed) if failed else ''}(n={len(ms)})"
+    )
+    for kind in ("ask", "follow-up", "retry", "click"):
+        of_kind = [a.seconds * 1000 for a in soak.acks if a.kind == kind]
+        if of_kind:
+            print(
+                f"  {kind:<9} p50 {statistics.median(of_kind):6.1f} ms  "
+                f"p99 {percentile(of_kind, 0.99):6.1f} ms  max {max(of_kind):6.1f} ms"
+            )
+    print(
+        f"answers: expected {len(expected)} ({len(soak.asks_sent)} asks + "
+        f"{len(soak.follow_ups)} follow-ups), delivered exactly once {once}, "
+        f"missing {len(missing)}, duplicated {len(duplicated)}"
+    )
+    print(
+        f"  in the wrong thread: {len(wrong_thread)}; posts with no marker: "
+        f"{len(soak.unmatched)}; for asks never sent: {len(strays)}; "
+        f"retried follow-ups answered twice: {len(retried_twice)}/{len(soak.retried)}"
+    )
+    for label, markers in (
+        ("missing", missing),
+        ("duplicated", duplicated),
+        ("wrong thread", wrong_thread),
+    ):
+        if markers:
+            print(f"  {label}: {', '.join('#' + m for m in markers[:20])}")
+    for post in soak.unmatched[:5]:
+        print(f"  no marker: channel {post.channel} thread_ts {post.thread_ts} ts {post.ts}")
+    print(
+        f"feedback: {soak.clicks} clicks, {thanked} thanked; "
+        f"other private replies: {len(other_replies)}"
+    )
+    for text in other_replies[:5]:
+        print(f"  private reply: {text[:160]}")
+    print("log: " + ", ".join(f"{p} {counts[p]}" for p in LOG_PATTERNS) + f" lines ({log_path})")
+    for line in lines[:10]:
+        print(f"  {line[:200]}")
+    print(
+        f"RSS: start {mb(start_kb):.1f} MB (t={start_t:.0f} s), minute 1 {mb(minute_kb):.1f} MB "
+        f"(t={minute_t:.0f} s), end {mb(end_kb):.1f} MB (t={end_t:.0f} s), "
+        f"peak {mb(peak_kb):.1f} MB; growth minute 1 -> end {growth:+.1f} MB"
+    )
+    by_minute = [rss.at(60.0 * m) for m in range(int(end_t // 60) + 1)]
+    print("  by minute: " + "  ".join(f"{t / 60:.0f}: {mb(kb):.1f}" for t, kb in by_minute))
+
+    goals = [
+        (
+            f"every request acknowledged within {GOAL_ACK_S:g} s",
+            late == 0 and not failed,
+        ),
+        ("every answer delivered exactly once", once == len(expected) and not wrong_thread),
+        ("zero unhandled exceptions in the log", not lines),
+        (
+            f"RSS growth <= {GOAL_RSS_GROWTH_MB:g} MB from minute 1 to the end",
+            growth <= GOAL_RSS_GROWTH_MB,
+        ),
+    ]
+    print("goals:")
+    for goal, ok in goals:
+        print(f"  {verdict(ok):<4} {goal}")
+
+
+def main() -> int:
+    """Run the soak and print its figures."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--asks", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument("--minutes", type=float, default=5.0)
+    parser.add_argument("--claude", action="store_true", help="Claude writes the answers")
+    parser.add_argument("--seed", type=int, default=1, help="which asks get follow-ups, clicks")
+    args = parser.parse_args()
+
+    slack = RecordingSlackApi().start()
+    claude = AnthropicStandIn(api_key=ANTHROPIC_KEY).start() if args.claude else None
+    work = Path(tempfile.mkdtemp(prefix="soak-bench-"))
+    log_path = work / "serve.log"
+    log_file = log_path.open("wb")
+    process: subprocess.Popen[bytes] | None = None
+    try:
+        process, port = start_serve(work, slack, claude, log_file)
+        soak = Soak(port, slack, args)
+        # Warm-up, not counted: answered without follow-ups or clicks.
+        soak.reacting = False
+        for number in range(WARM_UP_ASKS):
+            soak.ask(number, warm_up=True)
+        warm = [f"w{n}" for n in range(WARM_UP_ASKS)]
+        deadline = time.monotonic() + 120
+        while not soak.settled(warm) and time.monotonic() < deadline:
+            soak.listen_until(time.monotonic() + 0.2)
+        soak.reacting, soak.counting = True, True
+
+        rss = RssSampler(process.pid).start()
+        began = time.monotonic()
+        bursts = math.ceil(args.asks / args.concurrency)
+        interval = args.minutes * 60 / bursts
+        for burst in range(bursts):
+            soak.listen_until(began + burst * interval)
+            for number in range(burst * args.concurrency, (burst + 1) * args.concurrency):
+                if number < args.asks:
+                    soak.ask(number)
+        soak.listen_until(began + args.minutes * 60)
+        deadline = time.monotonic() + DRAIN_TIMEOUT_S
+        while not soak.settled(soak.expected()) and time.monotonic() < deadline:
+            soak.listen_until(time.monotonic() + 0.2)
+        soak.reacting = False  # from here on, anything posted is only counted
+        soak.listen_until(time.monotonic() + QUIET_S)
+        wall_s = time.monotonic() - began
+        rss.stop()
+        replies = [c.params.get("text", "") for c in slack.calls_to("response_url")]
+        soak.pool.shutdown(wait=False)
+    finally:
+        if process is not None:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        log_file.close()
+        slack.stop()
+        if claude is not None:
+            claude.stop()
+    thanked = sum(1 for text in replies if text.startswith("Thanks: noted"))
+    others = [text for text in replies if not text.startswith("Thanks: noted")]
+    report(soak, args, rss, log_path, wall_s, thanked, others)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
