@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -56,3 +58,37 @@ def session(seeded: sessionmaker[Session]) -> Iterator[Session]:
     """A session on the seeded database."""
     with seeded() as session:
         yield session
+
+
+# Token-shaped strings: none may ever reach a log line, whatever the level.
+SECRET_SHAPES = re.compile(
+    r"xox[bpa]-[A-Za-z0-9-]{6,}|xapp-[A-Za-z0-9-]{6,}|sk-ant-[A-Za-z0-9-]{6,}"
+)
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+@pytest.fixture(autouse=True)
+def _no_secret_in_logs() -> Iterator[None]:
+    """Every test runs with DEBUG logging collected; a token or key in any line fails it
+    (the tests use distinctive token and key values for this)."""
+    collect = _Collect()
+    collect.setFormatter(logging.Formatter("%(name)s %(message)s"))
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(collect)
+    root.setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        root.removeHandler(collect)
+        root.setLevel(level)
+    leaks = [line for line in collect.lines if SECRET_SHAPES.search(line)]
+    assert not leaks, f"a secret reached the log: {leaks[0][:300]}"

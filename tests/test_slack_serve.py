@@ -123,6 +123,11 @@ def running_server(tmp_path: Path, slack: SlackApiStandIn, **extra_env: str) -> 
     output = process.communicate(timeout=10)[0]
     secrets = [BOT_TOKEN, SIGNING_SECRET, *(v for k, v in extra_env.items() if "KEY" in k)]
     assert not [secret for secret in secrets if secret in output]
+    # Nor in the database: traces, conversations, anything stored.
+    stored = b"".join(
+        path.read_bytes() for path in (tmp_path / "data" / "episode-bot").glob("episode-bot.db*")
+    )
+    assert not [secret for secret in secrets if secret.encode() in stored]
     assert "Traceback" not in output
 
 
