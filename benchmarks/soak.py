@@ -426,16 +426,20 @@ def start_serve(
     return process, port
 
 
-def log_findings(path: Path) -> tuple[Counter[str], list[str]]:
-    """How many lines of the log hold each of LOG_PATTERNS, and those lines."""
+def log_findings(path: Path) -> tuple[Counter[str], list[str], Counter[str]]:
+    """How many lines of the log hold each of LOG_PATTERNS, those lines, and the WARNING
+    lines by kind (numbers left out, so "queue depth is 3" and "is 4" count as one)."""
     counts: Counter[str] = Counter()
     lines: list[str] = []
+    warnings: Counter[str] = Counter()
     for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
         hits = [p for p in LOG_PATTERNS if p in line]
         counts.update(hits)
         if hits:
             lines.append(line)
-    return counts, lines
+        if line.startswith("WARNING"):
+            warnings[re.sub(r"\d+", "N", line)[:160]] += 1
+    return counts, lines, warnings
 
 
 def mb(kb: int) -> float:
@@ -456,6 +460,7 @@ def report(
     wall_s: float,
     thanked: int,
     other_replies: list[str],
+    claude_calls: int | None,
 ) -> None:
     """Print the figures and the goals."""
     expected = soak.expected()
@@ -480,7 +485,7 @@ def report(
     failed = Counter(a.status for a in soak.acks if a.status != 200)
     kinds = Counter(a.kind for a in soak.acks)
 
-    counts, lines = log_findings(log_path)
+    counts, lines, warnings = log_findings(log_path)
     start_t, start_kb = rss.samples[0]
     minute_t, minute_kb = rss.at(60.0)
     end_t, end_kb = rss.samples[-1]
@@ -499,7 +504,7 @@ def report(
     print(
         f"ack: p50 {statistics.median(ms):.1f} ms  p99 {percentile(ms, 0.99):.1f} ms  "
         f"max {max(ms):.1f} ms  over {GOAL_ACK_S:g} s: {late}  "
-        f"not 200: {sum(failed.values())} {dict(failed) if failed else ''}(n={len(ms)})"
+        f"not 200: {sum(failed.values())}{f' {dict(failed)}' if failed else ''}  (n={len(ms)})"
     )
     for kind in ("ask", "follow-up", "retry", "click"):
         of_kind = [a.seconds * 1000 for a in soak.acks if a.kind == kind]
@@ -527,6 +532,8 @@ def report(
             print(f"  {label}: {', '.join('#' + m for m in markers[:20])}")
     for post in soak.unmatched[:5]:
         print(f"  no marker: channel {post.channel} thread_ts {post.thread_ts} ts {post.ts}")
+    if claude_calls is not None:
+        print(f"Claude: {claude_calls} Messages API requests received by the stand-in")
     print(
         f"feedback: {soak.clicks} clicks, {thanked} thanked; "
         f"other private replies: {len(other_replies)}"
@@ -536,9 +543,13 @@ def report(
     print("log: " + ", ".join(f"{p} {counts[p]}" for p in LOG_PATTERNS) + f" lines ({log_path})")
     for line in lines[:10]:
         print(f"  {line[:200]}")
+    print(f"  WARNING lines (not counted as errors): {sum(warnings.values())}")
+    for kind, times in warnings.most_common(5):
+        print(f"  {times:6d} x {kind}")
+    short = "; the run was shorter than a minute" if minute_t < 60 else ""
     print(
         f"RSS: start {mb(start_kb):.1f} MB (t={start_t:.0f} s), minute 1 {mb(minute_kb):.1f} MB "
-        f"(t={minute_t:.0f} s), end {mb(end_kb):.1f} MB (t={end_t:.0f} s), "
+        f"(t={minute_t:.0f} s{short}), end {mb(end_kb):.1f} MB (t={end_t:.0f} s), "
         f"peak {mb(peak_kb):.1f} MB; growth minute 1 -> end {growth:+.1f} MB"
     )
     by_minute = [rss.at(60.0 * m) for m in range(int(end_t // 60) + 1)]
@@ -609,6 +620,7 @@ def main() -> int:
         rss.stop()
         replies = [c.params.get("text", "") for c in slack.calls_to("response_url")]
         soak.pool.shutdown(wait=False)
+        claude_calls = len(claude.requests_to("/v1/messages")) if claude is not None else None
     finally:
         if process is not None:
             process.terminate()
@@ -622,7 +634,7 @@ def main() -> int:
             claude.stop()
     thanked = sum(1 for text in replies if text.startswith("Thanks: noted"))
     others = [text for text in replies if not text.startswith("Thanks: noted")]
-    report(soak, args, rss, log_path, wall_s, thanked, others)
+    report(soak, args, rss, log_path, wall_s, thanked, others, claude_calls)
     return 0
 
 
