@@ -140,11 +140,11 @@ def answer_message(
 
 HELP_TEXT = (
     "*Ask about the episode your team is discussing*\n"
-    "`/episode ask <question>` (or just `/episode <question>`): an answer in this channel, "
+    "`/episode ask &lt;question&gt;` (or just `/episode &lt;question&gt;`): an answer here, "
     "quoting who said it and where; reply in its thread to follow up.\n"
-    "`/episode search <words>`: the turns that mention them, only for you.\n"
+    "`/episode search &lt;words&gt;`: the turns that mention them, only for you.\n"
     "`/episode episodes`: the episodes I know.\n"
-    "`/episode use <slug>`: make one episode this channel's default.\n"
+    "`/episode use &lt;slug&gt;`: make one episode this channel's default.\n"
     "`/episode stats`: answers given lately, and how many were marked helpful.\n"
     "`/episode digest`: a takeaway of the day in this channel (`digest here`, `digest off`).\n"
     "`/episode help`: this message."
@@ -161,6 +161,7 @@ POST_FAILURES = {
 
 
 NO_WORDS = "That has no words I can look for: try asking in words."
+NO_CHANNEL = "That request came without a channel, so I can't answer it: try again from one."
 LIBRARY_TROUBLE = "I couldn't read the episode library just now: please try again in a minute."
 FOCUS_GONE = (
     "This channel's episode is gone from the library: pick another with `/episode use <slug>`."

@@ -85,9 +85,14 @@ def migrate() -> None:
     click.echo(f"Database {settings.database_url} is at schema revision {head_revision()}.")
 
 
+def _printable(path: Path) -> str:
+    """A file name as one line of text: control characters shown as escapes."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(path))
+
+
 def _report(result: FileResult) -> None:
     if result.failed:
-        click.echo(f"{result.path}: {result.message}", err=True)
+        click.echo(f"{_printable(result.path)}: {result.message}", err=True)
 
 
 @cli.command()
@@ -309,7 +314,13 @@ def serve(port: int | None, host: str) -> None:
         click.echo(f"Serving Slack requests on http://{host}:{chosen}/slack/events", err=True)
         digest = _start_digest(settings, session_factory, app)
         try:
-            run_server(app, host=host, port=chosen, in_flight=in_flight)
+            run_server(
+                app,
+                host=host,
+                port=chosen,
+                in_flight=in_flight,
+                signing_secret=secret(settings.slack_signing_secret),
+            )
         finally:
             digest.shutdown()
 

@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _known_scheme(cls, value: str) -> str:
-        if not value.startswith(("sqlite:", "sqlite+pysqlite:")):
+        if not value.startswith(("sqlite:///", "sqlite+pysqlite:///")):
             raise ValueError("only sqlite:///path URLs are supported for now")
         return value
 
@@ -146,6 +146,8 @@ def load_settings() -> Settings:
     """Read and validate settings, turning validation noise into one sentence."""
     try:
         return Settings()
+    except UnicodeDecodeError:
+        raise ConfigError("The .env file is not UTF-8 text: save it as UTF-8.") from None
     except ValidationError as exc:
         first = exc.errors()[0]
         name = str(first["loc"][0]).upper() if first["loc"] else "a setting"

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 import migrations
@@ -45,7 +46,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def create_engine_for(url: str) -> Engine:
     """An engine for `url`, creating the SQLite file's folder when it is missing."""
-    parsed = make_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseError(
+            "DATABASE_URL is not a database URL: use sqlite:///path/to/episode-bot.db."
+        ) from None
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         folder = Path(parsed.database).expanduser().parent
         try:
@@ -54,7 +60,13 @@ def create_engine_for(url: str) -> Engine:
             raise DatabaseError(
                 f"Cannot create the database folder {folder}: {exc.strerror}."
             ) from None
-    engine = create_engine(url)
+    try:
+        engine = create_engine(url)
+    except (ArgumentError, ValueError, TypeError) as exc:  # an option SQLite cannot take
+        raise DatabaseError(
+            f"DATABASE_URL has an option SQLite cannot use ({type(exc).__name__}): "
+            "use sqlite:///path/to/episode-bot.db."
+        ) from None
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine

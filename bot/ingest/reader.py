@@ -5,6 +5,7 @@ Every refusal is a ParseError whose message is one sentence a user can act on.
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Callable
 from pathlib import Path
 
@@ -32,7 +33,10 @@ assert tuple(PARSERS) == FORMATS
 def read_text(path: Path) -> str:
     """The file's text, refusing what cannot be a transcript before parsing anything."""
     try:
-        size = path.stat().st_size
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):  # a pipe or device would block or never end
+            raise ParseError("is not a regular file")
+        size = info.st_size
         if size > MAX_FILE_BYTES:
             raise ParseError(
                 f"file is {size / 1_048_576:.0f} MB, larger than the "

@@ -2,31 +2,43 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
+from slack_sdk.errors import SlackApiError
 
 from bot import blocks
 from bot.listeners import Deps
 from db.conversations import record_feedback
+
+log = logging.getLogger(__name__)
+MAX_ID = 2**63 - 1  # SQLite's largest integer: a bigger "answer id" is no answer of ours
 
 
 def register(app: App, deps: Deps) -> None:
     """Wire the feedback buttons into the app."""
 
     def store(body: dict[str, Any], respond: Respond, *, helpful: bool) -> None:
-        action = body.get("actions", [{}])[0]
-        user = body.get("user", {}).get("id")
+        actions = body.get("actions")
+        action = actions[0] if isinstance(actions, list) and actions else {}
+        user = body.get("user")
+        user_id = user.get("id") if isinstance(user, dict) else None
+        value = action.get("value") if isinstance(action, dict) else None
+        turn_id = int(value) if isinstance(value, str) and value.isdigit() else None
+        stored = False
+        if isinstance(user_id, str) and turn_id is not None and turn_id <= MAX_ID:
+            with deps.session_factory.begin() as session:
+                stored = record_feedback(session, turn_id, user_id, helpful=helpful)
         try:
-            turn_id = int(action.get("value", ""))
-        except ValueError:
-            turn_id = -1
-        with deps.session_factory.begin() as session:
-            stored = user is not None and record_feedback(session, turn_id, user, helpful=helpful)
-        respond(
-            **blocks.ephemeral(blocks.FEEDBACK_THANKS[helpful] if stored else blocks.FEEDBACK_GONE),
-            replace_original=False,
-        )
+            respond(
+                **blocks.ephemeral(
+                    blocks.FEEDBACK_THANKS[helpful] if stored else blocks.FEEDBACK_GONE
+                ),
+                replace_original=False,
+            )
+        except (ValueError, SlackApiError, OSError) as exc:  # no response_url, or Slack down
+            log.warning("could not acknowledge a feedback click: %s", type(exc).__name__)
 
     @app.action(blocks.HELPFUL_ACTION)
     def helpful(ack: Ack, body: dict[str, Any], respond: Respond) -> None:

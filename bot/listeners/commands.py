@@ -102,7 +102,11 @@ def register(app: App, deps: Deps) -> None:
 
     @app.command("/episode")
     def on_episode(ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        subcommand, rest = parse_command(command.get("text", ""))
+        if not isinstance(command.get("channel_id"), str):
+            ack(**blocks.ephemeral(blocks.NO_CHANNEL))
+            return
+        text = command.get("text")
+        subcommand, rest = parse_command(text if isinstance(text, str) else "")
         handlers: dict[str, Callable[[], None]] = {
             "ask": lambda: _ask(deps, command, rest, client, respond),
             "search": lambda: _search(deps, command, rest, respond),
@@ -121,7 +125,7 @@ def register(app: App, deps: Deps) -> None:
 def _run(handler: Callable[[], None], subcommand: str, respond: Respond) -> None:
     try:
         _run_and_tell(handler, subcommand, respond)
-    except (SlackApiError, OSError) as exc:  # telling the person failed too: Slack is down
+    except (SlackApiError, OSError, ValueError) as exc:  # Slack down, or no response_url
         log.warning("could not reply to /episode %s: %s", subcommand, type(exc).__name__)
 
 

@@ -58,6 +58,18 @@ def _reply(deps: Deps, client: WebClient, event: dict[str, Any], thread_ts: str)
         log.warning("could not reply in thread: Slack unreachable (%s)", type(exc).__name__)
 
 
+def _well_formed(event: dict[str, Any]) -> bool:
+    """A message event with the parts Slack always sends, of the types it sends them."""
+    text = event.get("text", "")
+    thread_ts = event.get("thread_ts")
+    return (
+        isinstance(event.get("channel"), str)
+        and isinstance(event.get("ts"), str)
+        and isinstance(text, str)
+        and (thread_ts is None or isinstance(thread_ts, str))
+    )
+
+
 def register(app: App, deps: Deps) -> None:
     """Wire message and app_mention events into the app."""
 
@@ -66,7 +78,7 @@ def register(app: App, deps: Deps) -> None:
         event: dict[str, Any], body: dict[str, Any], client: WebClient, context: BoltContext
     ) -> None:
         # Edits, deletions, joins, bot posts (ours included) all carry a subtype or bot_id.
-        if event.get("subtype") or event.get("bot_id"):
+        if event.get("subtype") or event.get("bot_id") or not _well_formed(event):
             return
         thread_ts = event.get("thread_ts")
         if not thread_ts or thread_ts == event.get("ts"):
@@ -85,7 +97,7 @@ def register(app: App, deps: Deps) -> None:
 
     @app.event("app_mention")
     def on_mention(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
-        if event.get("bot_id") or not _first_delivery(deps, body):
+        if event.get("bot_id") or not _well_formed(event) or not _first_delivery(deps, body):
             return
         thread_ts = event.get("thread_ts") or event["ts"]
         deps.in_background(lambda: _reply(deps, client, event, thread_ts))
