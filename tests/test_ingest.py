@@ -304,3 +304,30 @@ def test_replacing_an_episode_keeps_the_channels_that_focus_on_it(
     with seeded() as session:
         focus = focus_episode(session, "C0FOCUS")
         assert focus is not None and focus.slug == SEED_SLUG and focus.turn_count == 86
+
+
+def test_an_archive_of_folders_named_by_guest_gets_slugs_from_the_folders(
+    session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    body = (
+        "---\ntitle: {title}\nguest: {guest}\n---\n# {title}\n\n## Transcript\n\n"
+        "[00:00:05] Lenny: Welcome to the show, {guest}.\n"
+        "[00:00:12] {guest}: Thanks for having me, it is great to be here.\n"
+        "[00:01:02] Lenny: Let's talk about pricing.\n"
+    )
+    for guest in ("Ada Lovelace", "Grace Hopper"):
+        folder = tmp_path / "episodes" / guest.lower().replace(" ", "-")
+        folder.mkdir(parents=True)
+        (folder / "transcript.md").write_text(body.format(title=f"Talk with {guest}", guest=guest))
+    results = ingest_paths(session_factory, [tmp_path / "episodes"])
+    assert sorted(r.slug for r in results) == ["ada-lovelace", "grace-hopper"]
+    assert all(r.status == "ingested" for r in results)
+    with session_factory() as session:
+        rows = session.execute(
+            select(Segment.position, Segment.speaker, Segment.start_seconds, Segment.text)
+            .join(Episode)
+            .where(Episode.slug == "grace-hopper")
+            .order_by(Segment.position)
+        ).all()
+    assert rows[1] == (2, "Grace Hopper", 12.0, "Thanks for having me, it is great to be here.")
+    assert rows[2][2] == 62.0

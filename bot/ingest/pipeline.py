@@ -57,6 +57,20 @@ def slugify(text: str) -> str:
     return NOT_SLUG_CHARS.sub("-", text.lower()).strip("-")[:100].strip("-") or "episode"
 
 
+# File names that say nothing about the episode: an archive's `episodes/<guest>/transcript.md`
+# is named by its folder.
+GENERIC_STEMS = frozenset({"transcript", "index", "readme", "episode", "captions", "subtitles"})
+
+
+def file_name_slug(path: Path) -> str:
+    """The name a file's slug comes from: its stem, or its folder's name when the stem is
+    generic."""
+    stem = path.stem
+    if stem.lower() in GENERIC_STEMS and path.parent.name:
+        return path.parent.name
+    return stem
+
+
 def check_slug(slug: str) -> str:
     """Refuse slugs that could not be typed back or that smuggle paths (`../`, `/`, NUL)."""
     if not SLUG_PATTERN.fullmatch(slug):
@@ -125,7 +139,7 @@ def prepare_file(path: Path, fmt: str = "auto", slug: str | None = None) -> Prep
     """Read, parse and mark one file. Raises ParseError with a one-sentence reason."""
     text = read_text(path)
     parsed = parse_text(text, fmt)
-    chosen = check_slug(slug) if slug else slugify(parsed.slug_hint or path.stem)
+    chosen = check_slug(slug) if slug else slugify(parsed.slug_hint or file_name_slug(path))
     segments: list[dict[str, object]] = [
         {
             "position": p.position,

@@ -19,6 +19,11 @@ SPEAKER_LINE = re.compile(
     r"^[ \t]*\**(?P<speaker>[^\s(*][^()\n*]{0,79}?)\**[ \t]*"
     r"\((?:(?P<hours>\d{1,2}):)?(?P<minutes>\d{1,3}):(?P<seconds>\d{2})\)[ \t]*:[ \t]*$"
 )
+# The other layout in the wild: `[00:01:02] Speaker Name: what they said` on one line.
+STAMPED_LINE = re.compile(
+    r"^[ \t]*\[(?:(?P<hours>\d{1,2}):)?(?P<minutes>\d{1,3}):(?P<seconds>\d{2})\][ \t]*"
+    r"(?P<speaker>[^\s:\[][^:\n]{0,79}?)[ \t]*:[ \t]*(?P<text>\S.*)$"
+)
 # A paragraph break inside one speaker's turn that carries its own time stamp.
 CONTINUATION_LINE = re.compile(r"^[ \t]*\((?:\d{1,2}:)?\d{1,3}:\d{2}\)[ \t]*:[ \t]*$")
 TRANSCRIPT_HEADING = re.compile(r"^[ \t]*#{1,6}[ \t]+transcript[ \t]*:?[ \t]*$", re.IGNORECASE)
@@ -219,6 +224,10 @@ def _read_turns(lines: list[str]) -> list[Turn]:
         if match := _speaker_match(line):
             speaker = " ".join(match.group("speaker").split())
             pending.append((speaker, _stamp_seconds(match), []))
+            collecting = True
+        elif stamped := STAMPED_LINE.match(line):
+            speaker = " ".join(stamped.group("speaker").split())
+            pending.append((speaker, _stamp_seconds(stamped), [stamped.group("text")]))
             collecting = True
         elif CONTINUATION_LINE.match(line):
             continue  # the same speaker goes on; the turn keeps its first time stamp
