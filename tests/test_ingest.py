@@ -331,3 +331,28 @@ def test_an_archive_of_folders_named_by_guest_gets_slugs_from_the_folders(
         ).all()
     assert rows[1] == (2, "Grace Hopper", 12.0, "Thanks for having me, it is great to be here.")
     assert rows[2][2] == 62.0
+
+
+def test_a_timestamped_file_without_times_reads_speaker_lines_but_not_colons_in_speech(
+    session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    text = (
+        "---\ntitle: No times\n---\n# No times\n\n## Transcript\n\n"
+        "Adriel Frederick:\nThe algorithm does not know your intent.\n"
+        "Here is the thing:\nit never will.\n\n"
+        "Lenny Rachitsky:\nSay more.\n"
+    )
+    (tmp_path / "no-times.md").write_text(text)
+    assert ingest_file(session_factory, tmp_path / "no-times.md").status == "ingested"
+    with session_factory() as session:
+        rows = session.execute(
+            select(Segment.speaker, Segment.start_seconds, Segment.text).order_by(Segment.id)
+        ).all()
+    assert rows == [
+        (
+            "Adriel Frederick",
+            None,
+            "The algorithm does not know your intent. Here is the thing: it never will.",
+        ),
+        ("Lenny Rachitsky", None, "Say more."),
+    ]

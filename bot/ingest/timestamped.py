@@ -24,6 +24,11 @@ STAMPED_LINE = re.compile(
     r"^[ \t]*\[(?:(?P<hours>\d{1,2}):)?(?P<minutes>\d{1,3}):(?P<seconds>\d{2})\][ \t]*"
     r"(?P<speaker>[^\s:\[][^:\n]{0,79}?)[ \t]*:[ \t]*(?P<text>\S.*)$"
 )
+# Some transcripts have no times at all: `Speaker Name:` alone on a line, one to five
+# capitalised words (so "Here is the thing:" in someone's speech is not taken for a name).
+UNTIMED_SPEAKER_LINE = re.compile(
+    r"^[ \t]*(?P<speaker>[A-Z][\w.'-]*(?: [A-Z][\w.'-]*){0,4}):[ \t]*$"
+)
 # A paragraph break inside one speaker's turn that carries its own time stamp.
 CONTINUATION_LINE = re.compile(r"^[ \t]*\((?:\d{1,2}:)?\d{1,3}:\d{2}\)[ \t]*:[ \t]*$")
 TRANSCRIPT_HEADING = re.compile(r"^[ \t]*#{1,6}[ \t]+transcript[ \t]*:?[ \t]*$", re.IGNORECASE)
@@ -218,12 +223,15 @@ def _stamp_seconds(match: re.Match[str]) -> float:
 
 
 def _read_turns(lines: list[str]) -> list[Turn]:
-    pending: list[tuple[str, float, list[str]]] = []
+    pending: list[tuple[str, float | None, list[str]]] = []
     collecting = False
     for line in lines:
         if match := _speaker_match(line):
             speaker = " ".join(match.group("speaker").split())
             pending.append((speaker, _stamp_seconds(match), []))
+            collecting = True
+        elif untimed := UNTIMED_SPEAKER_LINE.match(line):
+            pending.append((untimed.group("speaker"), None, []))
             collecting = True
         elif stamped := STAMPED_LINE.match(line):
             speaker = " ".join(stamped.group("speaker").split())
