@@ -356,3 +356,18 @@ def test_a_timestamped_file_without_times_reads_speaker_lines_but_not_colons_in_
         ),
         ("Lenny Rachitsky", None, "Say more."),
     ]
+
+
+def test_two_folders_whose_names_differ_only_in_punctuation_get_numbered_slugs(
+    session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    for folder, line in (("andy-raskin", "Andy: first talk"), ("andy-raskin_", "Andy: second")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "transcript.txt").write_text(f"Lenny: hello\n{line}\n")
+    first = ingest_paths(session_factory, [tmp_path])
+    assert sorted(r.slug for r in first) == ["andy-raskin", "andy-raskin-2"]
+    again = ingest_paths(session_factory, [tmp_path])
+    assert sorted((r.slug, r.status) for r in again) == [
+        ("andy-raskin", "unchanged"),
+        ("andy-raskin-2", "unchanged"),
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import multiprocessing
@@ -69,6 +70,10 @@ def file_name_slug(path: Path) -> str:
     if stem.lower() in GENERIC_STEMS and path.parent.name:
         return path.parent.name
     return stem
+
+
+def _names_differ(one: Path, other: Path) -> bool:
+    return file_name_slug(one) != file_name_slug(other)
 
 
 def check_slug(slug: str) -> str:
@@ -179,6 +184,13 @@ def store_prepared(
     """Store one prepared episode in its own transaction; never raises for bad input."""
     path, slug = prepared.path, prepared.record.slug
     if taken_slugs is not None:
+        if slug in taken_slugs and _names_differ(path, taken_slugs[slug]):
+            # `andy-raskin` and `andy-raskin_`: two episodes whose names lose their
+            # difference in a slug. The later one (in path order, so every run agrees) is
+            # numbered.
+            slug = next(f"{slug}-{n}" for n in range(2, 1000) if f"{slug}-{n}" not in taken_slugs)
+            record = dataclasses.replace(prepared.record, slug=slug)
+            prepared = dataclasses.replace(prepared, record=record)
         if slug in taken_slugs:
             return FileResult(
                 path,
