@@ -136,9 +136,13 @@ def test_another_process_holding_the_write_lock_makes_the_answer_wait_not_fail(
 
 
 def test_the_slack_stand_in_comes_back_on_the_same_port() -> None:
+    from slack_sdk import WebClient
+
     slack = SlackApiStandIn().start()
-    url = slack.url
-    slack.outage(0.2)
-    time.sleep(0.5)
-    assert slack.url == url
+    client = WebClient(token="xoxb-outage-test", base_url=slack.url, retry_handlers=[])
+    slack.outage(0.5)
+    with pytest.raises(OSError):  # away: the connection is refused
+        client.auth_test()
+    time.sleep(1.0)
+    assert client.auth_test()["ok"]  # back, at the same address
     slack.stop()

@@ -12,7 +12,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.answering.ask import episode_text
-from bot.digest.takeaways import POSTABLE_KINDS, extract, guest_of, locate
+from bot.digest.takeaways import (
+    POSTABLE_KINDS,
+    discussion_question,
+    extract,
+    guest_of,
+    locate,
+)
 from db.channels import focus_episode
 from db.digest import episodes_in_order, takeaways_of, times_posted
 from db.models import Episode, Segment, Takeaway
@@ -74,7 +80,7 @@ def ensure_takeaways(
                 if row is not None:
                     row.segment_id, row.quote = hit.segment_id, quote
                     row.positions = f"[{hit.position}]"
-                    row.question = _question_for(row.rank)
+                    row.question = discussion_question(row.rank)
             for item in extracted:
                 session.add(
                     Takeaway(
@@ -90,12 +96,6 @@ def ensure_takeaways(
                 )
     except IntegrityError:
         log.info("takeaways of episode %s were prepared by another process", episode_id)
-
-
-def _question_for(rank: int) -> str:
-    from bot.digest.takeaways import discussion_question
-
-    return discussion_question(rank)
 
 
 def _postable(session: Session, episode_id: int) -> list[tuple[Takeaway, Segment]]:
@@ -114,7 +114,7 @@ def _pick(row: Takeaway, segment: Segment, episode: Episode) -> Pick:
         episode_title=episode.title,
         text=row.text,
         quote=row.quote or "",
-        question=row.question or _question_for(row.rank),
+        question=row.question or discussion_question(row.rank),
         speaker=segment.speaker,
         position=segment.position,
         start_seconds=segment.start_seconds,

@@ -292,9 +292,3 @@ class DailyPoster:
                 mark_failed(session, post_id, owner=owner, error=error, now=stamp, final=final)
         except SQLAlchemyError:  # the lease still ends the claim
             log.warning("could not release the claim on post %s", post_id)
-
-    def already_posted(self, channel: str, local_date: date) -> bool:
-        """Whether the channel's post for that date went out."""
-        with self._sessions() as session:
-            row = post_for_day(session, channel, local_date)
-            return row is not None and row.status == "posted"
