@@ -26,6 +26,8 @@ class SearchHit:
     kind: str
     text: str
     relevance: float
+    # The episode's page (a video, say), when its source named one.
+    episode_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,7 @@ WITH best AS (
     LIMIT :limit
 )
 SELECT s.id, e.slug, e.title, s.position, s.part, s.speaker, s.start_seconds, s.kind, s.text,
-       -best.rank
+       -best.rank, e.source_url
 FROM best
 JOIN segments AS s ON s.id = best.id
 JOIN episodes AS e ON e.id = s.episode_id
@@ -92,7 +94,7 @@ WITH newest AS (
     ORDER BY rowid DESC LIMIT :limit
 )
 SELECT s.id, e.slug, e.title, s.position, s.part, s.speaker, s.start_seconds, s.kind, s.text,
-       1.0
+       1.0, e.source_url
 FROM newest
 JOIN segments AS s ON s.id = newest.id
 JOIN episodes AS e ON e.id = s.episode_id
@@ -154,6 +156,7 @@ def episode_passages(
             Segment.kind,
             Segment.text,
             literal(0.0),
+            Episode.source_url,
         )
         .join(Episode, Episode.id == Segment.episode_id)
         .where(Segment.episode_id == episode_id, Segment.kind.not_in(leave_out))
