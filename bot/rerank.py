@@ -1,5 +1,6 @@
-"""Reranking FTS5's candidates: how much of the question a passage holds, whether the
-question's words are said together, what kind of passage it is, and who said it."""
+"""Reranking FTS5's candidates: how much of the question a passage holds (or its turn and
+the question before it hold), whether the question's words are said together, what kind of
+passage it is, who said it, and how much the episode as a whole is about the question."""
 
 from __future__ import annotations
 
@@ -14,6 +15,10 @@ from db.search import SearchHit
 PROXIMITY_WINDOW = 3  # words between two question terms that still count as "said together"
 PAIR_BONUS = 0.3
 SPEAKER_BOOST = 1.2
+# A question word found not in the passage but elsewhere in its turn, or in the question the
+# turn answers, counts this much: a long answer is cut into passages, and the word that names
+# the topic is often in another part or only in the host's question.
+CONTEXT_WEIGHT = 1.0
 # Multipliers on bm25: a passage of these kinds must match clearly better to rank first.
 KIND_WEIGHTS = {"content": 1.0, "intro": 0.7, "outro": 0.5, "teaser": 0.5, "sponsor": 0.3}
 # Asking about the ads makes the ads the answer.
@@ -33,9 +38,12 @@ class RankedPassage:
 def term_positions(text: str, wanted: set[str]) -> dict[str, list[int]]:
     """Where each wanted stem occurs in `text`, by word index."""
     where: dict[str, list[int]] = {}
-    for index, word in enumerate(WORD.findall(text)):
-        stem = light_stem(word.lower())
-        if stem in wanted:
+    # A stem is a prefix of every word it comes from, so a word whose first two letters
+    # begin no wanted stem is skipped unstemmed: most words of a passage, and most of the
+    # time reranking takes.
+    heads = {stem[:2] for stem in wanted}
+    for index, word in enumerate(WORD.findall(text.lower())):
+        if word[:2] in heads and (stem := light_stem(word)) in wanted:
             where.setdefault(stem, []).append(index)
     return where
 
@@ -68,8 +76,12 @@ def rerank(
     *,
     kind_weight: Callable[[str], float],
     is_named_speaker: Callable[[str], bool],
+    in_context: Callable[[SearchHit], Sequence[bool]] | None = None,
+    prior: Callable[[SearchHit], float] | None = None,
 ) -> list[RankedPassage]:
-    """Score every hit; the best passage of each turn, best first."""
+    """Score every hit; the best passage of each turn, best first. `in_context` says, per
+    question term, whether the passage's turn or the question before it holds it; `prior`
+    multiplies in how much the passage's episode is about the question."""
     if not groups:
         return []
     wanted = set().union(*groups)
@@ -81,7 +93,9 @@ def rerank(
         coverage = sum(w for w, hit_it in zip(weights, found, strict=True) if hit_it) / sum(weights)
         # Ranking uses the plain share: bm25 already weighs rarity, and counting it twice
         # over-rewards one rare word (measured on the dev questions).
-        share = sum(found) / len(groups)
+        nearby = in_context(hit) if in_context is not None else [False] * len(found)
+        only_nearby = sum(n and not f for n, f in zip(nearby, found, strict=True))
+        share = (sum(found) + CONTEXT_WEIGHT * only_nearby) / len(groups)
         score = (
             hit.relevance
             * kind_weight(hit.kind)
@@ -90,6 +104,8 @@ def rerank(
         )
         if is_named_speaker(hit.speaker):
             score *= SPEAKER_BOOST
+        if prior is not None:
+            score *= prior(hit)
         ranked = RankedPassage(hit, score, coverage)
         key = (hit.episode_slug, hit.position)
         if key not in best or ranked.score > best[key].score:

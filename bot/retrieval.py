@@ -9,15 +9,18 @@ never outrank conversation that matches as well.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping, Sequence
 
 from sqlalchemy.orm import Session
 
+from bot.episode_evidence import LibraryIndex, episode_scores, library_index
 from bot.rerank import KIND_WEIGHTS, SPONSOR_INTENT_WEIGHT, RankedPassage, rerank
 from bot.text import light_stem, query_terms
 from db.episodes import get_episode
+from db.library_stats import matching_ids, turn_context_ids
 from db.search import (
+    Scope,
     SearchHit,
-    count_matches,
     episode_scope,
     newest_segments,
     search_segments,
@@ -25,6 +28,14 @@ from db.search import (
 )
 
 CANDIDATES = 40
+# Library-wide, the episodes most about the question are searched with every one of its
+# words, this many passages each, and their passages are weighted up by up to
+# 1 + EPISODE_PRIOR (see bot.episode_evidence; both measured on the dev questions).
+EPISODES_SEARCHED = 3
+PER_EPISODE = 15
+EPISODE_PRIOR = 4.0
+# A term in this many passages or more says little about which episode or turn is meant.
+EVIDENCE_CAP = 5000
 # Library-wide, a term found in this many passages or more is "common" (see
 # _library_query). Counting stops at the cap, so telling costs well under a millisecond.
 RARE_TERM_CAP = 1000
@@ -85,20 +96,34 @@ def build_expression(terms: list[str], operator: str = "OR") -> str:
     return f" {operator} ".join(term_expression(term) for term in terms)
 
 
-def _library_hits(session: Session, terms: list[str], limit: int) -> list[SearchHit]:
-    """Candidates from the whole library. bm25 counts every passage each matched term
-    occurs in, and a common word occurs in a large share of a big library, so only the rare
-    terms are matched and bm25-ranked; the common ones still count when reranking. A
-    question made only of common words takes the newest passages holding all of them,
-    unranked, for the rerank to order: a vague question gets a fast, recent answer."""
-    counts = {t: count_matches(session, term_expression(t), cap=RARE_TERM_CAP) for t in terms}
-    present = [t for t in terms if counts[t]]
-    rare = [t for t in present if counts[t] < RARE_TERM_CAP]
+def _library_candidates(
+    session: Session,
+    terms: list[str],
+    matches: Mapping[str, Sequence[int] | None],
+    best_episodes: Sequence[Scope],
+    limit: int,
+) -> list[SearchHit]:
+    """Candidates from the whole library, from two searches.
+
+    Across the library, bm25 counts every passage each matched term occurs in, and a common
+    word occurs in a large share of a big library, so only the rare terms are matched; the
+    common ones still count when reranking. A question made only of common words takes the
+    newest passages holding all of them, unranked, for the rerank to order.
+
+    Then the episodes the question is most about are searched with every word: inside one
+    episode that is cheap, and it finds the passage that says the common words too."""
+    present = [t for t in terms if matches[t] is None or matches[t]]
+    rare = [t for t in present if (ids := matches[t]) is not None and len(ids) < RARE_TERM_CAP]
     if rare:
-        return search_segments(session, build_expression(rare), scope=None, limit=limit)
-    if present:
-        return newest_segments(session, build_expression(present, "AND"), limit=limit)
-    return []
+        hits = search_segments(session, build_expression(rare), scope=None, limit=limit)
+    elif present:
+        hits = newest_segments(session, build_expression(present, "AND"), limit=limit)
+    else:
+        return []
+    expression = build_expression(present)
+    for scope in best_episodes:
+        hits += search_segments(session, expression, scope=scope, limit=PER_EPISODE)
+    return list({hit.segment_id: hit for hit in hits}.values())
 
 
 def _split_names(terms: list[str], names: set[str]) -> tuple[list[str], set[str]]:
@@ -127,12 +152,23 @@ def retrieve(
             raise UnknownEpisode(episode)
         scope = episode_scope(session, found.id)
     names_said = speaker_name_tokens(session, terms, scope.episode_id if scope else None)
-    terms, names = _split_names(terms, names_said)
+    search_terms, names = _split_names(terms, names_said)
     candidates = max(CANDIDATES, limit * 4)
+    span = (scope.first_id, scope.last_id) if scope else None
+    matches = {
+        t: matching_ids(session, term_expression(t), cap=EVIDENCE_CAP, span=span) for t in terms
+    }
+    prior = None
     if scope is None:
-        hits = _library_hits(session, terms, candidates)
+        index = library_index(session)
+        scores = episode_scores(index, matches, {t: variants(t) for t in terms})
+        best = sorted(scores, key=scores.__getitem__, reverse=True)[:EPISODES_SEARCHED]
+        scopes = [Scope(e, *index.span(e)) for e in best]
+        hits = _library_candidates(session, search_terms, matches, scopes, candidates)
+        prior = _episode_prior(index, scores)
     else:
-        hits = search_segments(session, build_expression(terms), scope=scope, limit=candidates)
+        expression = build_expression(search_terms)
+        hits = search_segments(session, expression, scope=scope, limit=candidates)
     wants_sponsors = bool(SPONSOR_INTENT.search(question))
 
     def kind_weight(kind: str) -> float:
@@ -144,6 +180,46 @@ def retrieve(
         return bool(names) and not names.isdisjoint(query_terms(speaker))
 
     ranked = rerank(
-        hits, term_groups(terms), kind_weight=kind_weight, is_named_speaker=is_named_speaker
+        hits,
+        term_groups(search_terms),
+        kind_weight=kind_weight,
+        is_named_speaker=is_named_speaker,
+        in_context=_context_matcher(session, hits, search_terms, matches),
+        prior=prior,
     )
     return ranked[:limit]
+
+
+def _episode_prior(
+    index: LibraryIndex, scores: Mapping[int, float]
+) -> Callable[[SearchHit], float]:
+    """How much a passage's episode is about the question, as a multiplier from 1 (not at
+    all) to 1 + EPISODE_PRIOR (the episode most about it)."""
+    top = max(scores.values(), default=0.0)
+
+    def prior(hit: SearchHit) -> float:
+        episode = index.episode_of(hit.segment_id)
+        if not top or episode is None:
+            return 1.0
+        return 1 + EPISODE_PRIOR * scores.get(episode, 0.0) / top
+
+    return prior
+
+
+def _context_matcher(
+    session: Session,
+    hits: Sequence[SearchHit],
+    terms: Sequence[str],
+    matches: Mapping[str, Sequence[int] | None],
+) -> Callable[[SearchHit], list[bool]]:
+    """Per question term, whether the rest of a passage's turn or the turn before it holds
+    the term. Told from the terms' matching passage ids, so no text is read again; a term too
+    common to have its matches fetched is never counted as nearby."""
+    context = turn_context_ids(session, [hit.segment_id for hit in hits])
+    matched = [frozenset(ids or ()) for ids in (matches.get(t) for t in terms)]
+
+    def in_context(hit: SearchHit) -> list[bool]:
+        nearby = context.get(hit.segment_id, ())
+        return [any(i in ids for i in nearby) for ids in matched]
+
+    return in_context

@@ -31,6 +31,11 @@ def _normalise(word: str) -> str:
     return word.replace("'", "")
 
 
+def word_set(text: str) -> set[str]:
+    """Every distinct word of `text`, normalised as question terms are, lightly stemmed."""
+    return {light_stem(w) for w in (_normalise(w) for w in WORD.findall(text)) if w}
+
+
 def query_terms(text: str) -> list[str]:
     """Distinct lowercase words worth searching for, stopwords dropped unless nothing else."""
     words = [w for w in dict.fromkeys(_normalise(w) for w in WORD.findall(text)) if w]

@@ -113,13 +113,15 @@ def test_unknown_episode_is_refused(session: Session) -> None:
         retrieve(session, "boris", episode="no-such-episode")
 
 
-def test_library_wide_search_matches_rare_words_and_still_ranks_by_all(
+def test_library_wide_search_finds_the_moment_by_its_rare_words(
     session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Shrink "common" to a few passages so the seed alone behaves like a big library.
     from bot import retrieval
 
     monkeypatch.setattr(retrieval, "RARE_TERM_CAP", 5)
+    monkeypatch.setattr(retrieval, "EVIDENCE_CAP", 5)
+    monkeypatch.setattr(retrieval, "EPISODES_SEARCHED", 0)
     ranked = retrieve(session, "What did Mike say about the merge queue at Anthropic?", limit=3)
     # "merge" and "queue" are rare; "Anthropic" is everywhere and is not matched on.
     assert ranked[0].hit.position == 21
@@ -132,6 +134,7 @@ def test_library_wide_common_words_only_match_passages_with_all_of_them(
     from bot import retrieval
 
     monkeypatch.setattr(retrieval, "RARE_TERM_CAP", 2)
+    monkeypatch.setattr(retrieval, "EVIDENCE_CAP", 2)
     ranked = retrieve(session, "product people think", limit=10)
     assert ranked
     for r in ranked:

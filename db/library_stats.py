@@ -1,0 +1,112 @@
+"""Library-wide statistics for ranking: which episodes hold which passages, what each
+episode is about, and which passages match a term. Like `db.search`, these take already-safe
+FTS5 expressions and never see raw user text."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from db.search import LAST_ROWID
+
+# Driver-level SQL throughout: these run several times per question and return thousands of
+# plain integers, where SQLAlchemy's result handling would cost more than the query.
+
+
+@dataclass(frozen=True)
+class EpisodeSpan:
+    """One episode's passages: a contiguous rowid range (one writer stores an episode in one
+    transaction) and how many passages it holds."""
+
+    episode_id: int
+    first_id: int
+    last_id: int
+    passages: int
+
+
+@dataclass(frozen=True)
+class EpisodeAbout:
+    """What an episode says it is about: its title, guest and summary."""
+
+    episode_id: int
+    text: str
+
+
+def library_version(session: Session) -> tuple[object, ...]:
+    """Changes whenever an episode is added, replaced or removed: replacing stores the
+    episode under a new id, so the largest id moves."""
+    connection = session.connection()
+    row = connection.exec_driver_sql(
+        "SELECT max(id), count(*), (SELECT max(id) FROM segments) FROM episodes"
+    ).one()
+    return (str(connection.engine.url), *row)
+
+
+def episode_spans(session: Session) -> list[EpisodeSpan]:
+    """Every episode's rowid range, in rowid order."""
+    rows = session.connection().exec_driver_sql(
+        "SELECT episode_id, min(id), max(id), count(*) FROM segments "
+        "GROUP BY episode_id ORDER BY min(id)"
+    )
+    return [EpisodeSpan(*row) for row in rows]
+
+
+def episodes_about(session: Session) -> list[EpisodeAbout]:
+    """Every episode's title, guest and summary as one text."""
+    rows = session.connection().exec_driver_sql(
+        "SELECT id, title || ' ' || coalesce(guest, '') || ' ' || coalesce(summary, '') "
+        "FROM episodes"
+    )
+    return [EpisodeAbout(*row) for row in rows]
+
+
+def matching_ids(
+    session: Session, expression: str, *, cap: int, span: tuple[int, int] | None = None
+) -> list[int] | None:
+    """The rowids of every passage matching `expression` (within `span`, a rowid range, if
+    given), or None when there are `cap` or more (a common word: fetching its matches would
+    cost more than it tells)."""
+    first, last = span or (0, LAST_ROWID)
+    # The DB-API cursor itself: this returns up to `cap` rows several times per question,
+    # and a SQLAlchemy result costs a microsecond or two a row on top.
+    driver = session.connection().connection.driver_connection
+    assert driver is not None
+    rows = driver.execute(
+        "SELECT rowid FROM segments_fts WHERE segments_fts MATCH ? "
+        "AND rowid BETWEEN ? AND ? ORDER BY rowid LIMIT ?",
+        (expression, first, last, cap),
+    ).fetchall()
+    ids = [row[0] for row in rows]
+    return None if len(ids) >= cap else ids
+
+
+def turn_context_ids(
+    session: Session, segment_ids: Iterable[int], *, reach: int = 6
+) -> dict[int, list[int]]:
+    """For each passage, the other passages of its turn and those of the turn before it
+    (usually the question it answers), looked for within `reach` rowids either side."""
+    wanted = sorted(set(segment_ids))
+    if not wanted:
+        return {}
+    window = sorted({i for s in wanted for i in range(s - reach, s + reach + 1)})
+    marks = ", ".join("?" * len(window))
+    rows = session.connection().exec_driver_sql(
+        f"SELECT id, episode_id, position FROM segments WHERE id IN ({marks})", tuple(window)
+    )
+    where = {row[0]: (row[1], row[2]) for row in rows}
+    context: dict[int, list[int]] = {}
+    for segment in wanted:
+        if segment not in where:
+            continue
+        episode, position = where[segment]
+        context[segment] = [
+            other
+            for other in range(segment - reach, segment + reach + 1)
+            if other != segment
+            and other in where
+            and where[other][0] == episode
+            and where[other][1] in (position, position - 1)
+        ]
+    return context

@@ -1,0 +1,127 @@
+"""Library-wide retrieval: the episode a question is about wins over stray mentions
+elsewhere, and an answer is found even when only the question before it names the topic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.ingest.pipeline import ingest_paths
+from bot.rerank import rerank
+from bot.retrieval import retrieve, term_groups
+from db.search import SearchHit
+
+FILLER = (
+    "We talked about hiring, planning and roadmaps, and how teams decide what to build "
+    "next quarter when every stakeholder wants something different."
+)
+
+
+def _episode(folder: Path, slug: str, title: str, guest: str, turns: list[tuple[str, str]]) -> None:
+    lines = [
+        "---",
+        f"guest: {guest}",
+        f"title: '{title}'",
+        f"youtube_url: https://www.youtube.com/watch?v={slug[:11]}",
+        "---",
+        "",
+        f"# {title}",
+        "",
+        "## Transcript",
+        "",
+    ]
+    for number, (speaker, text) in enumerate(turns):
+        lines += [f"{speaker} (00:{number:02d}:00):", text, ""]
+    (folder / slug).mkdir()
+    (folder / slug / "transcript.md").write_text("\n".join(lines))
+
+
+@pytest.fixture
+def library(session_factory: sessionmaker[Session], tmp_path: Path) -> Session:
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    host = "Lenny Rachitsky"
+    # The news-app episode: the app comes up again and again, and the answer about how
+    # people took its shutdown never says the app's name or "react".
+    _episode(
+        archive,
+        "nora-news",
+        "Why we shut down our news app | Nora Quill",
+        "Nora Quill",
+        [
+            (host, "Nora, you built Pressly, the news app everyone loved."),
+            ("Nora Quill", "Pressly started as a side project about reading the news."),
+            (host, "What was hard about growing Pressly?"),
+            ("Nora Quill", "Pressly never spread by word of mouth, and mobile sites got worse."),
+            (host, "How did people react when you shut down Pressly?"),
+            (
+                "Nora Quill",
+                "Honestly people were kind. Readers wrote thank-you notes, other "
+                "founders told us it freed them to stop their own projects sooner.",
+            ),
+            (host, "What would you do differently with Pressly?"),
+            ("Nora Quill", "I would have tested Pressly sharing features in the first month."),
+        ],
+    )
+    # A stray mention elsewhere: a short passage holding the same words.
+    _episode(
+        archive,
+        "omar-growth",
+        "Hiring for early teams | Omar Vale",
+        "Omar Vale",
+        [
+            (host, "Omar, welcome."),
+            ("Omar Vale", "People react to Pressly shut down news differently, I guess."),
+            ("Omar Vale", FILLER),
+        ],
+    )
+    for n in range(4):
+        _episode(
+            archive,
+            f"filler-{n}",
+            f"Planning well, part {n} | Pat Filler",
+            "Pat Filler",
+            [(host, FILLER), ("Pat Filler", FILLER + " People react to plans.")],
+        )
+    results = ingest_paths(session_factory, [archive])
+    assert not [r for r in results if r.failed]
+    with session_factory() as session:
+        yield session
+
+
+def test_the_episode_about_the_topic_wins_over_a_stray_mention(library: Session) -> None:
+    ranked = retrieve(library, "Why was Pressly shut down?", limit=3)
+    assert ranked[0].hit.episode_slug == "nora-news"
+
+
+def test_an_answer_is_found_by_the_question_it_answers(library: Session) -> None:
+    ranked = retrieve(library, "How did people react when Pressly was shut down?", limit=5)
+    found = [(r.hit.episode_slug, r.hit.position) for r in ranked]
+    # Turn 6 is the answer, and says only "people" of the question; turn 5, the host's
+    # question, holds every word. The answer must beat the turns that just name the app.
+    assert found[0] == ("nora-news", 5), found
+    assert ("nora-news", 6) in found[:3], found
+
+
+def _hit(segment_id: int, text: str) -> SearchHit:
+    return SearchHit(
+        segment_id, "ep", "Episode", segment_id, 0, "Guest", None, "content", text, 1.0
+    )
+
+
+def test_words_said_in_the_turn_or_its_question_count_towards_a_passage() -> None:
+    hits = [_hit(1, "people were kind about it"), _hit(2, "people were kind about the launch")]
+    groups = term_groups(["people", "react", "pressly"])
+    # Passage 1's turn began with the host asking how people reacted to Pressly.
+    nearby = {1: [True, True, True], 2: [True, False, False]}
+    ranked = rerank(
+        hits,
+        groups,
+        kind_weight=lambda kind: 1.0,
+        is_named_speaker=lambda speaker: False,
+        in_context=lambda hit: nearby[hit.segment_id],
+    )
+    assert [r.hit.segment_id for r in ranked] == [1, 2]
+    assert ranked[0].score > ranked[1].score
