@@ -91,8 +91,24 @@ def _printable(path: Path) -> str:
 
 
 def _report(result: FileResult) -> None:
-    if result.failed:
-        click.echo(f"{_printable(result.path)}: {result.message}", err=True)
+    # Failures go to stderr; notes about what was stored (a duplicate not stored twice, a
+    # source switched in) are results, so stdout.
+    if result.message:
+        click.echo(f"{_printable(result.path)}: {result.message}", err=result.failed)
+
+
+def _summary(results: list[FileResult]) -> str:
+    """`3 ingested, 1 replaced, 2 unchanged, 1 duplicate, 0 failed`: replaced and duplicates
+    only when there are some."""
+    counts = Counter(r.status for r in results)
+    parts = [f"{counts['ingested']} ingested"]
+    if counts["replaced"]:
+        parts.append(f"{counts['replaced']} replaced")
+    parts.append(f"{counts['unchanged']} unchanged")
+    if duplicates := counts["duplicate"]:
+        parts.append(f"{duplicates} duplicate{'s' if duplicates > 1 else ''}")
+    parts.append(f"{counts['failed']} failed")
+    return ", ".join(parts)
 
 
 @cli.command()
@@ -106,22 +122,24 @@ def _report(result: FileResult) -> None:
     show_default=True,
     help="Transcript format; auto-detected by default.",
 )
-@click.option("--replace", is_flag=True, help="Swap in new content for an existing slug.")
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="Swap in new content for an existing slug, or switch an episode stored from another "
+    "source (same title) to this one, keeping its slug.",
+)
 def ingest(paths: tuple[Path, ...], slug: str | None, fmt: str, replace: bool) -> None:
-    """Load transcript files, or folders of them (recursively), into the library."""
+    """Load transcript files, or folders of them (recursively), into the library.
+
+    An episode already stored from another source (same title, other file) is reported as
+    a duplicate and not stored twice."""
     with _library(load_sample=False) as session_factory:
         try:
             results = _ingest_with_progress(session_factory, paths, slug, fmt, replace)
         except ParseError as exc:
             raise click.ClickException(str(exc)) from None
-    counts = Counter(r.status for r in results)
-    summary = ", ".join(
-        f"{counts[status]} {status}"
-        for status in ("ingested", "replaced", "unchanged", "failed")
-        if counts[status] or status != "replaced"
-    )
-    click.echo(summary)
-    if counts["failed"]:
+    click.echo(_summary(results))
+    if any(r.failed for r in results):
         sys.exit(1)
 
 

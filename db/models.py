@@ -27,13 +27,18 @@ class Base(DeclarativeBase):
 
 
 class Episode(Base):
-    """One podcast episode; `content_hash` makes re-ingesting identical content a no-op."""
+    """One podcast episode; `content_hash` makes re-ingesting identical content a no-op, and
+    `title_key` finds it again when another source of it is ingested."""
 
     __tablename__ = "episodes"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(200), unique=True)
     title: Mapped[str] = mapped_column(Text)
+    # The normalised title (db/titles.py) that tells the same episode from another source;
+    # None when the source gave no title. Not unique: libraries from before it may hold one
+    # episode twice.
+    title_key: Mapped[str | None] = mapped_column(Text, index=True)
     summary: Mapped[str | None] = mapped_column(Text)
     audience: Mapped[str | None] = mapped_column(Text)
     guest: Mapped[str | None] = mapped_column(String(200))

@@ -23,7 +23,15 @@ from bot.ingest.kinds import mark_passages
 from bot.ingest.model import ParsedEpisode, ParseError
 from bot.ingest.reader import parse_text, read_text
 from bot.text import query_terms
-from db.episodes import EpisodeExists, EpisodeRecord, StoreOutcome, store_episode
+from db.episodes import (
+    EpisodeExists,
+    EpisodeRecord,
+    SameEpisode,
+    Stored,
+    StoreOutcome,
+    store_episode,
+)
+from db.titles import title_key
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +47,8 @@ MAX_WORKERS = 4
 
 @dataclass(frozen=True)
 class FileResult:
-    """The outcome for one file: ingested, replaced, unchanged or failed (with why)."""
+    """The outcome for one file: ingested, replaced, unchanged, duplicate (another source of
+    a stored episode: reported, nothing written) or failed (with why)."""
 
     path: Path
     status: str
@@ -126,9 +135,13 @@ class PreparedEpisode:
 
 
 def _record(parsed: ParsedEpisode, slug: str, text: str, path: Path) -> EpisodeRecord:
+    # A title made from the file name gets no title key: names like `talk.vtt` or
+    # `episodes/<guest>/transcript.md` say nothing about which episode it is.
+    named = " ".join(file_name_slug(path).replace("-", " ").replace("_", " ").split())
     return EpisodeRecord(
         slug=slug,
-        title=parsed.title or path.stem.replace("-", " ").replace("_", " "),
+        title=parsed.title or named or path.stem,
+        title_key=title_key(parsed.title),
         source_format=parsed.source_format,
         content_hash=hashlib.sha256(text.encode()).hexdigest(),
         turn_count=len(parsed.turns),
@@ -174,54 +187,110 @@ def _prepare_or_fail(path: Path, fmt: str, slug: str | None) -> PreparedEpisode 
         )
 
 
+@dataclass
+class RunMemory:
+    """What one ingest run has done so far: the slugs it claimed and the episodes it stored
+    (or found stored), each with its file. Runs agree with each other because files come
+    in path order."""
+
+    slugs: dict[str, Path] = dataclasses.field(default_factory=dict)
+    stored: dict[str, Path] = dataclasses.field(default_factory=dict)
+
+
+def _claim_slug(prepared: PreparedEpisode, run: RunMemory) -> PreparedEpisode | FileResult:
+    """The prepared episode under a slug no other file of this run has, or a failure."""
+    path, slug = prepared.path, prepared.record.slug
+    if slug in run.slugs and _names_differ(path, run.slugs[slug]):
+        # `andy-raskin` and `andy-raskin_`: two files whose names lose their difference in
+        # a slug. The later one (in path order, so every run agrees) is numbered.
+        slug = next(f"{slug}-{n}" for n in range(2, 1000) if f"{slug}-{n}" not in run.slugs)
+        record = dataclasses.replace(prepared.record, slug=slug)
+        prepared = dataclasses.replace(prepared, record=record)
+    if slug in run.slugs:
+        return FileResult(
+            path,
+            "failed",
+            message=f"slug {slug!r} was already used by {run.slugs[slug]} in this run; "
+            "rename the file or ingest it alone with --slug",
+        )
+    run.slugs[slug] = path
+    return prepared
+
+
+def _duplicate(path: Path, stored_slug: str, earlier: Path | None) -> FileResult:
+    if earlier is not None:
+        why, advice = f" as {earlier}, already stored in this run", ""
+    else:
+        why, advice = "", "; add --replace to switch to this source"
+    return FileResult(
+        path,
+        "duplicate",
+        slug=stored_slug,
+        message=f"same episode as {stored_slug} (same title and conversation{why}); "
+        f"not stored twice{advice}",
+    )
+
+
+def _note(stored: Stored) -> str:
+    """What a person should know about how the file was stored, if anything."""
+    if stored.by_title and stored.outcome is StoreOutcome.REPLACED:
+        return f"replaced {stored.slug} (same title and conversation) with this source"
+    if stored.title_shared_with:
+        return (
+            f"same title as {stored.title_shared_with} but another conversation, so stored "
+            "as an episode of its own"
+        )
+    return ""
+
+
 def store_prepared(
     session_factory: sessionmaker[Session],
     prepared: PreparedEpisode,
     *,
     replace: bool = False,
-    taken_slugs: dict[str, Path] | None = None,
+    run: RunMemory | None = None,
 ) -> FileResult:
-    """Store one prepared episode in its own transaction; never raises for bad input."""
-    path, slug = prepared.path, prepared.record.slug
-    if taken_slugs is not None:
-        if slug in taken_slugs and _names_differ(path, taken_slugs[slug]):
-            # `andy-raskin` and `andy-raskin_`: two episodes whose names lose their
-            # difference in a slug. The later one (in path order, so every run agrees) is
-            # numbered.
-            slug = next(f"{slug}-{n}" for n in range(2, 1000) if f"{slug}-{n}" not in taken_slugs)
-            record = dataclasses.replace(prepared.record, slug=slug)
-            prepared = dataclasses.replace(prepared, record=record)
-        if slug in taken_slugs:
-            return FileResult(
-                path,
-                "failed",
-                message=f"slug {slug!r} was already used by {taken_slugs[slug]} in this run; "
-                "rename the file or ingest it alone with --slug",
-            )
-        taken_slugs[slug] = path
+    """Store one prepared episode in its own transaction; never raises for bad input.
+
+    Another source of a stored episode (same title and conversation, other slug) is a
+    duplicate unless `replace`; within one run the first file of an episode wins even with
+    `replace`, so a run never swaps an episode's sources back and forth."""
+    if run is not None:
+        claimed = _claim_slug(prepared, run)
+        if isinstance(claimed, FileResult):
+            return claimed
+        prepared = claimed
+    path, record = prepared.path, prepared.record
     try:
         with session_factory.begin() as session:
-            outcome = store_episode(
+            stored = store_episode(
                 session,
-                prepared.record,
+                record,
                 prepared.segments,
                 prepared.takeaways,
                 prepared.speaker_tokens,
                 replace=replace,
+                keep=run.stored if run else (),
             )
     except EpisodeExists:
         return FileResult(
             path,
             "failed",
-            slug=slug,
-            message=f"episode {slug} already exists with different content; "
+            slug=record.slug,
+            message=f"episode {record.slug} already exists with different content; "
             "add --replace to swap it in",
         )
+    except SameEpisode as same:
+        return _duplicate(path, same.slug, run.stored.get(same.slug) if run else None)
     except SQLAlchemyError as exc:
         log.debug("database error while ingesting %s", path, exc_info=True)
         return FileResult(path, "failed", message=f"database error: {exc.__class__.__name__}")
-    turns = 0 if outcome is StoreOutcome.UNCHANGED else prepared.record.turn_count
-    return FileResult(path, outcome.value, slug=slug, turns=turns)
+    if run is not None:
+        run.stored.setdefault(stored.slug, path)
+    turns = 0 if stored.outcome is StoreOutcome.UNCHANGED else record.turn_count
+    return FileResult(
+        path, stored.outcome.value, slug=stored.slug, turns=turns, message=_note(stored)
+    )
 
 
 def ingest_file(
@@ -282,13 +351,13 @@ def ingest_files(
     """Ingest `files` (as listed by `expand_paths`); `on_result` sees each outcome in turn."""
     if slug and len(files) > 1:
         raise ParseError("--slug names one episode, so give it exactly one file")
-    taken: dict[str, Path] = {}
+    run = RunMemory()
     results: list[FileResult] = []
     for prepared in _prepared_in_order(files, fmt, slug):
         result = (
             prepared
             if isinstance(prepared, FileResult)
-            else store_prepared(session_factory, prepared, replace=replace, taken_slugs=taken)
+            else store_prepared(session_factory, prepared, replace=replace, run=run)
         )
         results.append(result)
         if on_result:

@@ -1,0 +1,68 @@
+"""The same episode from two places (a team's copy and the community archive): its title
+reduced to what two sources of it have in common, and the text check that confirms it, since
+a title alone can be wrong."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+# Typographic quotes and apostrophes as their plain forms: one source types "Anthropic's",
+# another the same with a right single quotation mark (U+2019).
+QUOTES = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u2032": "'",
+        "\u02bc": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u201f": '"',
+        "\u2033": '"',
+    }
+)
+NOT_ALPHANUMERIC = re.compile(r"[\W_]+")
+# A heading that names no episode: two files titled "Transcript" are not one episode.
+GENERIC_TITLES = frozenset(
+    {"transcript", "index", "readme", "episode", "captions", "subtitles", "untitled"}
+)
+
+
+def title_key(title: str | None) -> str | None:
+    """`Anthropic's CPO | Mike Krieger` -> `anthropic s cpo mike krieger` (curly quotes
+    too); None when the title says nothing that could tell one episode from another."""
+    if not title:
+        return None
+    text = unicodedata.normalize("NFKC", title).translate(QUOTES).casefold()
+    key = NOT_ALPHANUMERIC.sub(" ", text).strip()
+    if not key or key in GENERIC_TITLES:
+        return None
+    return key
+
+
+# Two sources of one conversation share most of their five-word runs even when transcribed
+# apart (the seed and the archive's copy of it share 59%); two conversations that only share
+# a title (the archive has 24 such pairs, its metadata copied from the wrong video) share
+# under 5%.
+SHINGLE_WORDS = 5
+SAME_CONVERSATION_SHARE = 0.3
+WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
+
+
+def _shingles(texts: Iterable[str]) -> set[tuple[str, ...]]:
+    words = WORD.findall(" ".join(texts).casefold())
+    return {tuple(words[i : i + SHINGLE_WORDS]) for i in range(len(words) - SHINGLE_WORDS + 1)}
+
+
+def same_conversation(one: Iterable[str], other: Iterable[str]) -> bool:
+    """Whether two transcripts (their passages' texts) are of one conversation: most of the
+    shorter one's five-word runs are in the longer one too."""
+    first, second = _shingles(one), _shingles(other)
+    if not first or not second:
+        return False
+    shared = len(first & second) / min(len(first), len(second))
+    return shared >= SAME_CONVERSATION_SHARE

@@ -1,0 +1,58 @@
+"""Episode title keys: the same episode from two sources is recognised by its title.
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-11-26
+"""
+
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+from alembic import op
+
+from db.titles import title_key
+
+revision = "0006"
+down_revision = "0005"
+branch_labels = None
+depends_on = None
+
+# Caption files never carry a title: theirs was made from the file name.
+UNTITLED_FORMATS = ("vtt", "srt")
+NUMBERED_SLUG = re.compile(r"^(?P<base>.+)-\d+$")
+
+
+def _backfilled_key(slug: str, title: str, source_format: str) -> str | None:
+    """The key of a stored title, or None when the title was probably made from the file
+    name (the store did not record which): a made-up title must never make two episodes
+    "the same". Such a title reads as the slug does, perhaps without a `-2` numbering."""
+    if source_format in UNTITLED_FORMATS:
+        return None
+    key = title_key(title)
+    if key is None:
+        return None
+    numbered = NUMBERED_SLUG.match(slug)
+    from_file_name = {title_key(slug), title_key(numbered.group("base")) if numbered else None}
+    return None if key in from_file_name else key
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("episodes") as batch:
+        batch.add_column(sa.Column("title_key", sa.Text(), nullable=True))
+        batch.create_index("ix_episodes_title_key", ["title_key"], unique=False)
+    connection = op.get_bind()
+    rows = connection.execute(sa.text("SELECT id, slug, title, source_format FROM episodes"))
+    keys = [
+        {"id": row.id, "key": _backfilled_key(row.slug, row.title, row.source_format)}
+        for row in rows
+    ]
+    if keys:
+        connection.execute(sa.text("UPDATE episodes SET title_key = :key WHERE id = :id"), keys)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("episodes") as batch:
+        batch.drop_index("ix_episodes_title_key")
+        batch.drop_column("title_key")
