@@ -10,6 +10,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from bot.answering import Answer, Citation, format_timestamp
+from bot.moment import moment_url
 from bot.rerank import RankedPassage
 
 if TYPE_CHECKING:
@@ -61,10 +62,21 @@ def _context(text: str) -> Block:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
 
 
+def _stamp(seconds: float | None, url: str | None) -> str | None:
+    """`12:34`, as the Slack link `<url|12:34>` to that moment of the video when there is
+    one. Slack wants `&`, `<` and `>` escaped inside a link's URL too: unescaped, a `>`
+    would end the link early."""
+    stamp = format_timestamp(seconds)
+    if stamp is None:
+        return None
+    return f"<{escape(url)}|{stamp}>" if url else stamp
+
+
 def citation_source(citation: Citation, *, with_episode: bool = False) -> str:
-    """`Mike Krieger · turn 23 · 12:34`, plus the episode title when asked."""
+    """`Mike Krieger · turn 23 · 12:34` (the time a link to that moment of the video when
+    the episode has one), plus the episode title when asked."""
     parts = [escape(citation.speaker), f"turn {citation.position}"]
-    if stamp := format_timestamp(citation.start_seconds):
+    if stamp := _stamp(citation.start_seconds, citation.url):
         parts.append(stamp)
     if with_episode:
         parts.append(f"_{escape(citation.episode_title)}_")
@@ -101,18 +113,25 @@ def feedback_buttons(answer_id: int) -> Block:
 
 
 def answer_message(
-    answer: Answer, *, asker: str | None = None, answer_id: int | None = None
+    answer: Answer,
+    *,
+    asker: str | None = None,
+    answer_id: int | None = None,
+    library_wide: bool = False,
 ) -> dict[str, Any]:
     """A whole answer as a message: who asked what, the answer, each citation with its
     source, the episode, and feedback buttons. Stays within Slack's limits however long
-    the answer is; `text` is the notification and screen-reader fallback."""
+    the answer is; `text` is the notification and screen-reader fallback.
+
+    `library_wide`: the question went across the library, so every citation names its
+    episode, even when all come from one (the asker did not pick it)."""
     asked = f"{mention(asker)} asked: " if asker else "Question: "
     header = _context(f"{asked}_{escape(answer.question)[: SECTION_LIMIT - 40]}_")
     body = [_section(piece) for piece in split_text(mrkdwn(answer.text))]
     if answer.notice:
         body.insert(0, _context(f":information_source: {escape(answer.notice)}"))
     episodes = list(dict.fromkeys(c.episode_title for c in answer.citations))
-    several = len(episodes) > 1
+    several = len(episodes) > 1 or library_wide
     footer: list[Block] = []
     if episodes and not several:
         footer.append(_context(f"From _{escape(episodes[0])}_"))
@@ -144,7 +163,8 @@ HELP_TEXT = (
     "quoting who said it and where; reply in its thread to follow up.\n"
     "`/episode search &lt;words&gt;`: the turns that mention them, only for you.\n"
     "`/episode episodes`: the episodes I know.\n"
-    "`/episode use &lt;slug&gt;`: make one episode this channel's default.\n"
+    "`/episode use &lt;slug&gt;`: make one episode this channel's default; "
+    "`/episode use all`: ask across the whole library again.\n"
     "`/episode stats`: answers given lately, and how many were marked helpful.\n"
     "`/episode digest`: a takeaway of the day in this channel (`digest here`, `digest off`).\n"
     "`/episode help`: this message."
@@ -201,6 +221,20 @@ def focus_set(title: str) -> dict[str, Any]:
     return ephemeral(f"Questions in this channel are now about _{escape(title)}_.")
 
 
+def focus_cleared(episodes: int) -> dict[str, Any]:
+    """`/episode use all` done: questions here go across the library."""
+    if episodes == 0:
+        return ephemeral(
+            "This channel now asks across the whole library, which is empty: load transcripts "
+            "with `episode-bot ingest`."
+        )
+    which = "the one episode" if episodes == 1 else f"all {episodes:,} episodes"
+    return ephemeral(
+        f"This channel now asks across {which}. "
+        "To pick one again: `/episode use &lt;slug&gt;` (`/episode episodes` lists them)."
+    )
+
+
 def search_message(query: str, hits: list[RankedPassage]) -> dict[str, Any]:
     """Matching turns, best first, for the person who searched."""
     if not hits:
@@ -208,7 +242,7 @@ def search_message(query: str, hits: list[RankedPassage]) -> dict[str, Any]:
     lines = [f"*Turns matching “{escape(query)}”*"]
     for ranked in hits:
         hit = ranked.hit
-        stamp = format_timestamp(hit.start_seconds)
+        stamp = _stamp(hit.start_seconds, moment_url(hit.episode_url, hit.start_seconds))
         where = f"turn {hit.position}" + (f" · {stamp}" if stamp else "")
         preview = escape(hit.text[:280]) + ("…" if len(hit.text) > 280 else "")
         lines.append(

@@ -25,6 +25,7 @@ from bot.in_flight import InFlight
 from bot.ingest.model import FORMATS, ParseError
 from bot.ingest.pipeline import FileResult, expand_paths, ingest_files
 from bot.library import open_library
+from bot.moment import moment_url
 from bot.retrieval import EmptyQuery, UnknownEpisode, retrieve
 from db.engine import DatabaseError, head_revision, open_database
 from db.episodes import list_episodes
@@ -85,8 +86,9 @@ def migrate() -> None:
     click.echo(f"Database {settings.database_url} is at schema revision {head_revision()}.")
 
 
-def _printable(path: Path) -> str:
-    """A file name as one line of text: control characters shown as escapes."""
+def _printable(path: Path | str) -> str:
+    """A file name (or a URL from a transcript) as one line of text: control characters
+    shown as escapes."""
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(path))
 
 
@@ -221,13 +223,25 @@ def _plain_query_errors(what: str, episode: str | None) -> Iterator[None]:
         ) from None
 
 
+def _one_scope(episode: str | None, library_wide: bool) -> None:
+    if episode is not None and library_wide:
+        raise click.ClickException(
+            "Give --episode or --all, not both: --all already means every episode."
+        )
+
+
 @cli.command()
 @click.argument("query", nargs=-1)
-@click.option("--episode", help="Search one episode (by slug) instead of the whole library.")
+@click.option("--episode", help="Search one episode (by slug).")
+@click.option("library_wide", "--all", is_flag=True, help="Search the whole library (the default).")
 @click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def search(query: tuple[str, ...], episode: str | None, limit: int, as_json: bool) -> None:
-    """Find the transcript turns that match QUERY, best first."""
+def search(
+    query: tuple[str, ...], episode: str | None, library_wide: bool, limit: int, as_json: bool
+) -> None:
+    """Find the transcript turns that match QUERY, best first, across the whole library
+    unless --episode names one."""
+    _one_scope(episode, library_wide)
     text = _require_text(query, "search")
     with (
         _library() as session_factory,
@@ -247,6 +261,7 @@ def search(query: tuple[str, ...], episode: str | None, limit: int, as_json: boo
                     "kind": r.hit.kind,
                     "score": round(r.score, 4),
                     "text": r.hit.text,
+                    "url": moment_url(r.hit.episode_url, r.hit.start_seconds),
                 }
                 for r in ranked
             ]
@@ -262,28 +277,40 @@ def search(query: tuple[str, ...], episode: str | None, limit: int, as_json: boo
             r.hit.text if len(r.hit.text) <= PREVIEW_CHARS else r.hit.text[:PREVIEW_CHARS] + "…"
         )
         click.echo(f"{r.hit.episode_slug}  {where}  {r.hit.speaker}{kind}")
-        click.echo(f"    {preview}\n")
+        click.echo(f"    {preview}")
+        if url := moment_url(r.hit.episode_url, r.hit.start_seconds) or r.hit.episode_url:
+            click.echo(f"    {_printable(url)}")
+        click.echo()
 
 
-def _render_answer(answer: Answer) -> str:
+def _render_answer(answer: Answer, *, library_wide: bool) -> str:
+    """The answer, then each quote with who said it, where, and a link to the moment (or
+    the episode's page). Across the library each names its episode: nobody picked it."""
     lines = [f"({answer.notice})\n" if answer.notice else "", answer.text]
-    several = len({c.episode_slug for c in answer.citations}) > 1
+    with_episode = library_wide or len({c.episode_slug for c in answer.citations}) > 1
     for number, citation in enumerate(answer.citations, start=1):
         stamp = format_timestamp(citation.start_seconds)
         where = f"turn {citation.position}" + (f", {stamp}" if stamp else "")
-        source = f"{citation.episode_title}, " if several else ""
+        source = f"{citation.episode_title}, " if with_episode else ""
         lines.append(
             f"\n  [{number}] “{citation.quote}”\n      — {citation.speaker} ({source}{where})"
         )
+        if url := citation.url or citation.episode_url:
+            lines.append(f"        {_printable(url)}")
     return "\n".join(line for line in lines if line)
 
 
 @cli.command()
 @click.argument("question", nargs=-1)
-@click.option("--episode", help="Ask about one episode (by slug); default: the whole library.")
+@click.option("--episode", help="Ask about one episode (by slug).")
+@click.option(
+    "library_wide", "--all", is_flag=True, help="Ask across the whole library (the default)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def ask(question: tuple[str, ...], episode: str | None, as_json: bool) -> None:
-    """Answer QUESTION from the transcripts, citing who said it and where."""
+def ask(question: tuple[str, ...], episode: str | None, library_wide: bool, as_json: bool) -> None:
+    """Answer QUESTION from the transcripts, citing who said it and where: across the whole
+    library unless --episode names one."""
+    _one_scope(episode, library_wide)
     text = _require_text(question, "question")
     settings = _settings()
     answerer = answerer_from_settings(settings)
@@ -298,9 +325,10 @@ def ask(question: tuple[str, ...], episode: str | None, as_json: bool) -> None:
         payload.pop("trace")
         for citation in payload["citations"]:
             citation["timestamp"] = format_timestamp(citation["start_seconds"])
+            citation["url"] = moment_url(citation["episode_url"], citation["start_seconds"])
         _echo_json(payload)
     else:
-        click.echo(_render_answer(answer))
+        click.echo(_render_answer(answer, library_wide=episode is None))
 
 
 def _slack_app(

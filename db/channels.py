@@ -20,3 +20,10 @@ def set_focus_episode(session: Session, channel_id: str, episode: Episode) -> No
     channel = session.get(Channel, channel_id) or Channel(id=channel_id)
     channel.focus_episode_id = episode.id
     session.add(channel)
+
+
+def clear_focus(session: Session, channel_id: str) -> None:
+    """The channel's questions go across the library again (in the caller's transaction)."""
+    channel = session.get(Channel, channel_id)
+    if channel is not None:
+        channel.focus_episode_id = None

@@ -6,13 +6,21 @@ import json
 
 from bot.answering import Answer, Citation
 from bot.blocks import (
+    HELP_TEXT,
     HELPFUL_ACTION,
     MAX_BLOCKS,
     NOT_HELPFUL_ACTION,
     SECTION_LIMIT,
     answer_message,
+    citation_source,
+    focus_cleared,
+    search_message,
     split_text,
 )
+from bot.rerank import RankedPassage
+from db.search import SearchHit
+
+VIDEO = "https://www.youtube.com/watch?v=DKrBGOFs0GY"
 
 
 def _citation(position: int, quote: str = "We rebuilt the merge queue.", **kw: object) -> Citation:
@@ -113,3 +121,62 @@ def test_citations_from_several_episodes_name_their_episode() -> None:
     )
     rendered = _dump(answer_message(answer)["blocks"])
     assert "_Another episode_" in rendered and "From _" not in rendered
+
+
+def test_the_time_of_a_quote_links_to_that_moment_of_the_video() -> None:
+    linked = citation_source(_citation(23, episode_url=VIDEO))
+    # Slack's link syntax, with & escaped inside the URL as Slack asks.
+    assert linked == (
+        "Mike Krieger · turn 23 · <https://www.youtube.com/watch?v=DKrBGOFs0GY&amp;t=754s|12:34>"
+    )
+    # No video (or one we cannot seek into): the time, unlinked.
+    assert citation_source(_citation(23)) == "Mike Krieger · turn 23 · 12:34"
+    page = "https://podcasts.example/ep?id=1&x=<!here>"
+    assert citation_source(_citation(23, episode_url=page)) == "Mike Krieger · turn 23 · 12:34"
+    assert citation_source(_citation(23, episode_url=VIDEO, start_seconds=None)) == (
+        "Mike Krieger · turn 23"
+    )
+
+
+def test_library_wide_answers_name_the_episode_of_every_quote() -> None:
+    answer = Answer("q", "a", True, "offline", [_citation(1), _citation(2)])
+    scoped = _dump(answer_message(answer)["blocks"])
+    assert "From _Anthropic's CPO_" in scoped and "· _Anthropic's CPO_" not in scoped
+    across = _dump(answer_message(answer, library_wide=True)["blocks"])
+    assert across.count("turn 1 · 12:34 · _Anthropic's CPO_") == 1
+    assert across.count("· _Anthropic's CPO_") == 2 and "From _" not in across
+
+
+def _hit(position: int, url: str | None, start: float | None = 754.0) -> RankedPassage:
+    hit = SearchHit(
+        segment_id=position,
+        episode_slug="seed",
+        episode_title="Anthropic's CPO",
+        position=position,
+        part=0,
+        speaker="Mike Krieger",
+        start_seconds=start,
+        kind="content",
+        text="We rebuilt the merge queue.",
+        relevance=1.0,
+        episode_url=url,
+    )
+    return RankedPassage(hit=hit, score=1.0, coverage=1.0)
+
+
+def test_search_results_link_their_moment() -> None:
+    message = search_message(
+        "merge queue", [_hit(21, VIDEO), _hit(22, None), _hit(23, VIDEO, None)]
+    )
+    text = message["blocks"][0]["text"]["text"]
+    assert "turn 21 · <https://www.youtube.com/watch?v=DKrBGOFs0GY&amp;t=754s|12:34> ·" in text
+    assert "turn 22 · 12:34 ·" in text
+    assert "turn 23 · _Anthropic's CPO_" in text
+
+
+def test_help_and_use_all_say_how_to_ask_across_the_library() -> None:
+    assert "`/episode use all`" in HELP_TEXT
+    assert focus_cleared(303)["text"].startswith("This channel now asks across all 303 episodes.")
+    assert "the one episode" in focus_cleared(1)["text"]
+    assert "empty" in focus_cleared(0)["text"]
+    assert focus_cleared(1)["response_type"] == "ephemeral"

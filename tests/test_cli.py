@@ -46,7 +46,9 @@ def test_first_ask_creates_the_database_loads_the_sample_and_answers(
     assert result.stderr.count("\n") == 1 and "sample episode" in result.stderr
     assert "quoted from the transcript" in result.stdout
     assert "95%" in result.stdout
-    assert "Mike Krieger (turn 23)" in result.stdout
+    # Asked across the library (the default), so each quote names its episode.
+    assert "Mike Krieger (Anthropic's CPO on what comes next" in result.stdout
+    assert "Instagram), turn 23)" in result.stdout
 
     again = run("ask", "Who is Boris?", env=env, cwd=tmp_path)
     assert again.returncode == 0 and again.stderr == ""  # loaded once only
@@ -95,6 +97,8 @@ def test_search_json_fields(env: dict[str, str], tmp_path: Path) -> None:
         (("search", "🤖 ??"), "no words"),
         (("ask", "   "), "empty"),
         (("search", "boris", "--episode", "nope"), "No episode has the slug 'nope'"),
+        (("ask", "--all", "--episode", SEED_SLUG, "Who is Boris?"), "not both"),
+        (("search", "--episode", SEED_SLUG, "--all", "boris"), "Give --episode or --all"),
     ],
 )
 def test_bad_queries_get_one_clear_line(
@@ -105,6 +109,50 @@ def test_bad_queries_get_one_clear_line(
     error_lines = [line for line in result.stderr.splitlines() if "sample episode" not in line]
     assert len(error_lines) == 1 and message in error_lines[0]
     assert "Traceback" not in result.stderr
+
+
+def test_all_asks_across_the_library_and_quotes_link_their_moment(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    ingested = run(
+        "ingest", str(SEED), str(FORMATS_DIR / "archive-episode.md"), env=env, cwd=tmp_path
+    )
+    assert ingested.stdout.strip() == "2 ingested, 0 unchanged, 0 failed"
+    moment = "https://www.youtube.com/watch?v=abc123XYZ_0&t=9s"
+
+    scoped = run(
+        "ask", "--episode", SEED_SLUG, "What does cutting scope mean?", env=env, cwd=tmp_path
+    )
+    assert "doesn't seem to cover" in scoped.stdout
+
+    answer = run("ask", "--all", "What does cutting scope mean?", env=env, cwd=tmp_path)
+    assert answer.returncode == 0, answer.stderr
+    assert "— Lenny Rachitsky (Shipping small: how to cut scope | Ada Example, turn 3, 0:09)" in (
+        answer.stdout
+    )
+    assert f"        {moment}" in answer.stdout.splitlines()
+    same = run("ask", "What does cutting scope mean?", env=env, cwd=tmp_path)
+    assert same.stdout == answer.stdout  # --all says out loud what the default does
+
+    as_json = json.loads(
+        run("ask", "--all", "--json", "What does cutting scope mean?", env=env, cwd=tmp_path).stdout
+    )
+    cited = as_json["citations"][0]
+    assert (cited["url"], cited["timestamp"]) == (moment, "0:09")
+    assert cited["episode_url"] == "https://www.youtube.com/watch?v=abc123XYZ_0"
+
+    found = run("search", "--all", "scope", "--limit", "1", env=env, cwd=tmp_path)
+    assert found.stdout.splitlines()[:3] == [
+        "archive-episode  turn 3 (0:09)  Lenny Rachitsky",
+        "    Let's start with scope. What does cutting scope mean to you?",
+        f"    {moment}",
+    ]
+    rows = json.loads(run("search", "scope", "--json", env=env, cwd=tmp_path).stdout)
+    assert rows[0]["url"] == moment
+    seed_rows = json.loads(
+        run("search", "boris", "--episode", SEED_SLUG, "--json", env=env, cwd=tmp_path).stdout
+    )
+    assert seed_rows and all(row["url"] is None for row in seed_rows)  # no video, no times
 
 
 def test_ingest_reports_each_failure_and_a_summary(env: dict[str, str], tmp_path: Path) -> None:

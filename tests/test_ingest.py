@@ -167,7 +167,8 @@ def test_two_files_with_one_slug_in_a_run_do_not_overwrite_each_other(
 
 
 @pytest.mark.parametrize(
-    "slug", ["../etc", "a/b", "bad\x00slug", "UPPER", "", "-x", "a" * 101, "trailing\n"]
+    "slug",
+    ["../etc", "a/b", "bad\x00slug", "UPPER", "", "-x", "a" * 101, "trailing\n", "all", "library"],
 )
 def test_unsafe_slugs_are_refused(
     session_factory: sessionmaker[Session], tmp_path: Path, slug: str
@@ -181,6 +182,17 @@ def test_unsafe_slugs_are_refused(
         return
     assert result.failed and "slug" in result.message
     assert _counts(session_factory)[0] == 0
+
+
+def test_a_file_named_like_the_whole_library_gets_a_slug_that_can_be_picked(
+    session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    # `/episode use all` means every episode, so no episode may be called `all`.
+    (tmp_path / "All.txt").write_text(PLAIN)
+    (tmp_path / "everything").mkdir()
+    (tmp_path / "everything" / "transcript.txt").write_text(PLAIN.replace("Bye", "Ciao"))
+    results = ingest_paths(session_factory, [tmp_path])
+    assert sorted(r.slug for r in results) == ["all-episode", "everything-episode"]
 
 
 def test_slug_option_takes_one_file_only(

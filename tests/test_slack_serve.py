@@ -504,3 +504,40 @@ def test_digest_settings_from_slack_and_a_takeaway_thread_answered_as_follow_ups
     follow_up = _posts(server.slack)[1]
     assert follow_up.params["thread_ts"] == root
     assert "turn " in json.dumps(follow_up.params["blocks"])
+
+
+def test_use_all_makes_the_channel_ask_across_the_library_with_links_to_the_moment(
+    tmp_path: Path, slack: SlackApiStandIn
+) -> None:
+    from tests.conftest import FORMATS_DIR, SEED
+
+    loaded = subprocess.run(
+        [str(SCRIPT), "ingest", str(SEED), str(FORMATS_DIR / "archive-episode.md")],
+        env=_env(tmp_path, slack),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert loaded.returncode == 0, loaded.stderr
+    question = "ask What does cutting scope mean?"
+    with running_server(tmp_path, slack) as server:
+        server.post(server.command("use mike-krieger-anthropic-cpo"))
+        assert _wait_for(lambda: len(slack.calls_to("response_url")) == 1)
+        server.post(server.command(question))
+        assert _wait_for(lambda: len(_posts(slack)) == 1)
+
+        status, _, seconds = server.post(server.command("use All"))
+        assert status == 200 and seconds < ACK_BUDGET_S
+        assert _wait_for(lambda: len(slack.calls_to("response_url")) == 2)
+        reply = slack.calls_to("response_url")[-1].params
+        assert reply["response_type"] == "ephemeral"
+        assert reply["text"].startswith("This channel now asks across all 2 episodes.")
+        server.post(server.command(question))
+        assert _wait_for(lambda: len(_posts(slack)) == 2)
+
+    focused, across = (json.dumps(p.params["blocks"], ensure_ascii=False) for p in _posts(slack))
+    assert "Ada Example" not in focused  # the seed's channel did not look elsewhere
+    # Across the library: the quote names its episode, and its time opens the video there.
+    assert "_Shipping small: how to cut scope | Ada Example_" in across
+    assert "<https://www.youtube.com/watch?v=abc123XYZ_0&amp;t=9s|0:09>" in across
+    assert "From _" not in across

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from bot.moment import moment_url
 from bot.rerank import RankedPassage
 from db.search import SearchHit
 from db.traces import Trace
@@ -13,7 +14,8 @@ from db.traces import Trace
 
 @dataclass(frozen=True)
 class Citation:
-    """A quote and where it was said: episode, turn number, speaker and time."""
+    """A quote and where it was said: episode, turn number, speaker and time, and the
+    episode's page (a video, say) when its source named one."""
 
     episode_slug: str
     episode_title: str
@@ -21,6 +23,12 @@ class Citation:
     speaker: str
     start_seconds: float | None
     quote: str
+    episode_url: str | None = None
+
+    @property
+    def url(self) -> str | None:
+        """A link that starts playing where the quote was said, when there can be one."""
+        return moment_url(self.episode_url, self.start_seconds)
 
 
 @dataclass(frozen=True)

@@ -94,6 +94,7 @@ def read_reply(content: Sequence[Any], prompt: Prompt, question: str) -> ReadRep
                             speaker=hit.speaker,
                             start_seconds=hit.start_seconds,
                             quote=best_quote(hit.text, groups),
+                            episode_url=hit.episode_url,
                         )
                     )
                 markers.append(numbers[key])

@@ -85,6 +85,7 @@ class OfflineAnswerer:
                 speaker=p.hit.speaker,
                 start_seconds=p.hit.start_seconds,
                 quote=best_quote(p.hit.text, groups),
+                episode_url=p.hit.episode_url,
             )
             for p in passages[:MAX_QUOTES]
             if p.score >= floor

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.ingest.kinds import mark_passages
 from bot.ingest.model import ParsedEpisode, ParseError
 from bot.ingest.reader import parse_text, read_text
+from bot.scope import LIBRARY_WORDS
 from bot.text import query_terms
 from db.episodes import (
     EpisodeExists,
@@ -86,13 +87,26 @@ def _names_differ(one: Path, other: Path) -> bool:
 
 
 def check_slug(slug: str) -> str:
-    """Refuse slugs that could not be typed back or that smuggle paths (`../`, `/`, NUL)."""
+    """Refuse slugs that could not be typed back or that smuggle paths (`../`, `/`, NUL),
+    and the words that mean the whole library (`/episode use all`)."""
     if not SLUG_PATTERN.fullmatch(slug):
         raise ParseError(
             f"slug {slug!r} is not allowed: use lowercase letters, digits and hyphens "
             "(up to 100 characters)"
         )
+    if slug in LIBRARY_WORDS:
+        raise ParseError(
+            f"slug {slug!r} is not allowed: it means the whole library in "
+            f"`/episode use {slug}`; choose another"
+        )
     return slug
+
+
+def derived_slug(name: str) -> str:
+    """The slug a file name gives; `all.txt` becomes `all-episode`, since `all` means the
+    whole library."""
+    slug = slugify(name)
+    return f"{slug}-episode" if slug in LIBRARY_WORDS else slug
 
 
 def expand_paths(paths: Iterable[Path]) -> tuple[list[Path], list[FileResult]]:
@@ -157,7 +171,7 @@ def prepare_file(path: Path, fmt: str = "auto", slug: str | None = None) -> Prep
     """Read, parse and mark one file. Raises ParseError with a one-sentence reason."""
     text = read_text(path)
     parsed = parse_text(text, fmt)
-    chosen = check_slug(slug) if slug else slugify(parsed.slug_hint or file_name_slug(path))
+    chosen = check_slug(slug) if slug else derived_slug(parsed.slug_hint or file_name_slug(path))
     segments: list[dict[str, object]] = [
         {
             "position": p.position,

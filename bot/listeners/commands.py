@@ -23,9 +23,10 @@ from bot.listeners import Deps
 from bot.listeners.digest import run_digest
 from bot.listeners.replies import answer_and_post
 from bot.retrieval import EmptyQuery, UnknownEpisode, retrieve
-from db.channels import focus_episode, set_focus_episode
+from bot.scope import means_library
+from db.channels import clear_focus, focus_episode, set_focus_episode
 from db.conversations import answer_stats
-from db.episodes import get_episode, list_episodes
+from db.episodes import count_episodes, get_episode, list_episodes
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,12 @@ def _episodes(deps: Deps, command: dict[str, Any], respond: Respond) -> None:
 
 
 def _use(deps: Deps, command: dict[str, Any], slug: str, respond: Respond) -> None:
+    if means_library(slug):
+        with deps.session_factory.begin() as session:
+            clear_focus(session, command["channel_id"])
+            episodes = count_episodes(session)
+        respond(**blocks.focus_cleared(episodes))
+        return
     with deps.session_factory.begin() as session:
         episode = get_episode(session, slug.strip().lower())
         if episode is not None:

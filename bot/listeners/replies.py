@@ -76,7 +76,9 @@ def answer_and_post(
         )
         reply_id = reply.id
         store_trace(session, answer, episode=slug, history=history, turn_id=reply_id)
-    message = blocks.answer_message(answer, asker=user_id, answer_id=reply_id)
+    message = blocks.answer_message(
+        answer, asker=user_id, answer_id=reply_id, library_wide=episode is None
+    )
     try:
         posted = client.chat_postMessage(channel=channel, thread_ts=thread_ts, **message)
     except SlackApiError:
