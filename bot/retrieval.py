@@ -1,31 +1,33 @@
 """Question -> ranked passages, scoped to one episode or the whole library.
 
-User text never reaches FTS5 as syntax: it is cut into words, each word is quoted, and the
-words are OR-ed together, so quotes, `-`, `*`, `AND`/`NOT`, parentheses and emoji are all
-just text. Ranking is FTS5's bm25, then kind weights so ads, teasers and the host's intro
-never outrank conversation that matches as well.
+The question becomes quoted search terms (bot.query). Candidates come from FTS5 (one
+episode: bm25 over every term; the library: see bot.library_search), then the rerank
+(bot.rerank) weighs how much of the question each passage, its turn and the question before
+it hold, words said together, kind (ads, teasers and intros never outrank conversation that
+matches as well), the speaker named, and library-wide how much the passage's episode is
+about the question (bot.episode_evidence).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 
 from sqlalchemy.orm import Session
 
 from bot.episode_evidence import LibraryIndex, episode_scores, library_index
+from bot.library_search import EVIDENCE_CAP, library_candidates
+from bot.query import (
+    SPONSOR_INTENT,
+    build_expression,
+    term_expression,
+    term_groups,
+    variants,
+)
 from bot.rerank import KIND_WEIGHTS, SPONSOR_INTENT_WEIGHT, RankedPassage, rerank
-from bot.text import light_stem, query_terms
+from bot.text import query_terms
 from db.episodes import get_episode
 from db.library_stats import matching_ids, turn_context_ids
-from db.search import (
-    Scope,
-    SearchHit,
-    episode_scope,
-    newest_segments,
-    search_segments,
-    speaker_name_tokens,
-)
+from db.search import SearchHit, episode_scope, search_segments, speaker_name_tokens
 
 CANDIDATES = 40
 # Library-wide, the episodes most about the question are searched with every one of its
@@ -34,38 +36,6 @@ CANDIDATES = 40
 EPISODES_SEARCHED = 3
 PER_EPISODE = 15
 EPISODE_PRIOR = 4.0
-# A term in this many passages or more says little about which episode or turn is meant.
-EVIDENCE_CAP = 5000
-# Library-wide, a term found in this many passages or more is "common" (see
-# _library_query). Counting stops at the cap, so telling costs well under a millisecond.
-RARE_TERM_CAP = 1000
-
-# Speech-to-text spells some names as ordinary words: "Cloud Code" for Claude Code,
-# "MTV" for MCP. A question that names the real thing must find the misheard turns.
-ASR_ALIASES: dict[str, tuple[str, ...]] = {
-    "claude": ("cloud",),
-    "mcp": ("mtv",),
-    "cursor": ("kursor",),
-    "swe": ("sweet", "suite"),
-    "dario": ("daria",),
-    "daniela": ("danielle",),
-}
-# Speech-to-text writes most numbers as words ("opus four", "three seven").
-NUMBER_WORDS = dict(
-    enumerate(
-        "zero one two three four five six seven eight nine ten eleven twelve thirteen "
-        "fourteen fifteen sixteen seventeen eighteen nineteen twenty".split()
-    )
-)
-# A few concepts people ask about by a word the speakers never say.
-CONCEPT_ALIASES: dict[str, tuple[str, ...]] = {
-    "pronoun": ("gender", "he", "she", "they"),
-    "pronouns": ("gender", "he", "she", "they"),
-    "ads": ("sponsor", "brought"),
-    "sponsors": ("sponsor", "brought"),
-}
-
-SPONSOR_INTENT = re.compile(r"\b(?:sponsor\w*|ads?|advert\w*|promo\w*)\b", re.IGNORECASE)
 
 
 class EmptyQuery(ValueError):
@@ -76,66 +46,11 @@ class UnknownEpisode(LookupError):
     """No episode has the requested slug."""
 
 
-def variants(term: str) -> tuple[str, ...]:
-    """The term and the spellings that mean the same in a transcript."""
-    extra = ASR_ALIASES.get(term, ()) + CONCEPT_ALIASES.get(term, ())
-    # ASCII and short: "²".isdigit() is true but int() refuses it, and int() of a
-    # 5,000-digit paste is refused too.
-    if term.isascii() and term.isdigit() and len(term) <= 2 and int(term) in NUMBER_WORDS:
-        extra += (NUMBER_WORDS[int(term)],)
-    return (term, *extra)
-
-
-def term_expression(term: str) -> str:
-    """One term as FTS5 syntax: its quoted variants, OR-ed."""
-    return "(" + " OR ".join(f'"{v}"' for v in variants(term)) + ")"
-
-
-def build_expression(terms: list[str], operator: str = "OR") -> str:
-    """An FTS5 expression joining the terms' expressions with OR (or AND)."""
-    return f" {operator} ".join(term_expression(term) for term in terms)
-
-
-def _library_candidates(
-    session: Session,
-    terms: list[str],
-    matches: Mapping[str, Sequence[int] | None],
-    best_episodes: Sequence[Scope],
-    limit: int,
-) -> list[SearchHit]:
-    """Candidates from the whole library, from two searches.
-
-    Across the library, bm25 counts every passage each matched term occurs in, and a common
-    word occurs in a large share of a big library, so only the rare terms are matched; the
-    common ones still count when reranking. A question made only of common words takes the
-    newest passages holding all of them, unranked, for the rerank to order.
-
-    Then the episodes the question is most about are searched with every word: inside one
-    episode that is cheap, and it finds the passage that says the common words too."""
-    present = [t for t in terms if matches[t] is None or matches[t]]
-    rare = [t for t in present if (ids := matches[t]) is not None and len(ids) < RARE_TERM_CAP]
-    if rare:
-        hits = search_segments(session, build_expression(rare), scope=None, limit=limit)
-    elif present:
-        hits = newest_segments(session, build_expression(present, "AND"), limit=limit)
-    else:
-        return []
-    expression = build_expression(present)
-    for scope in best_episodes:
-        hits += search_segments(session, expression, scope=scope, limit=PER_EPISODE)
-    return list({hit.segment_id: hit for hit in hits}.values())
-
-
 def _split_names(terms: list[str], names: set[str]) -> tuple[list[str], set[str]]:
     """Terms that name a speaker say whose turns to prefer, not what to search for:
     "Mike" matches every "thanks Mike" in the episode."""
     rest = [t for t in terms if t not in names]
     return (rest, names) if rest else (terms, set())
-
-
-def term_groups(terms: list[str]) -> list[frozenset[str]]:
-    """Per question term, the stems of it and its variants: any one of them is a match."""
-    return [frozenset(light_stem(v) for v in variants(t)) for t in terms]
 
 
 def retrieve(
@@ -163,8 +78,15 @@ def retrieve(
         index = library_index(session)
         scores = episode_scores(index, matches, {t: variants(t) for t in terms})
         best = sorted(scores, key=scores.__getitem__, reverse=True)[:EPISODES_SEARCHED]
-        scopes = [Scope(e, *index.span(e)) for e in best]
-        hits = _library_candidates(session, search_terms, matches, scopes, candidates)
+        hits = library_candidates(
+            session,
+            search_terms,
+            matches,
+            index=index,
+            best_episodes=best,
+            limit=candidates,
+            per_episode=PER_EPISODE,
+        )
         prior = _episode_prior(index, scores)
     else:
         expression = build_expression(search_terms)

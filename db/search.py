@@ -112,21 +112,6 @@ def newest_segments(session: Session, expression: str, *, limit: int) -> list[Se
     return [SearchHit(*row) for row in rows]
 
 
-def count_matches(session: Session, expression: str, *, cap: int) -> int:
-    """How many passages match, counting no further than `cap` (cheap even for common
-    words, which is the point: it tells rare terms from common ones)."""
-    # Driver-level SQL: this runs once per question word, and SQLAlchemy's statement
-    # handling would cost more than the capped count itself.
-    return (
-        session.connection()
-        .exec_driver_sql(
-            "SELECT count(*) FROM (SELECT 1 FROM segments_fts WHERE segments_fts MATCH ? LIMIT ?)",
-            (expression, cap),
-        )
-        .scalar_one()
-    )
-
-
 def speaker_name_tokens(session: Session, terms: Sequence[str], episode_id: int | None) -> set[str]:
     """Which of `terms` are words of a speaker's name, in one episode or the library."""
     if not terms:

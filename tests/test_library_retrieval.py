@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.ingest.pipeline import ingest_paths
+from bot.query import term_groups
 from bot.rerank import rerank
-from bot.retrieval import retrieve, term_groups
+from bot.retrieval import retrieve
 from db.search import SearchHit
 
 FILLER = (

@@ -117,9 +117,9 @@ def test_library_wide_search_finds_the_moment_by_its_rare_words(
     session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Shrink "common" to a few passages so the seed alone behaves like a big library.
-    from bot import retrieval
+    from bot import library_search, retrieval
 
-    monkeypatch.setattr(retrieval, "RARE_TERM_CAP", 5)
+    monkeypatch.setattr(library_search, "RARE_TERM_CAP", 5)
     monkeypatch.setattr(retrieval, "EVIDENCE_CAP", 5)
     monkeypatch.setattr(retrieval, "EPISODES_SEARCHED", 0)
     ranked = retrieve(session, "What did Mike say about the merge queue at Anthropic?", limit=3)
@@ -131,9 +131,9 @@ def test_library_wide_search_finds_the_moment_by_its_rare_words(
 def test_library_wide_common_words_only_match_passages_with_all_of_them(
     session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bot import retrieval
+    from bot import library_search, retrieval
 
-    monkeypatch.setattr(retrieval, "RARE_TERM_CAP", 2)
+    monkeypatch.setattr(library_search, "RARE_TERM_CAP", 2)
     monkeypatch.setattr(retrieval, "EVIDENCE_CAP", 2)
     ranked = retrieve(session, "product people think", limit=10)
     assert ranked

@@ -14,7 +14,7 @@ from typing import Any
 from bot.answering import Citation, passage_id
 from bot.answering.claude_prompt import Prompt, block_text
 from bot.answering.offline import best_quote
-from bot.retrieval import term_groups
+from bot.query import term_groups
 from bot.text import query_terms
 from db.search import SearchHit
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from bot.answering import Answer, AnswerRequest, Citation, passage_id
-from bot.retrieval import term_groups
+from bot.query import term_groups
 from bot.text import query_terms, stems
 from db.traces import Trace
 

@@ -16,7 +16,8 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.retrieval import retrieve, term_groups
+from bot.query import term_groups
+from bot.retrieval import retrieve
 from bot.text import query_terms, stems
 from db.search import SearchHit
 
