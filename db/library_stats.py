@@ -4,6 +4,7 @@ FTS5 expressions and never see raw user text."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -11,8 +12,15 @@ from sqlalchemy.orm import Session
 
 from db.search import LAST_ROWID
 
-# Driver-level SQL throughout: these run several times per question and return thousands of
-# plain integers, where SQLAlchemy's result handling would cost more than the query.
+
+def _driver(session: Session) -> sqlite3.Connection:
+    """The session's own DB-API connection. These queries run several times per question
+    and return thousands of plain integers; SQLAlchemy's result handling would cost a
+    microsecond or two a row on top, more than the query."""
+    driver = session.connection().connection.driver_connection
+    if not isinstance(driver, sqlite3.Connection):
+        raise TypeError("library statistics need a SQLite database")
+    return driver
 
 
 @dataclass(frozen=True)
@@ -69,17 +77,22 @@ def matching_ids(
     given), or None when there are `cap` or more (a common word: fetching its matches would
     cost more than it tells)."""
     first, last = span or (0, LAST_ROWID)
-    # The DB-API cursor itself: this returns up to `cap` rows several times per question,
-    # and a SQLAlchemy result costs a microsecond or two a row on top.
-    driver = session.connection().connection.driver_connection
-    assert driver is not None
+    driver = _driver(session)
+    # Counting inside SQLite first: for a common word that is all there is to do, and it
+    # costs a third of handing its rows to Python.
+    counted = driver.execute(
+        "SELECT count(*) FROM (SELECT 1 FROM segments_fts WHERE segments_fts MATCH ? "
+        "AND rowid BETWEEN ? AND ? LIMIT ?)",
+        (expression, first, last, cap),
+    ).fetchone()[0]
+    if counted >= cap:
+        return None
     rows = driver.execute(
         "SELECT rowid FROM segments_fts WHERE segments_fts MATCH ? "
-        "AND rowid BETWEEN ? AND ? ORDER BY rowid LIMIT ?",
-        (expression, first, last, cap),
+        "AND rowid BETWEEN ? AND ? ORDER BY rowid",
+        (expression, first, last),
     ).fetchall()
-    ids = [row[0] for row in rows]
-    return None if len(ids) >= cap else ids
+    return [row[0] for row in rows]
 
 
 def turn_context_ids(
@@ -92,8 +105,8 @@ def turn_context_ids(
         return {}
     window = sorted({i for s in wanted for i in range(s - reach, s + reach + 1)})
     marks = ", ".join("?" * len(window))
-    rows = session.connection().exec_driver_sql(
-        f"SELECT id, episode_id, position FROM segments WHERE id IN ({marks})", tuple(window)
+    rows = _driver(session).execute(
+        f"SELECT id, episode_id, position FROM segments WHERE id IN ({marks})", window
     )
     where = {row[0]: (row[1], row[2]) for row in rows}
     context: dict[int, list[int]] = {}
