@@ -68,7 +68,7 @@ def retrieve(
         scope = episode_scope(session, found.id)
     names_said = speaker_name_tokens(session, terms, scope.episode_id if scope else None)
     search_terms, names = _split_names(terms, names_said)
-    candidates = max(CANDIDATES, limit * 4)
+    candidates = max(CANDIDATES, limit * 2)
     span = (scope.first_id, scope.last_id) if scope else None
     matches = {
         t: matching_ids(session, term_expression(t), cap=EVIDENCE_CAP, span=span) for t in terms
