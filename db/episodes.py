@@ -30,13 +30,14 @@ class EpisodeExists(Exception):
 
 
 class SameEpisode(Exception):
-    """Another source of a stored episode (same title and conversation, other slug,
-    different content) that may not replace it: nothing was written. `slug` is the stored
-    episode's."""
+    """Another source of a stored episode (same title and conversation, or the very same
+    conversation under another title; other slug, different content) that may not replace
+    it: nothing was written. `slug` is the stored episode's."""
 
-    def __init__(self, slug: str) -> None:
+    def __init__(self, slug: str, *, by_title: bool = True) -> None:
         super().__init__(slug)
         self.slug = slug
+        self.by_title = by_title
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class Stored:
     slug: str
     by_title: bool = False
     title_shared_with: str | None = None
+    by_conversation: bool = False
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,8 @@ class EpisodeRecord:
     source_url: str | None = None
     # The normalised title (db.titles.title_key); None when the source gave no title.
     title_key: str | None = None
+    # db.titles.conversation_hash of the passages' texts.
+    conversation_hash: str | None = None
 
 
 def _texts(session: Session, episode_id: int) -> list[str]:
@@ -109,25 +113,35 @@ def store_episode(
     """Insert the episode, or swap it in for the stored one it is a version of.
 
     Found by slug, different content: EpisodeExists unless `replace`. Not found by slug but
-    by title, and the transcripts are of one conversation: another source of that episode,
-    SameEpisode unless `replace` and its slug is not in `keep`; swapped in, it keeps the
+    by title, and the transcripts are of one conversation, or by the very same transcript
+    under another title: another source of that episode, SameEpisode unless `replace` and
+    its slug is not in `keep`; swapped in, it keeps the
     stored slug, so channel focus, links and what people type stay the same. Runs inside
     the caller's transaction, so a failure anywhere leaves the old episode (or nothing) in
     place.
     """
     existing = session.scalar(select(Episode).where(Episode.slug == record.slug))
-    by_title, shared_with = False, None
+    by_title, by_conversation, shared_with = False, False, None
     if existing is None:
         existing, shared_with = _same_title(session, record, segments)
         by_title = existing is not None
+    if existing is None and record.conversation_hash is not None:
+        existing = session.scalar(
+            select(Episode)
+            .where(Episode.conversation_hash == record.conversation_hash)
+            .order_by(Episode.id)
+            .limit(1)
+        )
+        by_conversation = existing is not None
     if existing is None:
         _insert(session, record, segments, summary_takeaways, speaker_tokens)
         return Stored(StoreOutcome.INGESTED, record.slug, title_shared_with=shared_with)
+    another_source = by_title or by_conversation
     if existing.content_hash == record.content_hash:
-        return Stored(StoreOutcome.UNCHANGED, existing.slug, by_title)
-    if by_title and (not replace or existing.slug in keep):
-        raise SameEpisode(existing.slug)
-    if not by_title and not replace:
+        return Stored(StoreOutcome.UNCHANGED, existing.slug, by_title, None, by_conversation)
+    if another_source and (not replace or existing.slug in keep):
+        raise SameEpisode(existing.slug, by_title=by_title)
+    if not another_source and not replace:
         raise EpisodeExists(record.slug)
     slug = existing.slug
     record = with_changes(record, slug=slug)
@@ -150,7 +164,7 @@ def store_episode(
         session.execute(
             update(Conversation).where(Conversation.id.in_(threads)).values(episode_id=episode_id)
         )
-    return Stored(StoreOutcome.REPLACED, slug, by_title)
+    return Stored(StoreOutcome.REPLACED, slug, by_title, None, by_conversation)
 
 
 def _insert(

@@ -39,6 +39,8 @@ class Episode(Base):
     # None when the source gave no title. Not unique: libraries from before it may hold one
     # episode twice.
     title_key: Mapped[str | None] = mapped_column(Text, index=True)
+    # db.titles.conversation_hash of its passages: the same transcript under another title.
+    conversation_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     summary: Mapped[str | None] = mapped_column(Text)
     audience: Mapped[str | None] = mapped_column(Text)
     guest: Mapped[str | None] = mapped_column(String(200))

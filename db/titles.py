@@ -4,6 +4,7 @@ a title alone can be wrong."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -66,3 +67,14 @@ def same_conversation(one: Iterable[str], other: Iterable[str]) -> bool:
         return False
     shared = len(first & second) / min(len(first), len(second))
     return shared >= SAME_CONVERSATION_SHARE
+
+
+def conversation_hash(texts: Iterable[str]) -> str:
+    """A fingerprint of the words said, in order: equal for two files that hold the same
+    transcript under different front matter (the community archive files 5 conversations
+    twice, under two titles and two videos)."""
+    digest = hashlib.sha256()
+    for text in texts:
+        digest.update(" ".join(WORD.findall(text.casefold())).encode())
+        digest.update(b"\n")
+    return digest.hexdigest()

@@ -280,6 +280,79 @@ def test_the_command_reports_duplicates_apart_and_exits_zero(tmp_path: Path) -> 
         "0 ingested, 1 replaced, 0 unchanged, 0 failed",
     ]
     again = run("ingest", "--replace", archive, env=env, cwd=tmp_path)
-    assert again.stdout.strip() == "0 ingested, 1 unchanged, 0 failed"
+    # The archive's file is what is stored now, under the slug people already use.
+    assert again.stdout.splitlines() == [
+        f"{copy}: already stored as {SEED_SLUG}",
+        "0 ingested, 1 unchanged, 0 failed",
+    ]
     listed = json.loads(run("episodes", "--json", env=env, cwd=tmp_path).stdout)
     assert [(e["slug"], e["turns"]) for e in listed] == [(SEED_SLUG, 85)]
+
+
+def _retitled_copy(root: Path, title: str) -> Path:
+    """The seed's conversation, word for word, filed under another episode's title and
+    video: the community archive holds 5 such pairs (april-dunford-20, marty-cagan-20...)."""
+    copy = _archive_copy(root, "someone-else")
+    copy.write_text(
+        copy.read_text()
+        .replace(f"# {SEED_TITLE}", f"# {title}")
+        .replace("title: 'Anthropic\u2019s CPO", f"title: '{title} | was: Anthropic\u2019s CPO")
+    )
+    return copy
+
+
+def test_the_same_conversation_under_another_title_is_not_stored_twice(
+    seeded: sessionmaker[Session], tmp_path: Path
+) -> None:
+    copy = _retitled_copy(tmp_path, "How to nail your product positioning")
+    for _ in range(2):
+        [result] = ingest_paths(seeded, [tmp_path / "episodes"])
+        assert (result.status, result.slug, result.failed) == ("duplicate", SEED_SLUG, False)
+        assert result.message == (
+            f"same conversation as {SEED_SLUG} under another title; not stored twice; "
+            "add --replace to switch to this source"
+        )
+    assert [e.slug for e in _episodes(seeded)] == [SEED_SLUG]
+    replaced = ingest_file(seeded, copy, replace=True)
+    assert (replaced.status, replaced.slug) == ("replaced", SEED_SLUG)
+    assert replaced.message == (
+        f"replaced {SEED_SLUG} (same conversation, another title) with this source"
+    )
+    [episode] = _episodes(seeded)
+    assert episode.title.startswith("How to nail your product positioning")
+    assert ingest_file(seeded, copy).status == "unchanged"
+
+
+def test_another_conversation_under_another_title_is_its_own_episode(
+    seeded: sessionmaker[Session], tmp_path: Path
+) -> None:
+    copy = _retitled_copy(tmp_path, "How to nail your product positioning")
+    # One word changed in one turn: another transcript, not the same words.
+    copy.write_text(copy.read_text().replace("Boris", "Doris", 1))
+    [result] = ingest_paths(seeded, [tmp_path / "episodes"])
+    assert (result.status, result.slug) == ("ingested", "someone-else")
+
+
+def test_migration_fingerprints_stored_conversations_as_ingest_does(
+    seeded: sessionmaker[Session], database_url: str
+) -> None:
+    with seeded() as session:
+        fingerprint = session.scalar(select(Episode.conversation_hash))
+        passages = session.scalar(select(func.count(Segment.id)))
+    assert fingerprint and passages
+    seeded.kw["bind"].dispose()
+    engine = create_engine_for(database_url)
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0005")
+    with engine.connect() as connection:
+        columns = {row[1] for row in connection.execute(text("PRAGMA table_info(episodes)"))}
+        assert not columns & {"conversation_hash", "title_key"}
+        # Down and up again, nothing of the episode is lost on the way.
+        assert connection.scalar(text("SELECT count(*) FROM segments")) == passages
+    assert migrate(engine) is True
+    with open_database(database_url)() as session:
+        assert session.scalar(select(Episode.conversation_hash)) == fingerprint
+        assert session.scalar(select(Episode.title_key)) == title_key(SEED_TITLE)
+        assert session.scalar(select(func.count(Segment.id))) == passages

@@ -32,7 +32,7 @@ from db.episodes import (
     StoreOutcome,
     store_episode,
 )
-from db.titles import title_key
+from db.titles import conversation_hash, title_key
 
 log = logging.getLogger(__name__)
 
@@ -185,7 +185,10 @@ def prepare_file(path: Path, fmt: str = "auto", slug: str | None = None) -> Prep
     ]
     speakers = {turn.speaker for turn in parsed.turns}
     tokens = sorted({token for name in speakers for token in query_terms(name)})
-    record = _record(parsed, chosen, text, path)
+    record = dataclasses.replace(
+        _record(parsed, chosen, text, path),
+        conversation_hash=conversation_hash(str(row["text"]) for row in segments),
+    )
     return PreparedEpisode(path, record, segments, parsed.takeaways, tokens)
 
 
@@ -231,24 +234,30 @@ def _claim_slug(prepared: PreparedEpisode, run: RunMemory) -> PreparedEpisode | 
     return prepared
 
 
-def _duplicate(path: Path, stored_slug: str, earlier: Path | None) -> FileResult:
+def _duplicate(path: Path, same: SameEpisode, earlier: Path | None) -> FileResult:
     if earlier is not None:
         why, advice = f" as {earlier}, already stored in this run", ""
     else:
         why, advice = "", "; add --replace to switch to this source"
+    if same.by_title:
+        what = f"same episode as {same.slug} (same title and conversation{why})"
+    else:
+        # The words said are identical but the titles are not: one source filed the
+        # conversation under the wrong episode, and no file says which.
+        what = f"same conversation as {same.slug} under another title{why}"
     return FileResult(
-        path,
-        "duplicate",
-        slug=stored_slug,
-        message=f"same episode as {stored_slug} (same title and conversation{why}); "
-        f"not stored twice{advice}",
+        path, "duplicate", slug=same.slug, message=f"{what}; not stored twice{advice}"
     )
 
 
-def _note(stored: Stored) -> str:
+def _note(stored: Stored, slug: str) -> str:
     """What a person should know about how the file was stored, if anything."""
+    if stored.outcome is StoreOutcome.UNCHANGED and stored.slug != slug:
+        return f"already stored as {stored.slug}"
     if stored.by_title and stored.outcome is StoreOutcome.REPLACED:
         return f"replaced {stored.slug} (same title and conversation) with this source"
+    if stored.by_conversation and stored.outcome is StoreOutcome.REPLACED:
+        return f"replaced {stored.slug} (same conversation, another title) with this source"
     if stored.title_shared_with:
         return (
             f"same title as {stored.title_shared_with} but another conversation, so stored "
@@ -295,7 +304,7 @@ def store_prepared(
             "add --replace to swap it in",
         )
     except SameEpisode as same:
-        return _duplicate(path, same.slug, run.stored.get(same.slug) if run else None)
+        return _duplicate(path, same, run.stored.get(same.slug) if run else None)
     except SQLAlchemyError as exc:
         log.debug("database error while ingesting %s", path, exc_info=True)
         return FileResult(path, "failed", message=f"database error: {exc.__class__.__name__}")
@@ -303,7 +312,11 @@ def store_prepared(
         run.stored.setdefault(stored.slug, path)
     turns = 0 if stored.outcome is StoreOutcome.UNCHANGED else record.turn_count
     return FileResult(
-        path, stored.outcome.value, slug=stored.slug, turns=turns, message=_note(stored)
+        path,
+        stored.outcome.value,
+        slug=stored.slug,
+        turns=turns,
+        message=_note(stored, record.slug),
     )
 
 

@@ -38,10 +38,13 @@ def _backfilled_key(slug: str, title: str, source_format: str) -> str | None:
     return None if key in from_file_name else key
 
 
+# Plain ALTER TABLE, not a batch table copy: copying `episodes` would drop the old table,
+# which SQLite refuses while its segments refer to it (SQLite has had DROP COLUMN since 3.35).
+
+
 def upgrade() -> None:
-    with op.batch_alter_table("episodes") as batch:
-        batch.add_column(sa.Column("title_key", sa.Text(), nullable=True))
-        batch.create_index("ix_episodes_title_key", ["title_key"], unique=False)
+    op.add_column("episodes", sa.Column("title_key", sa.Text(), nullable=True))
+    op.create_index("ix_episodes_title_key", "episodes", ["title_key"])
     connection = op.get_bind()
     rows = connection.execute(sa.text("SELECT id, slug, title, source_format FROM episodes"))
     keys = [
@@ -53,6 +56,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("episodes") as batch:
-        batch.drop_index("ix_episodes_title_key")
-        batch.drop_column("title_key")
+    op.drop_index("ix_episodes_title_key", table_name="episodes")
+    op.drop_column("episodes", "title_key")

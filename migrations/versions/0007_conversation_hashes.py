@@ -1,0 +1,50 @@
+"""Conversation hashes: the same transcript filed under another title is recognised.
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-11-26
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+from db.titles import conversation_hash
+
+revision = "0007"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+
+# Plain ALTER TABLE, not a batch table copy: copying `episodes` would drop the old table,
+# which SQLite refuses while its segments refer to it (SQLite has had DROP COLUMN since 3.35).
+
+
+def upgrade() -> None:
+    op.add_column("episodes", sa.Column("conversation_hash", sa.String(length=64), nullable=True))
+    op.create_index("ix_episodes_conversation_hash", "episodes", ["conversation_hash"])
+    connection = op.get_bind()
+    episode_ids = connection.execute(sa.text("SELECT id FROM episodes")).scalars().all()
+    hashes = [
+        {
+            "id": episode_id,
+            "hash": conversation_hash(
+                connection.execute(
+                    sa.text("SELECT text FROM segments WHERE episode_id = :id ORDER BY id"),
+                    {"id": episode_id},
+                ).scalars()
+            ),
+        }
+        for episode_id in episode_ids
+    ]
+    if hashes:
+        connection.execute(
+            sa.text("UPDATE episodes SET conversation_hash = :hash WHERE id = :id"), hashes
+        )
+
+
+def downgrade() -> None:
+    op.drop_index("ix_episodes_conversation_hash", table_name="episodes")
+    op.drop_column("episodes", "conversation_hash")
