@@ -235,16 +235,16 @@ def _claim_slug(prepared: PreparedEpisode, run: RunMemory) -> PreparedEpisode | 
 
 
 def _duplicate(path: Path, same: SameEpisode, earlier: Path | None) -> FileResult:
-    if earlier is not None:
-        why, advice = f" as {earlier}, already stored in this run", ""
-    else:
-        why, advice = "", "; add --replace to switch to this source"
+    stored_now = f"{earlier}, already stored in this run" if earlier is not None else ""
     if same.by_title:
-        what = f"same episode as {same.slug} (same title and conversation{why})"
+        where = f" as {stored_now}" if stored_now else ""
+        what = f"same episode as {same.slug} (same title and conversation{where})"
     else:
         # The words said are identical but the titles are not: one source filed the
         # conversation under the wrong episode, and no file says which.
-        what = f"same conversation as {same.slug} under another title{why}"
+        where = f" ({stored_now})" if stored_now else ""
+        what = f"same conversation as {same.slug} under another title{where}"
+    advice = "" if stored_now else "; add --replace to switch to this source"
     return FileResult(
         path, "duplicate", slug=same.slug, message=f"{what}; not stored twice{advice}"
     )
