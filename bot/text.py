@@ -11,16 +11,17 @@ SUFFIXES = ("ings", "ing", "ers", "er", "ies", "ied", "es", "ed", "ly", "s")
 
 STOPWORDS = frozenset(
     """a about above after again against all also am an and any are aren't as at be because
-    been before being below between both but by can can't could did didn't do does doesn't
-    doing don't down during each episode few for from further get got had has have having he
-    he'd he'll he's her here here's hers herself him himself his how how's i i'd i'll i'm i've
-    if in into is isn't it it's its itself just let's like me more most much my myself no nor
-    not of off on once only or other ought our ours ourselves out over own podcast said same
-    say says she she'd she'll she's should so some such tell than that that's the their theirs
-    them themselves then there there's these they they'd they'll they're they've this those
-    through to too under until up very was wasn't we we'd we'll we're we've were weren't what
-    what's when when's where where's which while who who's whom why why's will with won't would
-    you you'd you'll you're you've your yours yourself yourselves""".split()
+    been before being below between both but by can can't could did didn't do does
+    doesn't doing don't down during each episode few for from further get got guest
+    guests had has have having he he'd he'll he's her here here's hers herself him
+    himself his how how's i i'd i'll i'm i've if in into is isn't it it's its itself
+    just let's like me more most much my myself no nor not of off on once only or other
+    ought our ours ourselves out over own podcast said same say says she she'd she'll
+    she's should so some such tell than that that's the their theirs them themselves
+    then there there's these they they'd they'll they're they've this those through to
+    too under until up very was wasn't we we'd we'll we're we've were weren't what
+    what's when when's where where's which while who who's whom why why's will with
+    won't would you you'd you'll you're you've your yours yourself yourselves""".split()
 )
 
 

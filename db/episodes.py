@@ -69,7 +69,7 @@ class EpisodeRecord:
     source_url: str | None = None
     # The normalised title (db.titles.title_key); None when the source gave no title.
     title_key: str | None = None
-    # db.titles.conversation_hash of the passages' texts.
+    # db.titles.conversation_hash of the passages' speakers and texts.
     conversation_hash: str | None = None
 
 

@@ -69,12 +69,13 @@ def same_conversation(one: Iterable[str], other: Iterable[str]) -> bool:
     return shared >= SAME_CONVERSATION_SHARE
 
 
-def conversation_hash(texts: Iterable[str]) -> str:
-    """A fingerprint of the words said, in order: equal for two files that hold the same
-    transcript under different front matter (the community archive files 5 conversations
-    twice, under two titles and two videos)."""
+def conversation_hash(passages: Iterable[tuple[str, str]]) -> str:
+    """A fingerprint of who said what, in order, from (speaker, text) pairs: equal for two
+    files that hold the same transcript under different front matter (the community archive
+    files 5 conversations twice, under two titles and two videos)."""
     digest = hashlib.sha256()
-    for text in texts:
-        digest.update(" ".join(WORD.findall(text.casefold())).encode())
-        digest.update(b"\n")
+    for speaker, text in passages:
+        for part in (speaker, text):
+            digest.update(" ".join(WORD.findall(part.casefold())).encode())
+            digest.update(b"\n")
     return digest.hexdigest()

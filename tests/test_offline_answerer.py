@@ -3,6 +3,8 @@ plainly when the episode does not cover a question."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -75,3 +77,23 @@ def test_citations_carry_timestamps_when_the_source_has_them(
         answer = ask(session, question, OfflineAnswerer(), episode=result.slug)
     assert answer.covered
     assert all(c.start_seconds is not None for c in answer.citations)
+
+
+def test_a_library_wide_answer_speaks_of_the_episodes_it_quotes(
+    seeded: sessionmaker[Session], tmp_path: Path
+) -> None:
+    for name, who in (("ada", "Ada Example"), ("bo", "Bo Example")):
+        (tmp_path / f"{name}.txt").write_text(
+            f"Lenny: How do you price a new product?\n{who}: Price the product on the value "
+            "customers get, then raise prices each year as the product earns it.\n"
+        )
+        assert ingest_file(seeded, tmp_path / f"{name}.txt").status == "ingested"
+    answerer = OfflineAnswerer()
+    with seeded() as session:
+        answer = ask(session, "How should we price a product on value?", answerer)
+        assert answer.covered and {c.episode_slug for c in answer.citations} == {"ada", "bo"}
+        assert answer.text == "Here is what the episodes say, quoted from their transcripts:"
+        missed = ask(session, "What is the capital of France?", answerer)
+        assert missed.text.startswith("No episode seems to cover this")
+        scoped = ask(session, "What is the capital of France?", answerer, episode="ada")
+        assert scoped.text.startswith("The episode doesn't seem to cover this")

@@ -73,6 +73,8 @@ class AnswerRequest:
     history: Sequence[Exchange] = ()
     # What retrieval looked for: a short follow-up is read with the thread's question.
     searched_for: str | None = None
+    # Asked of the whole library rather than one episode.
+    library_wide: bool = False
 
     @property
     def terms_text(self) -> str:

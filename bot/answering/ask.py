@@ -47,7 +47,14 @@ def prepare(
         search_for = f"{history[-1].question} {question}"
     passages = retrieve(session, search_for, episode=episode, limit=PASSAGES_FOR_ANSWER)
     whole = episode_text(session, episode) if episode and answerer.reads_whole_episode else None
-    return AnswerRequest(question, passages, whole, tuple(history), searched_for=search_for)
+    return AnswerRequest(
+        question,
+        passages,
+        whole,
+        tuple(history),
+        searched_for=search_for,
+        library_wide=episode is None,
+    )
 
 
 def ask(

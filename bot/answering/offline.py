@@ -25,7 +25,12 @@ NOT_COVERED = (
     "The episode doesn't seem to cover this: no part of the transcript matches the question "
     "well enough to quote. Try other words, or `episode-bot search` for a keyword."
 )
+NOT_COVERED_ANYWHERE = (
+    "No episode seems to cover this: no part of any transcript matches the question well "
+    "enough to quote. Try other words, or `episode-bot search` for a keyword."
+)
 COVERED_INTRO = "Here is what the episode says, quoted from the transcript:"
+COVERED_INTRO_LIBRARY = "Here is what the episodes say, quoted from their transcripts:"
 
 
 def _matches(groups: list[frozenset[str]], text: str) -> int:
@@ -75,7 +80,8 @@ class OfflineAnswerer:
         trace = Trace(answerer=self.name, passages=tuple(passage_id(p.hit) for p in passages))
         groups = term_groups(query_terms(request.terms_text))
         if not passages or passages[0].coverage < MIN_COVERAGE:
-            return Answer(question, NOT_COVERED, covered=False, answerer=self.name, trace=trace)
+            text = NOT_COVERED_ANYWHERE if request.library_wide else NOT_COVERED
+            return Answer(question, text, covered=False, answerer=self.name, trace=trace)
         floor = passages[0].score * RELATIVE_SCORE_FLOOR
         citations = [
             Citation(
@@ -90,9 +96,10 @@ class OfflineAnswerer:
             for p in passages[:MAX_QUOTES]
             if p.score >= floor
         ]
+        episodes = {c.episode_slug for c in citations}
         return Answer(
             question,
-            COVERED_INTRO,
+            COVERED_INTRO_LIBRARY if len(episodes) > 1 else COVERED_INTRO,
             covered=True,
             answerer=self.name,
             citations=citations,

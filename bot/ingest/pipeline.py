@@ -187,7 +187,9 @@ def prepare_file(path: Path, fmt: str = "auto", slug: str | None = None) -> Prep
     tokens = sorted({token for name in speakers for token in query_terms(name)})
     record = dataclasses.replace(
         _record(parsed, chosen, text, path),
-        conversation_hash=conversation_hash(str(row["text"]) for row in segments),
+        conversation_hash=conversation_hash(
+            (str(row["speaker"]), str(row["text"])) for row in segments
+        ),
     )
     return PreparedEpisode(path, record, segments, parsed.takeaways, tokens)
 

@@ -31,10 +31,13 @@ def upgrade() -> None:
         {
             "id": episode_id,
             "hash": conversation_hash(
-                connection.execute(
-                    sa.text("SELECT text FROM segments WHERE episode_id = :id ORDER BY id"),
+                (row.speaker, row.text)
+                for row in connection.execute(
+                    sa.text(
+                        "SELECT speaker, text FROM segments WHERE episode_id = :id ORDER BY id"
+                    ),
                     {"id": episode_id},
-                ).scalars()
+                )
             ),
         }
         for episode_id in episode_ids
