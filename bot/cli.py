@@ -3,31 +3,30 @@
 from __future__ import annotations
 
 import gc
-import json
-import logging
 import sys
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.answering import Answer, format_timestamp
 from bot.answering.ask import prepare, store_trace
 from bot.answering.choose import answerer_from_settings, takeaway_writer_from_settings
-from bot.config import ConfigError, Settings, load_settings, secret, slack_problem
+from bot.cli_support import echo_json as _echo_json
+from bot.cli_support import one_scope as _one_scope
+from bot.cli_support import open_or_exit as _library
+from bot.cli_support import plain_query_errors as _plain_query_errors
+from bot.cli_support import settings_or_exit as _settings
+from bot.config import Settings, secret, slack_problem
 from bot.episode_evidence import library_index
 from bot.in_flight import InFlight
 from bot.ingest.model import FORMATS, ParseError
 from bot.ingest.pipeline import FileResult, expand_paths, ingest_files
-from bot.library import open_library
 from bot.moment import moment_url
-from bot.retrieval import EmptyQuery, UnknownEpisode, retrieve
+from bot.retrieval import retrieve
 from db.engine import DatabaseError, head_revision, open_database
 from db.episodes import list_episodes
 
@@ -38,36 +37,6 @@ if TYPE_CHECKING:
 
 PROGRESS_THRESHOLD = 5  # files; fewer than this finish before a bar would help
 PREVIEW_CHARS = 220
-
-
-def _settings() -> Settings:
-    try:
-        settings = load_settings()
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
-    logging.basicConfig(
-        level=settings.log_level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
-    )
-    return settings
-
-
-@contextmanager
-def _library(
-    load_sample: bool = True, settings: Settings | None = None
-) -> Iterator[sessionmaker[Session]]:
-    """Open (and migrate) the library; turn storage failures into one plain line."""
-    settings = settings or _settings()
-    try:
-        session_factory, note = open_library(settings, load_sample=load_sample)
-    except DatabaseError as exc:
-        raise click.ClickException(str(exc)) from None
-    if note:
-        click.echo(note, err=True)
-    yield session_factory
-
-
-def _echo_json(data: object) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -201,34 +170,6 @@ def _require_text(words: tuple[str, ...], what: str) -> str:
     if not text:
         raise click.ClickException(f"The {what} is empty: give some words to look for.")
     return text
-
-
-@contextmanager
-def _plain_query_errors(what: str, episode: str | None) -> Iterator[None]:
-    """Retrieval's refusals as one sentence each."""
-    try:
-        yield
-    except EmptyQuery:
-        raise click.ClickException(
-            f"The {what} has no words to look for: use letters or numbers."
-        ) from None
-    except UnknownEpisode:
-        raise click.ClickException(
-            f"No episode has the slug {episode!r}; `episode-bot episodes` lists them."
-        ) from None
-    except SQLAlchemyError as exc:
-        logging.getLogger(__name__).debug("library error", exc_info=exc)
-        raise click.ClickException(
-            "The library could not be read (is DATABASE_URL an episode-bot database?); "
-            "`episode-bot doctor` checks it."
-        ) from None
-
-
-def _one_scope(episode: str | None, library_wide: bool) -> None:
-    if episode is not None and library_wide:
-        raise click.ClickException(
-            "Give --episode or --all, not both: --all already means every episode."
-        )
 
 
 @cli.command()
