@@ -16,7 +16,6 @@ question once cold, then REPEATS more times.
 from __future__ import annotations
 
 import gc
-import json
 import statistics
 import sys
 import tempfile
@@ -28,6 +27,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from bot.evaluation import evaluate, read_questions, render  # noqa: E402
 from bot.ingest.pipeline import expand_paths, ingest_file, ingest_files  # noqa: E402
 from bot.library import sample_episode_path  # noqa: E402
 from bot.retrieval import retrieve  # noqa: E402
@@ -54,7 +54,7 @@ def main() -> int:
         archive = archive / "episodes"
     default = SHARED_QUESTIONS if SHARED_QUESTIONS.exists() else BUNDLED_QUESTIONS
     path = Path(sys.argv[2]) if len(sys.argv) > 2 else default
-    questions = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    questions = read_questions(path)
     with tempfile.TemporaryDirectory() as folder:
         session_factory = open_database(f"sqlite:///{folder}/library.db")
         seed = ingest_file(session_factory, sample_episode_path()).slug
@@ -78,36 +78,20 @@ def main() -> int:
         gc.collect()
         gc.freeze()
 
-        hits = dict.fromkeys(KS, 0)
-        reciprocal = 0.0
         latencies: list[float] = []
         first_times: list[float] = []
-        misses: list[str] = []
         with session_factory() as session:
             for item in questions:
-                ranked = []
                 for _ in range(1 + REPEATS):
                     started = time.perf_counter()
-                    ranked = retrieve(session, item["q"], limit=max(KS))
+                    retrieve(session, item.question, limit=max(KS))
                     latencies.append((time.perf_counter() - started) * 1000)
                 first_times.append(latencies[-1 - REPEATS])
-                found = [(r.hit.episode_slug, r.hit.position) for r in ranked]
-                gold = {(seed, turn) for turn in item["gold"]}
-                ranks = [i for i, moment in enumerate(found) if moment in gold]
-                for k in KS:
-                    hits[k] += bool(ranks) and ranks[0] < k
-                reciprocal += 1 / (ranks[0] + 1) if ranks else 0.0
-                if not ranks or ranks[0]:
-                    rank = ranks[0] + 1 if ranks else f">{max(KS)}"
-                    top = f"{found[0][0]} turn {found[0][1]}" if found else "nothing"
-                    misses.append(f"  rank {rank}: {item['q']}  (first: {top})")
-    count = len(questions)
+            # The same code as `episode-bot eval QUESTIONS --all --gold-episode SEED`.
+            result = evaluate(session, questions, episode=None, gold_episode=seed, ks=KS)
     stored = 1 + statuses["ingested"]
-    print(f"{count} questions, each searched across all {stored} episodes")
-    print(
-        "  ".join(f"recall@{k} {hits[k] / count:.2f}" for k in KS)
-        + f"  MRR {reciprocal / count:.3f}"
-    )
+    print(f"{len(questions)} questions, each searched across all {stored} episodes")
+    print(render(result).splitlines()[1])
     print(
         f"search latency over {len(latencies)} searches: p50 {statistics.median(latencies):.1f} ms"
         f"  p99 {_percentile(latencies, 0.99):.1f} ms  max {max(latencies):.1f} ms"
@@ -116,9 +100,7 @@ def main() -> int:
         f"  the first search of each question: p50 {statistics.median(first_times):.1f} ms"
         f"  max {max(first_times):.1f} ms (the very first also builds the episode index)"
     )
-    if misses:
-        print("gold turn not first:")
-        print("\n".join(misses))
+    print("\n".join(render(result).splitlines()[2:]))
     return 0
 
 

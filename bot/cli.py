@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.answering import Answer, format_timestamp
 from bot.answering.ask import prepare, store_trace
 from bot.answering.choose import answerer_from_settings, takeaway_writer_from_settings
+from bot.cli_checks import eval_command
 from bot.cli_support import echo_json as _echo_json
 from bot.cli_support import one_scope as _one_scope
 from bot.cli_support import open_or_exit as _library
@@ -421,6 +422,9 @@ def doctor() -> None:
         click.echo(check.line())
     if any(check.ok is False for check in checks):
         sys.exit(1)
+
+
+cli.add_command(eval_command)
 
 
 def main() -> None:

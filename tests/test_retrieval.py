@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
+from bot.evaluation import evaluate, read_questions, render
 from bot.retrieval import EmptyQuery, UnknownEpisode, retrieve
 from tests.conftest import SEED_SLUG, SHARED
 
@@ -28,21 +29,11 @@ def _dev_questions() -> list[dict[str, object]]:
 
 
 def test_dev_questions_recall(session: Session) -> None:
-    questions = _dev_questions()
-    assert len(questions) >= 20
-    at_1 = at_5 = 0
-    misses: list[str] = []
-    for item in questions:
-        ranked = retrieve(session, str(item["q"]), episode=SEED_SLUG, limit=5)
-        positions = [r.hit.position for r in ranked]
-        gold = set(item["gold"])  # type: ignore[arg-type]
-        at_1 += bool(positions) and positions[0] in gold
-        hit5 = bool(gold & set(positions))
-        at_5 += hit5
-        if not hit5:
-            misses.append(f"{item['q']} -> {positions}, gold {sorted(gold)}")
-    assert at_1 / len(questions) >= 0.85
-    assert at_5 == len(questions), misses
+    # The code `episode-bot eval QUESTIONS --episode SLUG` runs and prints.
+    result = evaluate(session, read_questions(DEV_QUESTIONS), episode=SEED_SLUG, ks=(1, 5))
+    assert result.questions >= 20
+    assert result.recall[1] >= 0.85
+    assert result.recall[5] == 1.0, render(result)
 
 
 def test_claude_code_finds_the_cloud_code_turns(session: Session) -> None:
