@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.answering import Answer, format_timestamp
 from bot.answering.ask import prepare, store_trace
 from bot.answering.choose import answerer_from_settings, takeaway_writer_from_settings
-from bot.cli_checks import eval_command
+from bot.cli_checks import eval_command, replay_command
 from bot.cli_support import echo_json as _echo_json
 from bot.cli_support import one_scope as _one_scope
 from bot.cli_support import open_or_exit as _library
@@ -425,6 +425,7 @@ def doctor() -> None:
 
 
 cli.add_command(eval_command)
+cli.add_command(replay_command)
 
 
 def main() -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import AnswerTrace
@@ -59,3 +61,13 @@ def record_trace(
     session.add(row)
     session.flush()
     return row
+
+
+def recent_traces(
+    session: Session, *, since: datetime | None = None, limit: int = 20
+) -> list[AnswerTrace]:
+    """The newest `limit` traces (made at or after `since`, if given), oldest first."""
+    statement = select(AnswerTrace).order_by(AnswerTrace.created_at.desc(), AnswerTrace.id.desc())
+    if since is not None:
+        statement = statement.where(AnswerTrace.created_at >= since)
+    return list(reversed(session.scalars(statement.limit(limit)).all()))

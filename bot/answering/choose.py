@@ -12,8 +12,9 @@ if TYPE_CHECKING:
     from bot.digest.written import TakeawayWriter
 
 
-def answerer_from_settings(settings: Settings) -> Answerer:
-    """Decided before any client is built: no key, no Anthropic client at all."""
+def answerer_from_settings(settings: Settings, *, model: str | None = None) -> Answerer:
+    """Decided before any client is built: no key, no Anthropic client at all. `model`
+    overrides ANTHROPIC_MODEL (a replay with another model)."""
     offline = OfflineAnswerer()
     key = secret(settings.anthropic_api_key)
     if not key:
@@ -23,7 +24,7 @@ def answerer_from_settings(settings: Settings) -> Answerer:
     from bot.answering.claude_client import build_client
 
     client = build_client(key, settings.anthropic_base_url)
-    return ClaudeAnswerer(client, settings.anthropic_model, offline)
+    return ClaudeAnswerer(client, model or settings.anthropic_model, offline)
 
 
 def takeaway_writer_from_settings(settings: Settings) -> TakeawayWriter | None:
