@@ -343,6 +343,17 @@ def socket() -> None:
             digest.shutdown()
 
 
+@cli.command()
+def mcp() -> None:
+    """Serve the library to AI assistants (Claude Desktop, Claude Code...) over the Model
+    Context Protocol on stdin/stdout: search, read turns, ask, takeaways."""
+    settings = _settings()
+    with _library(settings=settings) as session_factory:
+        from bot.mcp_server import run_stdio  # the MCP SDK only for this command
+
+        run_stdio(settings, session_factory)
+
+
 def _start_digest(
     settings: Settings, session_factory: sessionmaker[Session], app: App
 ) -> DigestScheduler:

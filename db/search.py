@@ -126,9 +126,14 @@ def speaker_name_tokens(session: Session, terms: Sequence[str], episode_id: int 
 
 
 def episode_passages(
-    session: Session, episode_id: int, *, leave_out: Sequence[str] = ()
+    session: Session,
+    episode_id: int,
+    *,
+    leave_out: Sequence[str] = (),
+    turns: tuple[int, int] | None = None,
 ) -> list[SearchHit]:
-    """Every passage of one episode in transcript order, but those of the kinds left out."""
+    """Every passage of one episode in transcript order, but those of the kinds left out;
+    only those of turns `first` to `last` (inclusive) when `turns` is given."""
     statement = (
         select(
             Segment.id,
@@ -147,4 +152,16 @@ def episode_passages(
         .where(Segment.episode_id == episode_id, Segment.kind.not_in(leave_out))
         .order_by(Segment.position, Segment.part)
     )
+    if turns is not None:
+        statement = statement.where(Segment.position.between(*turns))
     return [SearchHit(*row) for row in session.execute(statement)]
+
+
+def turn_span(session: Session, episode_id: int) -> tuple[int, int] | None:
+    """The first and last turn numbers of one episode, or None when it has no passages."""
+    first, last = session.execute(
+        select(func.min(Segment.position), func.max(Segment.position)).where(
+            Segment.episode_id == episode_id
+        )
+    ).one()
+    return None if first is None else (first, last)
