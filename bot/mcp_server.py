@@ -115,7 +115,7 @@ class EpisodeServer(MCPServer):
 
 def _problem(error: Any) -> str:
     """One pydantic error as a clause: `limit must be at most 50 (got 500)`."""
-    field = ".".join(str(part) for part in error["loc"]) or "the arguments"
+    field = str(error["loc"][0]) if error["loc"] else "the arguments"
     kind, context, given = error["type"], error.get("ctx", {}), error.get("input")
     shown = f" (got {given!r})" if isinstance(given, int | float) else ""
     if kind == "missing":
@@ -124,7 +124,7 @@ def _problem(error: Any) -> str:
         return f"{field} is too long (at most {context.get('max_length')} characters)"
     if kind == "string_type":
         return f"{field} must be text"
-    if kind in ("int_type", "int_parsing", "int_from_float"):
+    if kind.startswith("int_"):  # int_type, int_parsing, int_from_float...
         return f"{field} must be a whole number{shown}"
     if kind == "greater_than_equal":
         return f"{field} must be at least {context.get('ge')}{shown}"

@@ -247,6 +247,8 @@ BAD_CALLS = [
     ("search_transcript", {"query": "boris", "limit": 0}, "limit must be at least 1 (got 0)"),
     ("search_transcript", {"query": "boris", "limit": 500}, "limit must be at most 50"),
     ("search_transcript", {"query": "boris", "limit": "many"}, "limit must be a whole number"),
+    ("search_transcript", {"query": "boris", "limit": 1e100}, "limit must be a whole number"),
+    ("search_transcript", {"query": "boris", "episode": 7}, "episode must be text"),
     ("search_transcript", {"query": "boris", "episde": SEED_SLUG}, "has no argument 'episde'"),
     ("get_turns", {"episode": SEED_SLUG, "start": 12, "end": 5}, "start (12) is after end (5)"),
     ("get_turns", {"episode": SEED_SLUG, "start": -3, "end": 5}, "start must be at least 1"),
