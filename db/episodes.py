@@ -223,3 +223,36 @@ def list_episodes(session: Session) -> list[Episode]:
 def count_episodes(session: Session) -> int:
     """How many episodes the library holds."""
     return session.scalar(select(func.count(Episode.id))) or 0
+
+
+def namesake_rows(
+    session: Session, title_key: str
+) -> list[tuple[int, str, str, str | None, list[str]]]:
+    """Every episode with this title key: id, slug, title, guest and speaker name words."""
+    episodes = session.execute(
+        select(Episode.id, Episode.slug, Episode.title, Episode.guest)
+        .where(Episode.title_key == title_key)
+        .order_by(Episode.id)
+    ).all()
+    return [
+        (
+            row.id,
+            row.slug,
+            row.title,
+            row.guest,
+            list(
+                session.scalars(select(SpeakerToken.token).where(SpeakerToken.episode_id == row.id))
+            ),
+        )
+        for row in episodes
+    ]
+
+
+def retitle(session: Session, episode_id: int, title: str) -> None:
+    """Give an episode a title of its own, and drop what came with the other episode's
+    title: its key, video URL, publication date and summary."""
+    session.execute(
+        update(Episode)
+        .where(Episode.id == episode_id)
+        .values(title=title, title_key=None, source_url=None, published_on=None, summary=None)
+    )

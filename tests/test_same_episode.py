@@ -158,7 +158,9 @@ def test_a_title_shared_by_another_conversation_is_stored_and_said(
     [result] = ingest_paths(seeded, [tmp_path], replace=True)
     assert (result.status, result.slug) == ("ingested", "kim-scott")
     assert result.message == (
-        f"same title as {SEED_SLUG} but another conversation, so stored as an episode of its own"
+        f"same title as {SEED_SLUG} but another conversation, so stored as an episode of its "
+        f"own; the title names {SEED_SLUG}'s speakers, not this one's, so it is stored as "
+        f"'An episode with Kim Scott', without {SEED_SLUG}'s video link"
     )
     assert sorted(e.slug for e in _episodes(seeded)) == ["kim-scott", SEED_SLUG]
 

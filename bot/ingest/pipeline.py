@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.ingest.kinds import mark_passages
+from bot.ingest.misfiled import Namesake, misfiled, own_title
 from bot.ingest.model import ParsedEpisode, ParseError
 from bot.ingest.reader import parse_text, read_text
 from bot.scope import LIBRARY_WORDS
@@ -30,6 +31,8 @@ from db.episodes import (
     SameEpisode,
     Stored,
     StoreOutcome,
+    namesake_rows,
+    retitle,
     store_episode,
 )
 from db.titles import conversation_hash, title_key
@@ -252,7 +255,37 @@ def _duplicate(path: Path, same: SameEpisode, earlier: Path | None) -> FileResul
     )
 
 
-def _note(stored: Stored, slug: str) -> str:
+def _retitle_misfiled(session: Session, title_key: str) -> dict[str, str]:
+    """Among the episodes sharing a title, give those it was not written for (their speakers
+    are not who it names) a title of their own and no video link; slug -> new title."""
+    namesakes = [
+        Namesake(episode_id, slug, title, guest, frozenset(words))
+        for episode_id, slug, title, guest, words in namesake_rows(session, title_key)
+    ]
+    retitled = {}
+    for namesake in misfiled(namesakes):
+        retitled[namesake.slug] = own_title(namesake)
+        retitle(session, namesake.episode_id, retitled[namesake.slug])
+    return retitled
+
+
+def _shared_title_note(stored: Stored, slug: str, retitled: dict[str, str]) -> str:
+    other = stored.title_shared_with
+    note = f"same title as {other} but another conversation, so stored as an episode of its own"
+    if slug in retitled:
+        return (
+            f"{note}; the title names {other}'s speakers, not this one's, so it is stored as "
+            f"'{retitled[slug]}', without {other}'s video link"
+        )
+    if other in retitled:
+        return (
+            f"{note}; the title names this episode's speakers, so {other} is now "
+            f"'{retitled[other]}', without this episode's video link"
+        )
+    return note
+
+
+def _note(stored: Stored, slug: str, retitled: dict[str, str]) -> str:
     """What a person should know about how the file was stored, if anything."""
     if stored.outcome is StoreOutcome.UNCHANGED and stored.slug != slug:
         return f"already stored as {stored.slug}"
@@ -261,10 +294,7 @@ def _note(stored: Stored, slug: str) -> str:
     if stored.by_conversation and stored.outcome is StoreOutcome.REPLACED:
         return f"replaced {stored.slug} (same conversation, another title) with this source"
     if stored.title_shared_with:
-        return (
-            f"same title as {stored.title_shared_with} but another conversation, so stored "
-            "as an episode of its own"
-        )
+        return _shared_title_note(stored, slug, retitled)
     return ""
 
 
@@ -297,6 +327,9 @@ def store_prepared(
                 replace=replace,
                 keep=run.stored if run else (),
             )
+            retitled: dict[str, str] = {}
+            if stored.title_shared_with and record.title_key:
+                retitled = _retitle_misfiled(session, record.title_key)
     except EpisodeExists:
         return FileResult(
             path,
@@ -318,7 +351,7 @@ def store_prepared(
         stored.outcome.value,
         slug=stored.slug,
         turns=turns,
-        message=_note(stored, record.slug),
+        message=_note(stored, record.slug, retitled),
     )
 
 
