@@ -26,7 +26,7 @@ ABOUT_WEIGHT = 1.0
 @dataclass(frozen=True)
 class LibraryIndex:
     """Each episode's rowid span, passage count and the words of its title, guest and
-    summary. Built once per change of the library (a few ms at 300 episodes)."""
+    summary. Built once per change of the library (30-40 ms at 300 episodes)."""
 
     episode_ids: tuple[int, ...]
     first_ids: tuple[int, ...]
@@ -75,12 +75,19 @@ def library_index(session: Session) -> LibraryIndex:
         if _cached is not None and _cached[0] == version:
             return _cached[1]
     spans = episode_spans(session)
+    passages = {s.episode_id: s.passages for s in spans}
     index = LibraryIndex(
         episode_ids=tuple(s.episode_id for s in spans),
         first_ids=tuple(s.first_id for s in spans),
         last_ids=tuple(s.last_id for s in spans),
-        passages={s.episode_id: s.passages for s in spans},
-        about={a.episode_id: frozenset(word_set(a.text)) for a in episodes_about(session)},
+        passages=passages,
+        # Only episodes with passages: one without (a row stored by hand, say) has nothing
+        # to search, so it must not be picked as an episode to search.
+        about={
+            a.episode_id: frozenset(word_set(a.text))
+            for a in episodes_about(session)
+            if a.episode_id in passages
+        },
     )
     with _lock:
         _cached = (version, index)

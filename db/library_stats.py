@@ -43,13 +43,13 @@ class EpisodeAbout:
 
 
 def library_version(session: Session) -> tuple[object, ...]:
-    """Changes whenever an episode is added, replaced or removed: replacing stores the
-    episode under a new id, so the largest id moves."""
+    """Changes whenever any process adds, replaces, retitles or removes an episode: triggers
+    on `episodes` move a counter (migration 0008)."""
     connection = session.connection()
-    row = connection.exec_driver_sql(
-        "SELECT max(id), count(*), (SELECT max(id) FROM segments) FROM episodes"
-    ).one()
-    return (str(connection.engine.url), *row)
+    generation = connection.exec_driver_sql(
+        "SELECT generation FROM library_generation WHERE id = 1"
+    ).scalar_one()
+    return (str(connection.engine.url), generation)
 
 
 def episode_spans(session: Session) -> list[EpisodeSpan]:

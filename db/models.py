@@ -182,6 +182,17 @@ class ConversationTurn(Base):
     )
 
 
+class LibraryGeneration(Base):
+    """One row whose counter triggers on `episodes` move at every change (migration 0008):
+    how a process knows its cached view of the library is out of date."""
+
+    __tablename__ = "library_generation"
+    __table_args__ = (CheckConstraint("id = 1", name="ck_library_generation_single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    generation: Mapped[int] = mapped_column(Integer)
+
+
 class ProcessedEvent(Base):
     """A Slack event id already handled: Slack retries deliveries, answers go out once."""
 

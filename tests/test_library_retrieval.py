@@ -126,3 +126,41 @@ def test_words_said_in_the_turn_or_its_question_count_towards_a_passage() -> Non
     )
     assert [r.hit.segment_id for r in ranked] == [1, 2]
     assert ranked[0].score > ranked[1].score
+
+
+def test_the_episode_index_follows_every_change_to_the_library(
+    session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    from bot.episode_evidence import library_index
+
+    _episode(tmp_path, "ada", "Shipping small | Ada Example", "Ada Example", [("Ada", FILLER)])
+    path = tmp_path / "ada" / "transcript.md"
+    ingest_paths(session_factory, [path])
+    with session_factory() as session:
+        before = library_index(session)
+        assert "shipp" in next(iter(before.about.values()))  # stems
+    # The newest episode replaced: SQLite may give it the same id and the same passages;
+    # only the title differs, and the index must see it.
+    path.write_text(path.read_text().replace("Shipping small", "Pricing boldly"))
+    [replaced] = ingest_paths(session_factory, [path], replace=True)
+    assert replaced.status == "replaced"
+    with session_factory() as session:
+        after = library_index(session)
+        words = next(iter(after.about.values()))
+        assert "pric" in words and "shipp" not in words
+
+
+def test_an_episode_without_passages_is_never_searched(
+    library: Session, session_factory: sessionmaker[Session]
+) -> None:
+    from sqlalchemy import text
+
+    with session_factory.begin() as session:
+        session.execute(
+            text(
+                "INSERT INTO episodes (slug, title, source_format, content_hash, turn_count) "
+                "VALUES ('empty', 'Pressly Pressly Pressly', 'plain', 'x', 0)"
+            )
+        )
+    ranked = retrieve(library, "Why was Pressly shut down?", limit=3)
+    assert ranked and all(r.hit.episode_slug != "empty" for r in ranked)

@@ -1,0 +1,37 @@
+"""Library generation: a counter every change to `episodes` moves, from any process, so a
+process's cached view of the library (bot/episode_evidence.py) knows when to rebuild.
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-11-26
+"""
+
+from __future__ import annotations
+
+from alembic import op
+
+revision = "0008"
+down_revision = "0007"
+branch_labels = None
+depends_on = None
+
+EVENTS = ("INSERT", "UPDATE", "DELETE")
+
+
+def upgrade() -> None:
+    op.execute(
+        "CREATE TABLE library_generation ("
+        "id INTEGER NOT NULL PRIMARY KEY CHECK (id = 1), generation INTEGER NOT NULL)"
+    )
+    op.execute("INSERT INTO library_generation (id, generation) VALUES (1, 0)")
+    for event in EVENTS:
+        op.execute(
+            f"CREATE TRIGGER episodes_generation_{event.lower()} AFTER {event} ON episodes "
+            "BEGIN UPDATE library_generation SET generation = generation + 1 WHERE id = 1; END"
+        )
+
+
+def downgrade() -> None:
+    for event in EVENTS:
+        op.execute(f"DROP TRIGGER episodes_generation_{event.lower()}")
+    op.execute("DROP TABLE library_generation")
