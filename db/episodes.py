@@ -248,11 +248,18 @@ def namesake_rows(
     ]
 
 
-def retitle(session: Session, episode_id: int, title: str) -> None:
+def retitle(session: Session, episode_id: int, title: str, guest: str | None) -> None:
     """Give an episode a title of its own, and drop what came with the other episode's
-    title: its key, video URL, publication date and summary."""
+    title: its key, video URL, publication date and summary (and the guest, when None)."""
     session.execute(
         update(Episode)
         .where(Episode.id == episode_id)
-        .values(title=title, title_key=None, source_url=None, published_on=None, summary=None)
+        .values(
+            title=title,
+            title_key=None,
+            source_url=None,
+            published_on=None,
+            summary=None,
+            guest=guest,
+        )
     )

@@ -35,7 +35,8 @@ GENERIC_TITLES = frozenset(
 
 def title_key(title: str | None) -> str | None:
     """`Anthropic's CPO | Mike Krieger` -> `anthropic s cpo mike krieger` (curly quotes
-    too); None when the title says nothing that could tell one episode from another."""
+    too); None when the title says nothing that could tell one episode from another.
+    Migration 0006 holds a frozen copy: a change here needs a migration too."""
     if not title:
         return None
     text = unicodedata.normalize("NFKC", title).translate(QUOTES).casefold()
@@ -47,10 +48,12 @@ def title_key(title: str | None) -> str | None:
 
 # Two sources of one conversation share most of their five-word runs even when transcribed
 # apart (the seed and the archive's copy of it share 59%); two conversations that only share
-# a title (the archive has 24 such pairs, its metadata copied from the wrong video) share
-# under 5%.
+# a title (the archive has 24 such files, their metadata copied from the wrong video) share
+# 3% or less.
 SHINGLE_WORDS = 5
 SAME_CONVERSATION_SHARE = 0.3
+# And be of about one length: the seed and its archive copy differ by 3%.
+SAME_LENGTH_SHARE = 0.5
 WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 
 
@@ -65,14 +68,18 @@ def same_conversation(one: Iterable[str], other: Iterable[str]) -> bool:
     first, second = _shingles(one), _shingles(other)
     if not first or not second:
         return False
-    shared = len(first & second) / min(len(first), len(second))
+    shorter, longer = sorted((len(first), len(second)))
+    if shorter < SAME_LENGTH_SHARE * longer:
+        return False  # a clip or a trailer of the episode is not the episode
+    shared = len(first & second) / shorter
     return shared >= SAME_CONVERSATION_SHARE
 
 
 def conversation_hash(passages: Iterable[tuple[str, str]]) -> str:
     """A fingerprint of who said what, in order, from (speaker, text) pairs: equal for two
     files that hold the same transcript under different front matter (the community archive
-    files 5 conversations twice, under two titles and two videos)."""
+    files 5 conversations twice, under two titles and two videos). Migration 0007 holds a
+    frozen copy: a change here needs a migration that fingerprints stored episodes again."""
     digest = hashlib.sha256()
     for speaker, text in passages:
         for part in (speaker, text):

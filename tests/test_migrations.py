@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -125,3 +126,27 @@ def test_two_processes_starting_on_a_new_database_both_succeed(tmp_path: Path) -
         assert connection.execute(text("SELECT version_num FROM alembic_version")).all() == [
             (head_revision(),)
         ]
+
+
+def test_frozen_copies_in_migrations_match_the_code_that_stores_new_episodes() -> None:
+    # 0006 and 0007 fill stored rows with their own frozen copies; new rows are keyed by
+    # db.titles. If these ever differ, doubles stop being recognised: a new migration must
+    # key the stored episodes again.
+    import importlib.util
+
+    from db.titles import conversation_hash, title_key
+
+    def revision(name: str) -> Any:
+        path = Path(__file__).parents[1] / "migrations" / "versions" / name
+        spec = importlib.util.spec_from_file_location(name.removesuffix(".py"), path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    titles = ["Anthropic\u2019s CPO | Mike Krieger", "  ¡Shipping — small!  ", "Transcript", ""]
+    frozen_key = revision("0006_episode_title_keys.py").title_key
+    assert [frozen_key(t) for t in titles] == [title_key(t) for t in titles]
+    passages = [("Mike Krieger", "It's Claude Code, 95%!"), ("Lenny", "Wow.\nReally?")]
+    frozen_hash = revision("0007_conversation_hashes.py").conversation_hash
+    assert frozen_hash(passages) == conversation_hash(passages)

@@ -90,3 +90,37 @@ def test_the_misfiled_episode_is_retitled_whichever_comes_first(
         assert session.scalar(select(Episode.title).where(Episode.slug == kim_folder)) == (
             "An episode with Kim Scott"
         )
+
+
+def test_a_replace_does_not_give_the_misfiled_episode_its_borrowed_title_back(
+    session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    _file(tmp_path, "a-scott-wu", "Scott Wu", "Devin writes a quarter of our pull requests.")
+    _file(tmp_path, "b-kim-scott", "Kim Scott", "Radical candor is caring while challenging.")
+    ingest_paths(session_factory, [tmp_path])
+    kim = tmp_path / "b-kim-scott" / "transcript.md"
+    kim.write_text(kim.read_text().replace("challenging.", "challenging directly."))
+    [result] = ingest_paths(session_factory, [kim], replace=True)
+    assert result.status == "replaced"
+    assert result.message == (
+        "its title names another episode's speakers, so it is stored as 'An episode with Kim Scott'"
+    )
+    with session_factory() as session:
+        episode = session.scalar(select(Episode).where(Episode.slug == "b-kim-scott"))
+        assert episode is not None
+        assert (episode.title, episode.source_url) == ("An episode with Kim Scott", None)
+
+
+def test_a_borrowed_guest_is_dropped_too(
+    session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    _file(tmp_path, "a-scott-wu", "Scott Wu", "Devin writes a quarter of our pull requests.")
+    # Front matter copied whole from Scott Wu's file, guest included; Kim Scott speaks.
+    _file(tmp_path, "b-kim-scott", "Kim Scott", "Radical candor is caring while challenging.")
+    kim = tmp_path / "b-kim-scott" / "transcript.md"
+    kim.write_text(kim.read_text().replace("guest: Kim Scott", "guest: Scott Wu"))
+    ingest_paths(session_factory, [tmp_path])
+    with session_factory() as session:
+        episode = session.scalar(select(Episode).where(Episode.slug == "b-kim-scott"))
+        assert episode is not None
+        assert (episode.title, episode.guest) == ("An episode filed as b-kim-scott", None)

@@ -358,3 +358,17 @@ def test_migration_fingerprints_stored_conversations_as_ingest_does(
         assert session.scalar(select(Episode.conversation_hash)) == fingerprint
         assert session.scalar(select(Episode.title_key)) == title_key(SEED_TITLE)
         assert session.scalar(select(func.count(Segment.id))) == passages
+
+
+def test_a_clip_with_the_episode_title_is_not_the_episode(
+    seeded: sessionmaker[Session], tmp_path: Path
+) -> None:
+    # The first ten turns under the seed's title: every word is the seed's, but a trailer is
+    # not the episode, and must never replace it.
+    clip = _archive_copy(tmp_path, "mike-krieger-clip")
+    text_ = clip.read_text()
+    head, _, turns = text_.partition("## Transcript\n\n")
+    clip.write_text(head + "## Transcript\n\n" + "\n".join(turns.split("\n\n")[:10]) + "\n")
+    [result] = ingest_paths(seeded, [tmp_path / "episodes"], replace=True)
+    assert (result.status, result.slug) == ("ingested", "mike-krieger-clip")
+    assert sorted(e.slug for e in _episodes(seeded)) == [SEED_SLUG, "mike-krieger-clip"]

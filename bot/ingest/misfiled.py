@@ -49,10 +49,14 @@ def misfiled(namesakes: Sequence[Namesake]) -> list[Namesake]:
     return [n for n, fit in zip(namesakes, fits, strict=True) if not fit]
 
 
-def own_title(namesake: Namesake) -> str:
-    """A title that claims no more than is known: the guest the file names, when they speak
-    in it, else the file's slug."""
+def speaking_guest(namesake: Namesake) -> str | None:
+    """The guest the file names, when they speak in it; else None (that was borrowed too)."""
     guest = (namesake.guest or "").strip()
-    if guest and frozenset(query_terms(guest)) <= namesake.speaker_words:
-        return f"An episode with {guest}"
-    return f"An episode filed as {namesake.slug}"
+    return guest if guest and frozenset(query_terms(guest)) <= namesake.speaker_words else None
+
+
+def own_title(namesake: Namesake) -> str:
+    """A title that claims no more than is known: the guest, when they speak in it, else
+    the file's slug."""
+    guest = speaking_guest(namesake)
+    return f"An episode with {guest}" if guest else f"An episode filed as {namesake.slug}"

@@ -20,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.ingest.kinds import mark_passages
-from bot.ingest.misfiled import Namesake, misfiled, own_title
+from bot.ingest.misfiled import Namesake, misfiled, own_title, speaking_guest
 from bot.ingest.model import ParsedEpisode, ParseError
 from bot.ingest.reader import parse_text, read_text
 from bot.scope import LIBRARY_WORDS
@@ -265,7 +265,7 @@ def _retitle_misfiled(session: Session, title_key: str) -> dict[str, str]:
     retitled = {}
     for namesake in misfiled(namesakes):
         retitled[namesake.slug] = own_title(namesake)
-        retitle(session, namesake.episode_id, retitled[namesake.slug])
+        retitle(session, namesake.episode_id, retitled[namesake.slug], speaking_guest(namesake))
     return retitled
 
 
@@ -295,6 +295,9 @@ def _note(stored: Stored, slug: str, retitled: dict[str, str]) -> str:
         return f"replaced {stored.slug} (same conversation, another title) with this source"
     if stored.title_shared_with:
         return _shared_title_note(stored, slug, retitled)
+    if stored.slug in retitled:
+        own = retitled[stored.slug]
+        return f"its title names another episode's speakers, so it is stored as '{own}'"
     return ""
 
 
@@ -328,7 +331,9 @@ def store_prepared(
                 keep=run.stored if run else (),
             )
             retitled: dict[str, str] = {}
-            if stored.title_shared_with and record.title_key:
+            # Also on a replace: a misfiled episode swapped in again must not win back the
+            # title and video it was given by mistake.
+            if record.title_key and stored.outcome is not StoreOutcome.UNCHANGED:
                 retitled = _retitle_misfiled(session, record.title_key)
     except EpisodeExists:
         return FileResult(

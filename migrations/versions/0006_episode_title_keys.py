@@ -8,16 +8,47 @@ Create Date: 2026-11-26
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import sqlalchemy as sa
 from alembic import op
-
-from db.titles import title_key
 
 revision = "0006"
 down_revision = "0005"
 branch_labels = None
 depends_on = None
+
+# db.titles.title_key as it was when this revision was written, frozen here: a migration
+# must give the same keys whatever the application code later becomes.
+QUOTES = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u2032": "'",
+        "\u02bc": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u201f": '"',
+        "\u2033": '"',
+    }
+)
+NOT_ALPHANUMERIC = re.compile(r"[\W_]+")
+GENERIC_TITLES = frozenset(
+    {"transcript", "index", "readme", "episode", "captions", "subtitles", "untitled"}
+)
+
+
+def title_key(title: str | None) -> str | None:
+    """A title reduced to what two sources of one episode have in common."""
+    if not title:
+        return None
+    text = unicodedata.normalize("NFKC", title).translate(QUOTES).casefold()
+    key = NOT_ALPHANUMERIC.sub(" ", text).strip()
+    return None if not key or key in GENERIC_TITLES else key
+
 
 # Caption files never carry a title: theirs was made from the file name.
 UNTITLED_FORMATS = ("vtt", "srt")

@@ -7,15 +7,32 @@ Create Date: 2026-11-26
 
 from __future__ import annotations
 
+import hashlib
+import re
+from collections.abc import Iterable
+
 import sqlalchemy as sa
 from alembic import op
-
-from db.titles import conversation_hash
 
 revision = "0007"
 down_revision = "0006"
 branch_labels = None
 depends_on = None
+
+
+# db.titles.conversation_hash as it was when this revision was written, frozen here: a
+# migration must give the same fingerprints whatever the application code later becomes.
+WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
+
+
+def conversation_hash(passages: Iterable[tuple[str, str]]) -> str:
+    """A fingerprint of who said what, in order."""
+    digest = hashlib.sha256()
+    for speaker, text in passages:
+        for part in (speaker, text):
+            digest.update(" ".join(WORD.findall(part.casefold())).encode())
+            digest.update(b"\n")
+    return digest.hexdigest()
 
 
 # Plain ALTER TABLE, not a batch table copy: copying `episodes` would drop the old table,
