@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 import sys
 from collections import Counter
 from dataclasses import asdict
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.answering import Answer, format_timestamp
@@ -261,8 +263,12 @@ def ask(question: tuple[str, ...], episode: str | None, library_wide: bool, as_j
         with session_factory() as session, _plain_query_errors("question", episode):
             request = prepare(session, text, answerer, episode=episode)
         answer = answerer.answer(request)
-        with session_factory.begin() as session:
-            store_trace(session, answer, episode=episode)
+        try:
+            with session_factory.begin() as session:
+                store_trace(session, answer, episode=episode)
+        except SQLAlchemyError as exc:
+            # The answer is worth more than its trace (a locked or read-only database).
+            logging.getLogger(__name__).warning("answer trace not stored (%s)", type(exc).__name__)
     if as_json:
         payload = asdict(answer)
         payload.pop("trace")

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from bot.retrieval import retrieve
+from bot.retrieval import EmptyQuery, retrieve
+from db.episodes import get_episode
 
 DEFAULT_KS = (1, 5, 10)
 MAX_K = 100
@@ -30,6 +31,7 @@ class GoldQuestion:
     question: str
     gold: frozenset[int]
     episode: str | None = None
+    line: int = 0  # where it is in its file, for messages
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,7 @@ def _gold_question(line: str, number: int) -> GoldQuestion:
         raise QuestionsError(f'line {number}: "gold" must be a list of turn numbers')
     if episode is not None and not isinstance(episode, str):
         raise QuestionsError(f'line {number}: "episode" must be a slug')
-    return GoldQuestion(question, frozenset(gold), episode)
+    return GoldQuestion(question, frozenset(gold), episode, number)
 
 
 def read_questions(path: Path) -> list[GoldQuestion]:
@@ -135,31 +137,36 @@ def evaluate(
     ks: Sequence[int] = DEFAULT_KS,
 ) -> Evaluation:
     """Search each question in one episode (`episode`) or the whole library (None), and
-    score where its first gold turn ranks. Library-wide, the gold turns are in the question's
-    own "episode", else in `gold_episode`."""
+    score where its first gold turn ranks. The gold turns are in `episode` when searching
+    one; library-wide, in the question's own "episode", else in `gold_episode`. Every gold
+    episode must exist: a typo would otherwise score as a miss, not as an error."""
     depth = max(ks)
-    found_at_k = dict.fromkeys(ks, 0)
-    reciprocal = 0.0
-    misses: list[Miss] = []
     for item in questions:
         in_episode = episode or item.episode or gold_episode
         if in_episode is None:
             raise QuestionsError(
-                f"{item.question!r} does not say which episode its gold turns are in: add "
-                '"episode" to its line, or give --gold-episode'
+                f"line {item.line} does not say which episode its gold turns are in: add "
+                '"episode" to it, or give --gold-episode'
             )
-        ranked = [
-            (r.hit.episode_slug, r.hit.position)
-            for r in retrieve(session, item.question, episode=episode, limit=depth)
-        ]
-        rank = next(
-            (
-                i + 1
-                for i, (slug, turn) in enumerate(ranked)
-                if slug == in_episode and turn in item.gold
-            ),
-            None,
-        )
+        if get_episode(session, in_episode) is None:
+            raise QuestionsError(
+                f"line {item.line}: no episode has the slug {in_episode!r}; "
+                "`episode-bot episodes` lists them"
+            )
+    found_at_k = dict.fromkeys(ks, 0)
+    reciprocal = 0.0
+    misses: list[Miss] = []
+    for item in questions:
+        in_episode = str(episode or item.episode or gold_episode)
+        try:
+            found = retrieve(session, item.question, episode=episode, limit=depth)
+        except EmptyQuery:
+            raise QuestionsError(
+                f"line {item.line}: the question has no words to search for"
+            ) from None
+        ranked = [(r.hit.episode_slug, r.hit.position) for r in found]
+        gold = {(in_episode, turn) for turn in item.gold}
+        rank = next((i + 1 for i, moment in enumerate(ranked) if moment in gold), None)
         for k in ks:
             found_at_k[k] += rank is not None and rank <= k
         reciprocal += 1 / rank if rank else 0.0

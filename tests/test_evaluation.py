@@ -73,7 +73,7 @@ def test_library_wide_eval_needs_to_know_where_the_gold_turns_are(
         + "\n"
     )
     with seeded() as session:
-        with pytest.raises(QuestionsError, match="give --gold-episode"):
+        with pytest.raises(QuestionsError, match=r"line 1 does not say .* give --gold-episode"):
             evaluate(session, read_questions(questions), episode=None)
         result = evaluate(
             session, read_questions(questions), episode=None, gold_episode=SEED_SLUG, ks=(1, 3)
@@ -95,9 +95,18 @@ def test_library_wide_eval_needs_to_know_where_the_gold_turns_are(
         ("\n\n", (), "holds no questions."),
         ('{"q": "a", "gold": [1]}\n', ("--k", "0,5"), "each k must be from 1 to 100."),
         ('{"q": "a", "gold": [1]}\n', ("--k", "five"), "--k takes numbers separated by commas"),
-        ('{"q": "a", "gold": [1]}\n', ("--episode", "nope"), "No episode has the slug 'nope'"),
+        ('{"q": "a", "gold": [1]}\n', ("--episode", "nope"), "line 1: no episode has the slug"),
+        (
+            '{"q": "a", "gold": [1]}\n{"q": "b", "gold": [2], "episode": "mike-kreiger"}\n',
+            ("--gold-episode", SEED_SLUG),
+            "line 2: no episode has the slug 'mike-kreiger'",
+        ),
         ('{"q": "a", "gold": [1]}\n', ("--episode", SEED_SLUG, "--all"), "not both"),
-        ('{"q": "?!", "gold": [1]}\n', ("--episode", SEED_SLUG), "has no words to look for"),
+        (
+            '{"q": "a", "gold": [1]}\n{"q": "?!", "gold": [1]}\n',
+            ("--episode", SEED_SLUG),
+            "line 2: the question has no words to search for.",
+        ),
     ],
 )
 def test_bad_question_files_and_options_get_one_sentence(
