@@ -186,7 +186,7 @@ def search(
 ) -> None:
     """Find the transcript turns that match QUERY, best first, across the whole library
     unless --episode names one."""
-    _one_scope(episode, library_wide)
+    episode = _one_scope(episode, library_wide)
     text = _require_text(query, "search")
     with (
         _library() as session_factory,
@@ -255,7 +255,7 @@ def _render_answer(answer: Answer, *, library_wide: bool) -> str:
 def ask(question: tuple[str, ...], episode: str | None, library_wide: bool, as_json: bool) -> None:
     """Answer QUESTION from the transcripts, citing who said it and where: across the whole
     library unless --episode names one."""
-    _one_scope(episode, library_wide)
+    episode = _one_scope(episode, library_wide)
     text = _require_text(question, "question")
     settings = _settings()
     answerer = answerer_from_settings(settings)

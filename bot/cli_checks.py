@@ -45,7 +45,7 @@ def eval_command(
 ) -> None:
     """Retrieval recall@k, MRR and misses on QUESTIONS_FILE: one JSON object a line,
     {"q": "...", "gold": [turn, ...]} (the format of dev_questions.jsonl)."""
-    one_scope(episode, library_wide)
+    episode = one_scope(episode, library_wide)
     try:
         ks = parse_ks(ks_text)
         questions = read_questions(questions_file)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.config import ConfigError, Settings, load_settings
 from bot.library import open_library
 from bot.retrieval import EmptyQuery, UnknownEpisode
+from bot.scope import means_library
 from db.engine import DatabaseError
 
 
@@ -72,9 +73,11 @@ def plain_query_errors(what: str, episode: str | None) -> Iterator[None]:
         ) from None
 
 
-def one_scope(episode: str | None, library_wide: bool) -> None:
-    """Refuse --episode together with --all, in one sentence."""
+def one_scope(episode: str | None, library_wide: bool) -> str | None:
+    """The episode asked for, or None for the whole library (`--all`, or `--episode all`,
+    as `/episode use all` means in Slack); --episode together with --all is refused."""
     if episode is not None and library_wide:
         raise click.ClickException(
             "Give --episode or --all, not both: --all already means every episode."
         )
+    return None if episode is not None and means_library(episode) else episode

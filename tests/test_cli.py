@@ -150,6 +150,9 @@ def test_all_asks_across_the_library_and_quotes_link_their_moment(
     ]
     rows = json.loads(run("search", "scope", "--json", env=env, cwd=tmp_path).stdout)
     assert rows[0]["url"] == moment
+    # `--episode all` means the library, as `/episode use all` does in Slack.
+    spelled = run("search", "--episode", "All", "scope", "--json", env=env, cwd=tmp_path)
+    assert json.loads(spelled.stdout) == rows
     seed_rows = json.loads(
         run("search", "boris", "--episode", SEED_SLUG, "--json", env=env, cwd=tmp_path).stdout
     )

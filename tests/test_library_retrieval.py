@@ -164,3 +164,36 @@ def test_an_episode_without_passages_is_never_searched(
         )
     ranked = retrieve(library, "Why was Pressly shut down?", limit=3)
     assert ranked and all(r.hit.episode_slug != "empty" for r in ranked)
+
+
+def test_the_episode_prior_alone_beats_a_stray_mention(
+    library: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot import retrieval
+
+    monkeypatch.setattr(retrieval, "EPISODES_SEARCHED", 0)
+    assert retrieve(library, "Why was Pressly shut down?", limit=3)[0].hit.episode_slug == (
+        "nora-news"
+    )
+    # Without it too, the stray mention (a shorter passage with the same words) wins.
+    monkeypatch.setattr(retrieval, "EPISODE_PRIOR", 0)
+    assert retrieve(library, "Why was Pressly shut down?", limit=3)[0].hit.episode_slug == (
+        "omar-growth"
+    )
+
+
+def test_the_best_episodes_are_searched_with_the_common_words_too(
+    library: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Make every word but "shut" common, as "people" is across a real archive: the library-
+    # wide search then matches "shut" alone, and the answer (which says only "people")
+    # is found by searching its episode with every word.
+    from bot import library_search, retrieval
+
+    monkeypatch.setattr(library_search, "RARE_TERM_CAP", 3)
+    question = "How did people react when Pressly was shut down?"
+    found = [(r.hit.episode_slug, r.hit.position) for r in retrieve(library, question, limit=5)]
+    assert ("nora-news", 6) in found
+    monkeypatch.setattr(retrieval, "EPISODES_SEARCHED", 0)
+    found = [(r.hit.episode_slug, r.hit.position) for r in retrieve(library, question, limit=5)]
+    assert ("nora-news", 6) not in found
