@@ -39,6 +39,7 @@ from bot.mcp_tools import (
     TurnRange,
     library_errors,
 )
+from bot.scope import means_library
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -79,6 +80,11 @@ OptionalSlug = Annotated[
 READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 # These store something on the way (an answer's trace; an episode's takeaways, once).
 RECORDING = ToolAnnotations(read_only_hint=False, destructive_hint=False, open_world_hint=False)
+
+
+def _episode_or_library(episode: str | None) -> str | None:
+    """`all` (or `everything`, `library`) means the whole library, as in Slack and the CLI."""
+    return None if episode is not None and means_library(episode) else episode
 
 
 class EpisodeServer(MCPServer):
@@ -192,7 +198,7 @@ def build_server(
         it to see where and how something was said; get_turns then reads the turns around
         a passage."""
         with _as_tool_errors(), session_factory() as session:
-            return mcp_tools.search(session, query, episode, limit)
+            return mcp_tools.search(session, query, _episode_or_library(episode), limit)
 
     @server.tool(title="Read turns", annotations=READ_ONLY)
     def get_turns(
@@ -226,7 +232,7 @@ def build_server(
         (episode, speaker, turn, timestamp, verbatim quote, link). Without an Anthropic key
         the answer is the best passages quoted verbatim."""
         with _as_tool_errors():
-            return mcp_tools.ask(session_factory, answerer, question, episode)
+            return mcp_tools.ask(session_factory, answerer, question, _episode_or_library(episode))
 
     @server.tool(title="List takeaways", annotations=RECORDING)
     def list_takeaways(episode: Slug) -> TakeawayList:

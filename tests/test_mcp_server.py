@@ -121,6 +121,11 @@ async def test_search_transcript_ranks_passages(
     assert library_wide["episode"] is None
     assert 1 <= len(library_wide["passages"]) <= 10
     assert all(p["episode"] == SEED_SLUG for p in library_wide["passages"])
+    # "all" means the library, as `/episode use all` and `--episode all` do.
+    spelled = data(
+        await client.call_tool("search_transcript", {"query": "Boris", "episode": "all"})
+    )
+    assert spelled == library_wide
 
 
 async def test_get_turns_returns_whole_turns_with_their_kinds(
