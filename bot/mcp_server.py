@@ -95,6 +95,7 @@ class EpisodeServer(MCPServer):
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Any = None
     ) -> CallToolResult | Any:
+        """The tool's result, or a tool error of one plain sentence."""
         known = {tool.name: tool for tool in await self.list_tools()}
         if name not in known:
             raise ToolError(f"There is no tool named {name!r}: the tools are {', '.join(known)}.")
@@ -253,6 +254,7 @@ def build_server(
         mime_type="text/markdown",
     )
     def episode_transcript(slug: str) -> str:
+        """An episode's metadata and whole transcript as markdown, one line per turn."""
         try:
             with library_errors(), session_factory() as session:
                 return mcp_tools.transcript_markdown(session, slug)

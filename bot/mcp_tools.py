@@ -55,6 +55,8 @@ class NotFound(Refusal):
 
 
 class EpisodeInfo(BaseModel):
+    """One episode of the library."""
+
     slug: str = Field(description="The episode's id: pass it as `episode` to the other tools.")
     title: str
     guest: str | None = Field(description="The guest, when the source names one.")
@@ -64,10 +66,14 @@ class EpisodeInfo(BaseModel):
 
 
 class EpisodeList(BaseModel):
+    """Every episode, newest first."""
+
     episodes: list[EpisodeInfo] = Field(description="Newest first; undated episodes last.")
 
 
 class Passage(BaseModel):
+    """A passage of a transcript that matches the query, with where it was said."""
+
     episode: str = Field(description="Slug of the passage's episode.")
     episode_title: str
     speaker: str
@@ -80,12 +86,16 @@ class Passage(BaseModel):
 
 
 class SearchResults(BaseModel):
+    """Passages matching a query, best first."""
+
     query: str
     episode: str | None = Field(description="The episode searched; null: the whole library.")
     passages: list[Passage] = Field(description="Best first, at most one per turn.")
 
 
 class Turn(BaseModel):
+    """One whole turn of the conversation: who spoke, when, and what they said."""
+
     turn: int
     speaker: str
     timestamp: str | None = Field(description="When the turn starts (m:ss or h:mm:ss), if known.")
@@ -97,6 +107,8 @@ class Turn(BaseModel):
 
 
 class TurnRange(BaseModel):
+    """Consecutive turns of one episode."""
+
     episode: str
     episode_title: str
     first_turn: int = Field(description="The episode's first turn number.")
@@ -105,6 +117,8 @@ class TurnRange(BaseModel):
 
 
 class QuotedSource(BaseModel):
+    """A verbatim quote an answer rests on, and where it was said."""
+
     episode: str = Field(description="Slug of the quote's episode.")
     episode_title: str
     speaker: str
@@ -115,6 +129,8 @@ class QuotedSource(BaseModel):
 
 
 class AnswerResult(BaseModel):
+    """An answer from the transcripts, with the quotes it rests on."""
+
     question: str
     answer: str = Field(description="The answer, written from the transcripts only.")
     covered: bool = Field(description="False when the transcripts do not address the question.")
@@ -124,6 +140,8 @@ class AnswerResult(BaseModel):
 
 
 class TakeawayInfo(BaseModel):
+    """A point from the episode worth discussing, with the quote that supports it."""
+
     text: str = Field(description="The point.")
     quote: str | None = Field(description="A verbatim quote supporting it, once located.")
     speaker: str | None
@@ -137,6 +155,8 @@ class TakeawayInfo(BaseModel):
 
 
 class TakeawayList(BaseModel):
+    """An episode's takeaways, in the order the daily post uses them."""
+
     episode: str
     episode_title: str
     takeaways: list[TakeawayInfo] = Field(description="In the order the daily post uses them.")
@@ -177,6 +197,7 @@ def _moment_or_page(url: str | None, start_seconds: float | None) -> str | None:
 
 
 def episodes(session: Session) -> EpisodeList:
+    """Every episode of the library."""
     return EpisodeList(
         episodes=[
             EpisodeInfo(
@@ -205,6 +226,7 @@ def _query_refusals(what: str, episode: str | None) -> Iterator[None]:
 
 
 def search(session: Session, query: str, episode: str | None, limit: int) -> SearchResults:
+    """The best `limit` passages for `query`, in one episode or the library (None)."""
     text = _words(query, "query")
     with _query_refusals("query", episode):
         ranked = retrieve(session, text, episode=episode, limit=limit)
@@ -248,6 +270,7 @@ def _whole_turns(passages: Sequence[SearchHit]) -> list[Turn]:
 
 
 def turns(session: Session, slug: str, start: int, end: int) -> TurnRange:
+    """Turns `start` to `end` of an episode, each whole."""
     if start > end:
         raise Refusal(
             f"start ({start}) is after end ({end}): give start at most end, "
