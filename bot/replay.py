@@ -18,6 +18,7 @@ from bot.answering import Answer, Answerer, Exchange, passage_id
 from bot.answering.ask import prepare
 from bot.retrieval import EmptyQuery, UnknownEpisode
 from db.models import AnswerTrace
+from db.traces import Trace
 
 
 @dataclass(frozen=True)
@@ -75,20 +76,20 @@ def _before(row: AnswerTrace) -> Side:
 
 
 def _after(answer: Answer, passages: list[str], took_ms: float) -> Side:
-    trace = answer.trace
+    trace = answer.trace or Trace(answerer=answer.answerer)
     return Side(
-        answerer=trace.answerer if trace else answer.answerer,
-        model=trace.model if trace else None,
+        answerer=trace.answerer,
+        model=trace.model,
         text=answer.text,
-        citations=[f"{c.episode_slug}#turn-{c.position}" for c in answer.citations],
+        citations=[c.turn_id for c in answer.citations],
         passages=passages,
-        input_tokens=trace.input_tokens if trace else 0,
-        output_tokens=trace.output_tokens if trace else 0,
-        cache_creation_input_tokens=trace.cache_creation_input_tokens if trace else 0,
-        cache_read_input_tokens=trace.cache_read_input_tokens if trace else 0,
+        input_tokens=trace.input_tokens,
+        output_tokens=trace.output_tokens,
+        cache_creation_input_tokens=trace.cache_creation_input_tokens,
+        cache_read_input_tokens=trace.cache_read_input_tokens,
         # The model's own time when it reports one; the offline answerer's is the wall clock.
-        latency_ms=trace.latency_ms if trace and trace.latency_ms else took_ms,
-        fallback_reason=trace.fallback_reason if trace else None,
+        latency_ms=trace.latency_ms or took_ms,
+        fallback_reason=trace.fallback_reason,
         quotes=[
             f"“{c.quote}” ({c.speaker}, {c.episode_slug} turn {c.position})"
             for c in answer.citations
@@ -116,7 +117,7 @@ def replay(session: Session, rows: Sequence[AnswerTrace], answerer: Answerer) ->
             answer = answerer.answer(request)
             took_ms = (time.perf_counter() - started) * 1000
             # What the answerer says it was given (the whole episode, for Claude on one).
-            given = answer.trace.passages if answer.trace and answer.trace.passages else ()
+            given = answer.trace.passages if answer.trace else ()
             passages = list(given) or [passage_id(p.hit) for p in request.passages]
             after = _after(answer, passages, took_ms)
         replayed.append(

@@ -26,6 +26,11 @@ class Citation:
     episode_url: str | None = None
 
     @property
+    def turn_id(self) -> str:
+        """The cited turn's stable id, `slug#turn-23`, as traces store citations."""
+        return f"{self.episode_slug}#turn-{self.position}"
+
+    @property
     def url(self) -> str | None:
         """A link that starts playing where the quote was said, when there can be one."""
         return moment_url(self.episode_url, self.start_seconds)

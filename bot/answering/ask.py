@@ -84,7 +84,7 @@ def store_trace(
         answer.trace or Trace(answerer=answer.answerer),
         question=answer.question,
         answer=answer.text,
-        citations=[f"{c.episode_slug}#turn-{c.position}" for c in answer.citations],
+        citations=[c.turn_id for c in answer.citations],
         episode_slug=episode,
         history=[(e.question, e.answer) for e in history],
         turn_id=turn_id,
