@@ -41,7 +41,7 @@ BARE_APP = """
 import sys
 from slack_bolt import App
 from slack_sdk import WebClient
-from bot.serve import serve
+from bot.slack.server import serve
 app = App(client=WebClient(token=sys.argv[1], base_url=sys.argv[2]), signing_secret=sys.argv[3])
 app.command("/episode")(lambda ack: ack())
 serve(app, host="127.0.0.1", port=int(sys.argv[4]))

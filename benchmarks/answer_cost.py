@@ -24,12 +24,12 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bot.answering.ask import prepare  # noqa: E402
-from bot.answering.claude import ClaudeAnswerer  # noqa: E402
-from bot.answering.claude_client import build_client  # noqa: E402
+from bot.answering.claude.answerer import ClaudeAnswerer  # noqa: E402
+from bot.answering.claude.client import build_client  # noqa: E402
 from bot.answering.offline import OfflineAnswerer  # noqa: E402
+from bot.answering.prepare import prepare  # noqa: E402
 from bot.ingest.pipeline import ingest_file  # noqa: E402
-from bot.library import sample_episode_path  # noqa: E402
+from bot.services.library import sample_episode_path  # noqa: E402
 from db.engine import open_database  # noqa: E402
 from db.traces import Trace  # noqa: E402
 from tests.fakes.anthropic_api import AnthropicStandIn  # noqa: E402

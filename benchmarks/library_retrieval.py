@@ -27,10 +27,10 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bot.evaluation import evaluate, read_questions, render  # noqa: E402
+from bot.evaluation.recall import evaluate, read_questions, render  # noqa: E402
 from bot.ingest.pipeline import expand_paths, ingest_file, ingest_files  # noqa: E402
-from bot.library import sample_episode_path  # noqa: E402
 from bot.retrieval import retrieve  # noqa: E402
+from bot.services.library import sample_episode_path  # noqa: E402
 from db.engine import open_database  # noqa: E402
 
 SHARED_QUESTIONS = REPO.parent / "shared" / "dev_questions.jsonl"

@@ -17,9 +17,9 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bot.evaluation import evaluate, read_questions, render  # noqa: E402
+from bot.evaluation.recall import evaluate, read_questions, render  # noqa: E402
 from bot.ingest.pipeline import ingest_file  # noqa: E402
-from bot.library import sample_episode_path  # noqa: E402
+from bot.services.library import sample_episode_path  # noqa: E402
 from db.engine import open_database  # noqa: E402
 
 SHARED_QUESTIONS = REPO.parent / "shared" / "dev_questions.jsonl"

@@ -78,7 +78,7 @@ class Settings(BaseSettings):
     @field_validator("digest_time")
     @classmethod
     def _clock_time(cls, value: str) -> str:
-        from bot.digest.schedule import parse_time
+        from bot.takeaways.schedule import parse_time
 
         parse_time(value)
         return value.strip()
@@ -86,7 +86,7 @@ class Settings(BaseSettings):
     @field_validator("digest_timezone")
     @classmethod
     def _time_zone(cls, value: str) -> str:
-        from bot.digest.schedule import parse_zone
+        from bot.takeaways.schedule import parse_zone
 
         parse_zone(value)
         return value.strip()
@@ -94,7 +94,7 @@ class Settings(BaseSettings):
     @field_validator("digest_days")
     @classmethod
     def _week_days(cls, value: str) -> str:
-        from bot.digest.schedule import parse_days
+        from bot.takeaways.schedule import parse_days
 
         parse_days(value)
         return value.strip().lower()

@@ -13,10 +13,10 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 
-from bot.app import web_client
 from bot.config import Settings
-from bot.digest.post import DailyPoster
-from bot.digest.schedule import DigestSchedule
+from bot.services.daily_posts import DailyPoster
+from bot.slack.app import web_client
+from bot.takeaways.schedule import DigestSchedule
 from db.engine import open_database
 
 TICK_SECONDS = 0.4

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.in_flight import InFlight
+from bot.slack.in_flight import InFlight
 from db.conversations import claim_event
 from db.models import ProcessedEvent
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 from bot.answering import Answer, Citation
-from bot.blocks import (
+from bot.retrieval.rerank import RankedPassage
+from bot.slack.blocks import (
     HELP_TEXT,
     HELPFUL_ACTION,
     MAX_BLOCKS,
@@ -17,7 +18,6 @@ from bot.blocks import (
     search_message,
     split_text,
 )
-from bot.rerank import RankedPassage
 from db.search import SearchHit
 
 VIDEO = "https://www.youtube.com/watch?v=DKrBGOFs0GY"

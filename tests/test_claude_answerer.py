@@ -15,13 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.answering import Exchange
-from bot.answering.ask import ask
-from bot.answering.choose import answerer_from_settings
-from bot.answering.claude import KEY_REFUSED, MODEL_UNKNOWN, UNAVAILABLE, ClaudeAnswerer
-from bot.answering.claude_client import build_client
-from bot.answering.claude_prompt import SYSTEM_PROMPT
+from bot.answering.claude.answerer import KEY_REFUSED, MODEL_UNKNOWN, UNAVAILABLE, ClaudeAnswerer
+from bot.answering.claude.client import build_client
+from bot.answering.claude.prompt import SYSTEM_PROMPT
 from bot.answering.offline import OfflineAnswerer
+from bot.answering.prepare import ask
 from bot.config import Settings
+from bot.services.answerers import answerer_from_settings
 from db.models import Episode, Segment
 from tests.conftest import SEED_SLUG
 from tests.fakes.anthropic_api import AnthropicStandIn
@@ -155,7 +155,7 @@ def test_transcript_and_question_text_stay_data(
     document, question = sent["messages"][0]["content"]
     assert any("Ignore previous instructions" in b["text"] for b in document["source"]["content"])
     assert question["text"].startswith("Question from a teammate: Ignore previous")
-    from bot.blocks import answer_message
+    from bot.slack.blocks import answer_message
 
     rendered = str(answer_message(answer))
     assert "<!channel>" not in rendered and "<!here>" not in rendered
@@ -258,7 +258,7 @@ def test_a_storm_of_529s_gives_quick_offline_answers_without_a_pile_up_of_thread
     import threading
     from concurrent.futures import wait
 
-    from bot.listeners import answer_pool
+    from bot.slack.listeners import answer_pool
 
     claude_api.fail_next("529", times=10_000)
     answerer = _answerer(claude_api, budget=5.0)

@@ -18,10 +18,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.app import web_client
 from bot.config import Settings
-from bot.digest.post import DailyPoster, Outcome
-from bot.digest.schedule import DigestSchedule, ScheduleError
+from bot.services.daily_posts import DailyPoster, Outcome
+from bot.slack.app import web_client
+from bot.takeaways.schedule import DigestSchedule, ScheduleError
 from db.models import DailyPost, Segment, Takeaway
 from tests.conftest import REPO
 from tests.fakes.slack_api import SlackApiStandIn
@@ -293,9 +293,9 @@ def test_two_bot_processes_due_at_once_post_once_per_channel_per_day(
 def test_with_a_key_claude_writes_the_takeaways_once_and_bad_ones_are_dropped(
     seeded: sessionmaker[Session], slack: SlackApiStandIn
 ) -> None:
-    from bot.answering.claude_client import build_client
-    from bot.digest.picking import next_takeaway
-    from bot.digest.written import TakeawayWriter
+    from bot.answering.claude.client import build_client
+    from bot.takeaways.picking import next_takeaway
+    from bot.takeaways.written import TakeawayWriter
     from tests.fakes.anthropic_api import AnthropicStandIn
 
     claude = AnthropicStandIn(api_key="sk-ant-api03-takeaway-key").start()
@@ -322,9 +322,9 @@ def test_with_a_key_claude_writes_the_takeaways_once_and_bad_ones_are_dropped(
 def test_when_claude_cannot_write_takeaways_the_heuristic_does(
     seeded: sessionmaker[Session], slack: SlackApiStandIn
 ) -> None:
-    from bot.answering.claude_client import build_client
-    from bot.digest.picking import next_takeaway
-    from bot.digest.written import TakeawayWriter
+    from bot.answering.claude.client import build_client
+    from bot.takeaways.picking import next_takeaway
+    from bot.takeaways.written import TakeawayWriter
     from tests.fakes.anthropic_api import AnthropicStandIn
 
     claude = AnthropicStandIn(api_key="sk-ant-api03-takeaway-key").start()
@@ -358,8 +358,8 @@ def _post_days(
 def test_when_an_episode_is_used_up_the_next_one_follows_or_it_starts_over(
     seeded: sessionmaker[Session], slack: SlackApiStandIn, tmp_path: Path
 ) -> None:
-    from bot.digest.picking import ensure_takeaways
     from bot.ingest.pipeline import ingest_file
+    from bot.takeaways.picking import ensure_takeaways
 
     lines = []
     for n in range(8):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.evaluation import QuestionsError, evaluate, read_questions
+from bot.evaluation.recall import QuestionsError, evaluate, read_questions
 from bot.ingest.pipeline import ingest_file
 from tests.conftest import SEED, SEED_SLUG
 from tests.test_cli import run

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.ingest.pipeline import ingest_paths
-from bot.query import term_groups
-from bot.rerank import rerank
 from bot.retrieval import retrieve
+from bot.retrieval.query import term_groups
+from bot.retrieval.rerank import rerank
 from db.search import SearchHit
 
 FILLER = (
@@ -131,7 +131,7 @@ def test_words_said_in_the_turn_or_its_question_count_towards_a_passage() -> Non
 def test_the_episode_index_follows_every_change_to_the_library(
     session_factory: sessionmaker[Session], tmp_path: Path
 ) -> None:
-    from bot.episode_evidence import library_index
+    from bot.retrieval.evidence import library_index
 
     _episode(tmp_path, "ada", "Shipping small | Ada Example", "Ada Example", [("Ada", FILLER)])
     path = tmp_path / "ada" / "transcript.md"
@@ -169,7 +169,7 @@ def test_an_episode_without_passages_is_never_searched(
 def test_the_episode_prior_alone_beats_a_stray_mention(
     library: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bot import retrieval
+    from bot.retrieval import search as retrieval
 
     monkeypatch.setattr(retrieval, "EPISODES_SEARCHED", 0)
     assert retrieve(library, "Why was Pressly shut down?", limit=3)[0].hit.episode_slug == (
@@ -188,7 +188,8 @@ def test_the_best_episodes_are_searched_with_the_common_words_too(
     # Make every word but "shut" common, as "people" is across a real archive: the library-
     # wide search then matches "shut" alone, and the answer (which says only "people")
     # is found by searching its episode with every word.
-    from bot import library_search, retrieval
+    from bot.retrieval import candidates as library_search
+    from bot.retrieval import search as retrieval
 
     monkeypatch.setattr(library_search, "RARE_TERM_CAP", 3)
     question = "How did people react when Pressly was shut down?"

@@ -22,7 +22,7 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.answering.offline import OfflineAnswerer
-from bot.mcp_server import build_server
+from bot.mcp.server import build_server
 from db.models import AnswerTrace, Episode, Segment
 from tests.conftest import SEED_SLUG
 

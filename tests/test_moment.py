@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.moment import moment_url
+from bot.answering.moment import moment_url
 
 AT_754 = "https://www.youtube.com/watch?v=DKrBGOFs0GY&t=754s"
 

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.answering.ask import ask
 from bot.answering.offline import OfflineAnswerer
+from bot.answering.prepare import ask
 from bot.ingest.pipeline import ingest_file
 from db.models import Segment
 from tests.conftest import FORMATS_DIR, SEED_SLUG

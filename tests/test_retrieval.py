@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
-from bot.evaluation import evaluate, read_questions, render
+from bot.evaluation.recall import evaluate, read_questions, render
 from bot.retrieval import EmptyQuery, UnknownEpisode, retrieve
 from tests.conftest import SEED_SLUG, SHARED
 
@@ -108,7 +108,8 @@ def test_library_wide_search_finds_the_moment_by_its_rare_words(
     session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Shrink "common" to a few passages so the seed alone behaves like a big library.
-    from bot import library_search, retrieval
+    from bot.retrieval import candidates as library_search
+    from bot.retrieval import search as retrieval
 
     monkeypatch.setattr(library_search, "RARE_TERM_CAP", 5)
     monkeypatch.setattr(retrieval, "EVIDENCE_CAP", 5)
@@ -122,7 +123,8 @@ def test_library_wide_search_finds_the_moment_by_its_rare_words(
 def test_library_wide_common_words_only_match_passages_with_all_of_them(
     session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bot import library_search, retrieval
+    from bot.retrieval import candidates as library_search
+    from bot.retrieval import search as retrieval
 
     monkeypatch.setattr(library_search, "RARE_TERM_CAP", 2)
     monkeypatch.setattr(retrieval, "EVIDENCE_CAP", 2)

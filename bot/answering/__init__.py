@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from bot.moment import moment_url
-from bot.rerank import RankedPassage
+from bot.answering.moment import moment_url
+from bot.retrieval.rerank import RankedPassage
 from db.search import SearchHit
 from db.traces import Trace
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 import re
 
 from bot.answering import Answer, AnswerRequest, Citation, passage_id
-from bot.query import term_groups
-from bot.text import query_terms, stems
+from bot.retrieval.query import term_groups
+from bot.retrieval.words import query_terms, stems
 from db.traces import Trace
 
 SENTENCE = re.compile(r"(?<=[.!?])\s+")

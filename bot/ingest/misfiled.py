@@ -10,7 +10,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.text import query_terms
+from bot.retrieval.words import query_terms
 
 ASIDE = re.compile(r"\([^)]*\)")
 

@@ -23,8 +23,8 @@ from bot.ingest.kinds import mark_passages
 from bot.ingest.misfiled import Namesake, misfiled, own_title, speaking_guest
 from bot.ingest.model import ParsedEpisode, ParseError
 from bot.ingest.reader import parse_text, read_text
-from bot.scope import LIBRARY_WORDS
-from bot.text import query_terms
+from bot.retrieval.scope import LIBRARY_WORDS
+from bot.retrieval.words import query_terms
 from db.episodes import (
     EpisodeExists,
     EpisodeRecord,

@@ -1,0 +1,176 @@
+"""The Claude answerer: written answers that cite transcript turns, with the offline answer
+in their place whenever Claude cannot answer (outage, rate limit, refused key)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import replace
+
+import anthropic
+import httpx2
+
+from bot.answering import Answer, Answerer, AnswerRequest
+from bot.answering.breaker import Breaker
+from bot.answering.claude.citations import read_reply
+from bot.answering.claude.client import RETRY_BUDGET_SECONDS, RetryBudgetSpent, retry_budget
+from bot.answering.claude.prompt import MAX_TOKENS, build_prompt
+from db.traces import Trace
+
+log = logging.getLogger(__name__)
+
+UNAVAILABLE = "Claude is unavailable right now, so this answer quotes the transcript directly."
+KEY_REFUSED = (
+    "Claude answers are off: Anthropic refused the API key (ANTHROPIC_API_KEY), so answers "
+    "quote the transcript until it is fixed; `episode-bot doctor` checks it."
+)
+MODEL_UNKNOWN = (
+    "Claude answers are off: Anthropic does not know the model in ANTHROPIC_MODEL, so answers "
+    "quote the transcript until it is fixed; `episode-bot doctor` checks it."
+)
+COMPLETE = frozenset({"end_turn", "max_tokens", "stop_sequence"})
+# What Claude cannot recover from by waiting: stop asking until the process restarts.
+_CONFIG_FAULTS: dict[type[anthropic.APIStatusError], str] = {
+    anthropic.AuthenticationError: KEY_REFUSED,
+    anthropic.PermissionDeniedError: KEY_REFUSED,
+    anthropic.NotFoundError: MODEL_UNKNOWN,
+}
+
+
+class ClaudeAnswerer:
+    """Answers with Claude through the Messages API, citing passages it was given."""
+
+    name = "claude"
+    reads_whole_episode = True
+    # Each answer mostly waits on the network; more at once would meet rate limits sooner.
+    answers_at_once = 8
+
+    def __init__(
+        self,
+        client: anthropic.Anthropic,
+        model: str,
+        fallback: Answerer,
+        *,
+        budget_seconds: float = RETRY_BUDGET_SECONDS,
+        prompt_caching: bool = True,
+        breaker: Breaker | None = None,
+    ) -> None:
+        self._client = client
+        self._model = model
+        self._fallback = fallback
+        self._budget = budget_seconds
+        self._caching = prompt_caching
+        self._breaker = breaker or Breaker()
+        self._switched_off: str | None = None  # why, once a fault says retrying is pointless
+        self._lock = threading.Lock()
+
+    def answer(self, request: AnswerRequest) -> Answer:
+        """Claude's answer, or the fallback's with one line saying why."""
+        began = time.perf_counter()
+        if self._switched_off is not None:
+            return self._fall_back(request, reason=self._switched_off, notice=None, began=began)
+        if not self._breaker.allow():
+            reason = "resting after repeated failures"
+            return self._fall_back(request, reason=reason, notice=UNAVAILABLE, began=began)
+        answer = self._ask_claude(request, began)
+        if answer.notice in (None, UNAVAILABLE):  # refused keys are not Claude's outages
+            self._breaker.record(ok=answer.notice is None)
+        return answer
+
+    def _ask_claude(self, request: AnswerRequest, began: float) -> Answer:
+        prompt = build_prompt(request, cache=self._caching)
+        try:
+            with (
+                retry_budget(self._budget),
+                self._client.messages.stream(
+                    model=self._model,
+                    max_tokens=MAX_TOKENS,
+                    system=prompt.system,
+                    messages=prompt.messages,  # type: ignore[arg-type]
+                ) as stream,
+            ):
+                message = stream.get_final_message()
+        except anthropic.APIStatusError as exc:
+            for fault, notice in _CONFIG_FAULTS.items():
+                if isinstance(exc, fault):
+                    return self._switch_off(request, notice, exc)
+            # An error event inside a stream arrives with the stream's own status, 200.
+            reason = f"HTTP {exc.status_code}" if exc.status_code != 200 else "error in stream"
+            log.warning("Claude did not answer (%s): %s", reason, _reason(exc))
+            return self._fall_back(request, reason=reason, notice=UNAVAILABLE, began=began)
+        except (anthropic.APIError, RetryBudgetSpent, httpx2.HTTPError) as exc:
+            log.warning("Claude did not answer: %s", type(exc).__name__)
+            return self._fall_back(
+                request, reason=type(exc).__name__, notice=UNAVAILABLE, began=began
+            )
+        except Exception:  # a malformed stream must cost one answer, never the reply
+            log.exception("Claude's reply could not be read")
+            return self._fall_back(
+                request, reason="unreadable reply", notice=UNAVAILABLE, began=began
+            )
+        latency_ms = (time.perf_counter() - began) * 1000
+        reply = read_reply(message.content, prompt, request.terms_text)
+        if message.stop_reason not in COMPLETE or not reply.text:
+            # A stream cut short, or a refusal: not an answer to show or to build on.
+            log.warning("Claude's reply was incomplete (stop reason %s)", message.stop_reason)
+            return self._fall_back(
+                request,
+                reason=f"stop reason {message.stop_reason}",
+                notice=UNAVAILABLE,
+                began=began,
+            )
+        usage = message.usage
+        trace = Trace(
+            answerer=self.name,
+            model=message.model,
+            passages=prompt.passage_ids,
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            cache_creation_input_tokens=usage.cache_creation_input_tokens or 0,
+            cache_read_input_tokens=usage.cache_read_input_tokens or 0,
+            latency_ms=round(latency_ms, 1),
+        )
+        return Answer(
+            request.question,
+            reply.text,
+            covered=bool(reply.citations),
+            answerer=self.name,
+            citations=reply.citations,
+            trace=trace,
+        )
+
+    def _switch_off(
+        self, request: AnswerRequest, notice: str, exc: anthropic.APIStatusError
+    ) -> Answer:
+        began = time.perf_counter()
+        with self._lock:
+            first = self._switched_off is None
+            self._switched_off = f"HTTP {exc.status_code}"
+        if first:  # said once, clearly; later answers quietly quote
+            log.error("%s (HTTP %s: %s)", notice, exc.status_code, _reason(exc))
+        return self._fall_back(
+            request, reason=f"HTTP {exc.status_code}", notice=notice, began=began
+        )
+
+    def _fall_back(
+        self, request: AnswerRequest, *, reason: str, notice: str | None, began: float
+    ) -> Answer:
+        answer = self._fallback.answer(request)
+        base = answer.trace or Trace(answerer=answer.answerer)
+        trace = replace(
+            base,
+            answerer=f"{answer.answerer} (fallback)",
+            model=self._model,
+            fallback_reason=reason,
+            # The time spent waiting on Claude counts: it is what the person waited.
+            latency_ms=round((time.perf_counter() - began) * 1000, 1),
+        )
+        return replace(answer, notice=notice, trace=trace)
+
+
+def _reason(exc: anthropic.APIStatusError) -> str:
+    """The API's own error type and message, never the request (which carries the key)."""
+    body = exc.body if isinstance(exc.body, dict) else {}
+    error = body.get("error") if isinstance(body.get("error"), dict) else {}
+    return f"{error.get('type', 'error')}: {error.get('message', '')}".strip()

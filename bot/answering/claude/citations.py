@@ -1,0 +1,108 @@
+"""Claude's reply back into an Answer: its prose, with a marker after each cited claim, and
+citations mapped to the transcript passages they point at. A citation of anything that was
+not given, or whose quoted text is not what the cited blocks say, is dropped (and logged):
+a reader must be able to check every quote shown."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.answering import Citation, passage_id
+from bot.answering.claude.prompt import Prompt, block_text
+from bot.answering.offline import best_quote
+from bot.retrieval.query import term_groups
+from bot.retrieval.words import query_terms
+from db.search import SearchHit
+
+log = logging.getLogger(__name__)
+SPACES = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class ReadReply:
+    """Claude's answer text (with [n] markers), its citations, and how many were dropped."""
+
+    text: str
+    citations: list[Citation]
+    dropped: int
+
+
+def _same_text(cited: str, blocks: Sequence[SearchHit]) -> bool:
+    # Blocks of a range are concatenated with or without a separator: compare sans spaces.
+    given = SPACES.sub("", "".join(block_text(hit) for hit in blocks))
+    said = SPACES.sub("", cited)
+    return bool(said) and said in given
+
+
+def _cited_passages(citation: Any, prompt: Prompt) -> list[SearchHit] | None:
+    """The passages a citation points at, or None when it points at nothing given."""
+    start, end = citation.start_block_index, citation.end_block_index
+    if citation.type == "content_block_location":
+        index = citation.document_index
+        if not 0 <= index < len(prompt.documents):
+            return None
+        blocks = prompt.documents[index]
+    elif citation.type == "search_result_location":
+        index = citation.search_result_index
+        if not 0 <= index < len(prompt.search_results):
+            return None
+        hit = prompt.search_results[index]
+        if citation.source != passage_id(hit):
+            return None
+        blocks = [hit]
+    else:
+        return None
+    if not 0 <= start < end <= len(blocks):
+        return None
+    cited = blocks[start:end]
+    return cited if _same_text(citation.cited_text, cited) else None
+
+
+def read_reply(content: Sequence[Any], prompt: Prompt, question: str) -> ReadReply:
+    """Text and checked citations from a Messages API response's content blocks."""
+    groups = term_groups(query_terms(question))
+    numbers: dict[str, int] = {}
+    citations: list[Citation] = []
+    pieces: list[str] = []
+    dropped = 0
+    for block in content:
+        if getattr(block, "type", None) != "text":
+            continue
+        markers: list[int] = []
+        for citation in block.citations or []:
+            passages = _cited_passages(citation, prompt)
+            if passages is None:
+                dropped += 1
+                log.warning(
+                    "dropped a citation of something not given: %s",
+                    getattr(citation, "type", "?"),
+                )
+                continue
+            for hit in passages:
+                key = passage_id(hit)
+                if key not in numbers:
+                    numbers[key] = len(citations) + 1
+                    citations.append(
+                        Citation(
+                            episode_slug=hit.episode_slug,
+                            episode_title=hit.episode_title,
+                            position=hit.position,
+                            speaker=hit.speaker,
+                            start_seconds=hit.start_seconds,
+                            quote=best_quote(hit.text, groups),
+                            episode_url=hit.episode_url,
+                        )
+                    )
+                markers.append(numbers[key])
+        piece = block.text
+        if markers:
+            piece = piece.rstrip() + " " + "".join(f"[{n}]" for n in dict.fromkeys(markers))
+            # Claude's cited spans end mid-sentence; keep the space that followed the span.
+            if block.text != block.text.rstrip():
+                piece += " "
+        pieces.append(piece)
+    return ReadReply("".join(pieces).strip(), citations, dropped)

@@ -1,0 +1,91 @@
+"""Ask: retrieval then an answerer. The CLI and Slack both call these, so what the CLI
+shows is what Slack users get."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy.orm import Session
+
+from bot.answering import Answer, Answerer, AnswerRequest, EpisodeText, Exchange
+from bot.retrieval import retrieve
+from bot.retrieval.words import STOPWORDS, query_terms
+from db.episodes import get_episode
+from db.search import episode_passages
+from db.traces import Trace, record_trace
+
+PASSAGES_FOR_ANSWER = 6
+# A follow-up with fewer words of its own than this leans on the thread ("tell me more").
+OWN_TERMS_FOR_FOLLOW_UP = 2
+# Not given to an answerer as the episode: ads, and the cold open that repeats later lines.
+LEFT_OUT_KINDS = ("sponsor", "teaser")
+
+
+def episode_text(session: Session, slug: str) -> EpisodeText | None:
+    """An episode's citable passages, for answerers that read the whole episode."""
+    episode = get_episode(session, slug)
+    if episode is None:
+        return None
+    passages = episode_passages(session, episode.id, leave_out=LEFT_OUT_KINDS)
+    return EpisodeText(episode.slug, episode.title, passages)
+
+
+def prepare(
+    session: Session,
+    question: str,
+    answerer: Answerer,
+    *,
+    episode: str | None = None,
+    history: Sequence[Exchange] = (),
+) -> AnswerRequest:
+    """What `answerer` needs for `question`, read from the library. A follow-up that says
+    little on its own ("and why was that?") is searched for together with the thread's
+    previous question. Answering comes after, so no database read stays open during it."""
+    own = [t for t in query_terms(question) if t not in STOPWORDS]
+    search_for = question
+    if len(own) < OWN_TERMS_FOR_FOLLOW_UP and history:
+        search_for = f"{history[-1].question} {question}"
+    passages = retrieve(session, search_for, episode=episode, limit=PASSAGES_FOR_ANSWER)
+    whole = episode_text(session, episode) if episode and answerer.reads_whole_episode else None
+    return AnswerRequest(
+        question,
+        passages,
+        whole,
+        tuple(history),
+        searched_for=search_for,
+        library_wide=episode is None,
+    )
+
+
+def ask(
+    session: Session,
+    question: str,
+    answerer: Answerer,
+    *,
+    episode: str | None = None,
+    history: Sequence[Exchange] = (),
+) -> Answer:
+    """Answer `question` from one episode (by slug) or from the whole library."""
+    request = prepare(session, question, answerer, episode=episode, history=history)
+    return answerer.answer(request)
+
+
+def store_trace(
+    session: Session,
+    answer: Answer,
+    *,
+    episode: str | None,
+    history: Sequence[Exchange] = (),
+    turn_id: int | None = None,
+) -> None:
+    """Keep how `answer` was made (answer_traces), for cost figures and replays."""
+    record_trace(
+        session,
+        answer.trace or Trace(answerer=answer.answerer),
+        question=answer.question,
+        answer=answer.text,
+        citations=[c.turn_id for c in answer.citations],
+        episode_slug=episode,
+        history=[(e.question, e.answer) for e in history],
+        turn_id=turn_id,
+    )

@@ -1,0 +1,83 @@
+"""What every `episode-bot` command shares: settings and the library opened with one plain
+line for any failure, JSON output, and retrieval's refusals as sentences."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.retrieval import EmptyQuery, UnknownEpisode
+from bot.retrieval.scope import means_library
+from bot.services.library import open_library
+from db.engine import DatabaseError
+
+
+def settings_or_exit() -> Settings:
+    """The settings, logging set up to stderr; a bad setting ends the command in one line."""
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    logging.basicConfig(
+        level=settings.log_level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
+    )
+    return settings
+
+
+@contextmanager
+def open_or_exit(
+    load_sample: bool = True, settings: Settings | None = None
+) -> Iterator[sessionmaker[Session]]:
+    """Open (and migrate) the library; turn storage failures into one plain line."""
+    settings = settings or settings_or_exit()
+    try:
+        session_factory, note = open_library(settings, load_sample=load_sample)
+    except DatabaseError as exc:
+        raise click.ClickException(str(exc)) from None
+    if note:
+        click.echo(note, err=True)
+    yield session_factory
+
+
+def echo_json(data: object) -> None:
+    """Print `data` as indented JSON, UTF-8 as it is."""
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+@contextmanager
+def plain_query_errors(what: str, episode: str | None) -> Iterator[None]:
+    """Retrieval's refusals as one sentence each."""
+    try:
+        yield
+    except EmptyQuery:
+        raise click.ClickException(
+            f"The {what} has no words to look for: use letters or numbers."
+        ) from None
+    except UnknownEpisode:
+        raise click.ClickException(
+            f"No episode has the slug {episode!r}; `episode-bot episodes` lists them."
+        ) from None
+    except SQLAlchemyError as exc:
+        logging.getLogger(__name__).debug("library error", exc_info=exc)
+        raise click.ClickException(
+            "The library could not be read (is DATABASE_URL an episode-bot database?); "
+            "`episode-bot doctor` checks it."
+        ) from None
+
+
+def one_scope(episode: str | None, library_wide: bool) -> str | None:
+    """The episode asked for, or None for the whole library (`--all`, or `--episode all`,
+    as `/episode use all` means in Slack); --episode together with --all is refused."""
+    if episode is not None and library_wide:
+        raise click.ClickException(
+            "Give --episode or --all, not both: --all already means every episode."
+        )
+    return None if episode is not None and means_library(episode) else episode

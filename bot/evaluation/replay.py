@@ -1,0 +1,145 @@
+"""Replaying stored answer traces with another model or answerer, to see whether it answers
+better or worse: the same question, the same thread, the same episode (or the library),
+searched again and answered again, old and new side by side.
+
+Replays are not stored as traces: they answer nobody."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from bot.answering import Answer, Answerer, Exchange, passage_id
+from bot.answering.prepare import prepare
+from bot.retrieval import EmptyQuery, UnknownEpisode
+from db.models import AnswerTrace
+from db.traces import Trace
+
+
+@dataclass(frozen=True)
+class Side:
+    """One answer to a traced question: who answered, what it said and cited, its cost."""
+
+    answerer: str
+    model: str | None
+    text: str
+    citations: list[str]
+    passages: list[str]
+    input_tokens: int
+    output_tokens: int
+    cache_creation_input_tokens: int
+    cache_read_input_tokens: int
+    latency_ms: float
+    fallback_reason: str | None = None
+    # The cited quotes with who said them and where; a stored answer keeps only the turns.
+    quotes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Replayed:
+    """A trace and its replay; `after` is None when it could not be answered again (its
+    episode is gone, say), and `problem` says why."""
+
+    trace_id: int
+    created_at: datetime
+    question: str
+    episode: str | None
+    before: Side
+    after: Side | None
+    problem: str | None = None
+
+    @property
+    def same_passages(self) -> bool:
+        """Whether the new answer was given the passages the old one was."""
+        return self.after is not None and self.after.passages == self.before.passages
+
+
+def _before(row: AnswerTrace) -> Side:
+    return Side(
+        answerer=row.answerer,
+        model=row.model,
+        text=row.answer,
+        citations=list(json.loads(row.citations)),
+        passages=list(json.loads(row.passages)),
+        input_tokens=row.input_tokens,
+        output_tokens=row.output_tokens,
+        cache_creation_input_tokens=row.cache_creation_input_tokens,
+        cache_read_input_tokens=row.cache_read_input_tokens,
+        latency_ms=row.latency_ms,
+        fallback_reason=row.fallback_reason,
+    )
+
+
+def _after(answer: Answer, passages: list[str], took_ms: float) -> Side:
+    trace = answer.trace or Trace(answerer=answer.answerer)
+    return Side(
+        answerer=trace.answerer,
+        model=trace.model,
+        text=answer.text,
+        citations=[c.turn_id for c in answer.citations],
+        passages=passages,
+        input_tokens=trace.input_tokens,
+        output_tokens=trace.output_tokens,
+        cache_creation_input_tokens=trace.cache_creation_input_tokens,
+        cache_read_input_tokens=trace.cache_read_input_tokens,
+        # The model's own time when it reports one; the offline answerer's is the wall clock.
+        latency_ms=trace.latency_ms or took_ms,
+        fallback_reason=trace.fallback_reason,
+        quotes=[
+            f"“{c.quote}” ({c.speaker}, {c.episode_slug} turn {c.position})"
+            for c in answer.citations
+        ],
+    )
+
+
+def replay(session: Session, rows: Sequence[AnswerTrace], answerer: Answerer) -> list[Replayed]:
+    """Answer every traced question again with `answerer`."""
+    replayed: list[Replayed] = []
+    for row in rows:
+        history = [Exchange(q, a) for q, a in json.loads(row.history)]
+        after: Side | None = None
+        problem = None
+        try:
+            request = prepare(
+                session, row.question, answerer, episode=row.episode_slug, history=history
+            )
+        except UnknownEpisode:
+            problem = f"episode {row.episode_slug} is no longer in the library"
+        except EmptyQuery:
+            problem = "the question has no words to search for"
+        else:
+            started = time.perf_counter()
+            answer = answerer.answer(request)
+            took_ms = (time.perf_counter() - started) * 1000
+            # What the answerer says it was given (the whole episode, for Claude on one).
+            given = answer.trace.passages if answer.trace else ()
+            passages = list(given) or [passage_id(p.hit) for p in request.passages]
+            after = _after(answer, passages, took_ms)
+        replayed.append(
+            Replayed(
+                row.id, row.created_at, row.question, row.episode_slug, _before(row), after, problem
+            )
+        )
+    return replayed
+
+
+def as_json(replayed: Sequence[Replayed]) -> list[dict[str, object]]:
+    """Plain JSON types, one object per trace."""
+    return [
+        {
+            "trace_id": r.trace_id,
+            "created_at": r.created_at.isoformat(),
+            "question": r.question,
+            "episode": r.episode,
+            "before": asdict(r.before),
+            "after": asdict(r.after) if r.after else None,
+            "same_passages": r.same_passages,
+            "problem": r.problem,
+        }
+        for r in replayed
+    ]

@@ -1,0 +1,8 @@
+"""Retrieval: a question -> ranked transcript passages, in one episode or the whole library.
+
+The front door is `retrieve()`; the rest are its steps: query terms (words, query),
+library-wide candidates, episode evidence and the rerank."""
+
+from bot.retrieval.search import EmptyQuery, UnknownEpisode, retrieve
+
+__all__ = ["EmptyQuery", "UnknownEpisode", "retrieve"]

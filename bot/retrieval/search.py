@@ -1,0 +1,147 @@
+"""Question -> ranked passages, scoped to one episode or the whole library.
+
+The question becomes quoted search terms (bot.query). Candidates come from FTS5 (one
+episode: bm25 over every term; the library: see bot.library_search), then the rerank
+(bot.rerank) weighs how much of the question each passage, its turn and the question before
+it hold, words said together, kind (ads, teasers and intros never outrank conversation that
+matches as well), the speaker named, and library-wide how much the passage's episode is
+about the question (bot.episode_evidence).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+from sqlalchemy.orm import Session
+
+from bot.retrieval.candidates import EVIDENCE_CAP, library_candidates
+from bot.retrieval.evidence import LibraryIndex, episode_scores, library_index
+from bot.retrieval.query import (
+    SPONSOR_INTENT,
+    build_expression,
+    term_expression,
+    term_groups,
+    variants,
+)
+from bot.retrieval.rerank import KIND_WEIGHTS, SPONSOR_INTENT_WEIGHT, RankedPassage, rerank
+from bot.retrieval.words import query_terms
+from db.episodes import get_episode
+from db.library_stats import matching_ids, turn_context_ids
+from db.search import SearchHit, episode_scope, search_segments, speaker_name_tokens
+
+CANDIDATES = 40
+# Library-wide, the episodes most about the question are searched with every one of its
+# words, this many passages each, and their passages are weighted up by up to
+# 1 + EPISODE_PRIOR (see bot.episode_evidence; both measured on the dev questions).
+EPISODES_SEARCHED = 3
+PER_EPISODE = 15
+EPISODE_PRIOR = 4.0
+
+
+class EmptyQuery(ValueError):
+    """The question has no words to search for."""
+
+
+class UnknownEpisode(LookupError):
+    """No episode has the requested slug."""
+
+
+def _split_names(terms: list[str], names: set[str]) -> tuple[list[str], set[str]]:
+    """Terms that name a speaker say whose turns to prefer, not what to search for:
+    "Mike" matches every "thanks Mike" in the episode."""
+    rest = [t for t in terms if t not in names]
+    return (rest, names) if rest else (terms, set())
+
+
+def retrieve(
+    session: Session, question: str, *, episode: str | None = None, limit: int = 5
+) -> list[RankedPassage]:
+    """The best passages for `question`, one per turn, best first."""
+    terms = query_terms(question)
+    if not terms:
+        raise EmptyQuery("the question has no words to search for")
+    scope = None
+    if episode is not None:
+        found = get_episode(session, episode)
+        if found is None:
+            raise UnknownEpisode(episode)
+        scope = episode_scope(session, found.id)
+    names_said = speaker_name_tokens(session, terms, scope.episode_id if scope else None)
+    search_terms, names = _split_names(terms, names_said)
+    candidates = max(CANDIDATES, limit * 2)
+    span = (scope.first_id, scope.last_id) if scope else None
+    matches = {
+        t: matching_ids(session, term_expression(t), cap=EVIDENCE_CAP, span=span) for t in terms
+    }
+    prior = None
+    if scope is None:
+        index = library_index(session)
+        scores = episode_scores(index, matches, {t: variants(t) for t in terms})
+        best = sorted(scores, key=scores.__getitem__, reverse=True)[:EPISODES_SEARCHED]
+        hits = library_candidates(
+            session,
+            search_terms,
+            matches,
+            index=index,
+            best_episodes=best,
+            limit=candidates,
+            per_episode=PER_EPISODE,
+        )
+        prior = _episode_prior(index, scores)
+    else:
+        expression = build_expression(search_terms)
+        hits = search_segments(session, expression, scope=scope, limit=candidates)
+    wants_sponsors = bool(SPONSOR_INTENT.search(question))
+
+    def kind_weight(kind: str) -> float:
+        if wants_sponsors and kind == "sponsor":
+            return SPONSOR_INTENT_WEIGHT
+        return KIND_WEIGHTS.get(kind, 1.0)
+
+    def is_named_speaker(speaker: str) -> bool:
+        return bool(names) and not names.isdisjoint(query_terms(speaker))
+
+    ranked = rerank(
+        hits,
+        term_groups(search_terms),
+        kind_weight=kind_weight,
+        is_named_speaker=is_named_speaker,
+        in_context=_context_matcher(session, hits, search_terms, matches),
+        prior=prior,
+    )
+    return ranked[:limit]
+
+
+def _episode_prior(
+    index: LibraryIndex, scores: Mapping[int, float]
+) -> Callable[[SearchHit], float]:
+    """How much a passage's episode is about the question, as a multiplier from 1 (not at
+    all) to 1 + EPISODE_PRIOR (the episode most about it)."""
+    top = max(scores.values(), default=0.0)
+
+    def prior(hit: SearchHit) -> float:
+        episode = index.episode_of(hit.segment_id)
+        if not top or episode is None:
+            return 1.0
+        return 1 + EPISODE_PRIOR * scores.get(episode, 0.0) / top
+
+    return prior
+
+
+def _context_matcher(
+    session: Session,
+    hits: Sequence[SearchHit],
+    terms: Sequence[str],
+    matches: Mapping[str, Sequence[int] | None],
+) -> Callable[[SearchHit], list[bool]]:
+    """Per question term, whether the rest of a passage's turn or the turn before it holds
+    the term. Told from the terms' matching passage ids, so no text is read again; a term too
+    common to have its matches fetched is never counted as nearby."""
+    context = turn_context_ids(session, [hit.segment_id for hit in hits])
+    matched = [frozenset(ids or ()) for ids in (matches.get(t) for t in terms)]
+
+    def in_context(hit: SearchHit) -> list[bool]:
+        nearby = context.get(hit.segment_id, ())
+        return [any(i in ids for i in nearby) for ids in matched]
+
+    return in_context

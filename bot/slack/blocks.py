@@ -1,0 +1,331 @@
+"""Block Kit rendering: pure functions, data in, Slack message dicts out.
+
+Every Slack-facing string is built here. Text that came from a user or a transcript is
+escaped, so nobody can make the bot say <!channel> or fake a mention by typing one.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from bot.answering import Answer, Citation, format_timestamp
+from bot.answering.moment import moment_url
+from bot.retrieval.rerank import RankedPassage
+
+if TYPE_CHECKING:
+    from bot.takeaways.picking import Pick
+    from db.conversations import AnswerStats
+
+SECTION_LIMIT = 3000  # Slack's maximum for a section's text
+MAX_BLOCKS = 50  # Slack's maximum per message
+FALLBACK_LIMIT = 3000
+USER_ID = re.compile(r"[UW][A-Z0-9]{2,20}")
+MARKDOWN_BOLD = re.compile(r"\*\*(\S(?:.*?\S)?)\*\*")
+HELPFUL_ACTION = "feedback_helpful"
+NOT_HELPFUL_ACTION = "feedback_not_helpful"
+
+Block = dict[str, Any]
+
+
+def escape(text: str) -> str:
+    """Slack's three control characters as entities: `<!here>` shows, but does not ping."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def mention(user_id: str) -> str:
+    """A mention of a real user id; anything else is shown as escaped text."""
+    return f"<@{user_id}>" if USER_ID.fullmatch(user_id) else escape(user_id)
+
+
+def split_text(text: str, limit: int = SECTION_LIMIT) -> list[str]:
+    """Pieces of at most `limit` characters, cut at a paragraph, line, sentence or word
+    break where there is one, so that nothing is lost and words stay whole."""
+    pieces: list[str] = []
+    rest = text.strip()
+    while len(rest) > limit:
+        window = rest[:limit]
+        cut = max(window.rfind(sep) for sep in ("\n\n", "\n", ". ", " "))
+        cut = cut + 1 if cut > limit // 2 else limit
+        pieces.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest:
+        pieces.append(rest)
+    return pieces
+
+
+def _section(text: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def _context(text: str) -> Block:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
+
+
+def _stamp(seconds: float | None, url: str | None) -> str | None:
+    """`12:34`, as the Slack link `<url|12:34>` to that moment of the video when there is
+    one. Slack wants `&`, `<` and `>` escaped inside a link's URL too: unescaped, a `>`
+    would end the link early."""
+    stamp = format_timestamp(seconds)
+    if stamp is None:
+        return None
+    return f"<{escape(url)}|{stamp}>" if url else stamp
+
+
+def citation_source(citation: Citation, *, with_episode: bool = False) -> str:
+    """`Mike Krieger · turn 23 · 12:34` (the time a link to that moment of the video when
+    the episode has one), plus the episode title when asked."""
+    parts = [escape(citation.speaker), f"turn {citation.position}"]
+    if stamp := _stamp(citation.start_seconds, citation.url):
+        parts.append(stamp)
+    if with_episode:
+        parts.append(f"_{escape(citation.episode_title)}_")
+    return " · ".join(parts)
+
+
+def _citation_blocks(citation: Citation, number: int, with_episode: bool) -> list[Block]:
+    quote = escape(citation.quote)[: SECTION_LIMIT - 4]
+    return [
+        _section(f"> “{quote}”"),
+        _context(f"[{number}] " + citation_source(citation, with_episode=with_episode)),
+    ]
+
+
+def mrkdwn(text: str) -> str:
+    """Escaped text with Markdown's **bold** turned into Slack's *bold*."""
+    return MARKDOWN_BOLD.sub(r"*\1*", escape(text))
+
+
+def feedback_buttons(answer_id: int) -> Block:
+    """Helpful / Not helpful, carrying the stored answer's id."""
+    return {
+        "type": "actions",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": action,
+                "text": {"type": "plain_text", "text": label},
+                "value": str(answer_id),
+            }
+            for action, label in ((HELPFUL_ACTION, "Helpful"), (NOT_HELPFUL_ACTION, "Not helpful"))
+        ],
+    }
+
+
+def answer_message(
+    answer: Answer,
+    *,
+    asker: str | None = None,
+    answer_id: int | None = None,
+    library_wide: bool = False,
+) -> dict[str, Any]:
+    """A whole answer as a message: who asked what, the answer, each citation with its
+    source, the episode, and feedback buttons. Stays within Slack's limits however long
+    the answer is; `text` is the notification and screen-reader fallback.
+
+    `library_wide`: the question went across the library, so every citation names its
+    episode, even when all come from one (the asker did not pick it)."""
+    asked = f"{mention(asker)} asked: " if asker else "Question: "
+    header = _context(f"{asked}_{escape(answer.question)[: SECTION_LIMIT - 40]}_")
+    body = [_section(piece) for piece in split_text(mrkdwn(answer.text))]
+    if answer.notice:
+        body.insert(0, _context(f":information_source: {escape(answer.notice)}"))
+    episodes = list(dict.fromkeys(c.episode_title for c in answer.citations))
+    several = len(episodes) > 1 or library_wide
+    footer: list[Block] = []
+    if episodes and not several:
+        footer.append(_context(f"From _{escape(episodes[0])}_"))
+    if answer_id is not None:
+        footer.append(feedback_buttons(answer_id))
+
+    room = MAX_BLOCKS - 1 - len(footer)
+    body = body[: max(room - 2, 1)]  # keep space for at least one citation
+    blocks: list[Block] = [header, *body]
+    shown = 0
+    for number, citation in enumerate(answer.citations, start=1):
+        pair = _citation_blocks(citation, number, several)
+        if len(blocks) + len(pair) > MAX_BLOCKS - len(footer) - 1:
+            break
+        blocks.extend(pair)
+        shown += 1
+    if shown < len(answer.citations):
+        blocks.append(_context(f"…and {len(answer.citations) - shown} more sources not shown."))
+    blocks.extend(footer)
+    fallback = f"{escape(answer.question)}: {escape(answer.text)}"
+    return {"text": fallback[:FALLBACK_LIMIT], "blocks": blocks}
+
+
+# ---------------------------------------------------------------- command replies
+
+HELP_TEXT = (
+    "*Ask about the episode your team is discussing*\n"
+    "`/episode ask &lt;question&gt;` (or just `/episode &lt;question&gt;`): an answer here, "
+    "quoting who said it and where; reply in its thread to follow up.\n"
+    "`/episode search &lt;words&gt;`: the turns that mention them, only for you.\n"
+    "`/episode episodes`: the episodes I know.\n"
+    "`/episode use &lt;slug&gt;`: make one episode this channel's default; "
+    "`/episode use all`: ask across the whole library again.\n"
+    "`/episode stats`: answers given lately, and how many were marked helpful.\n"
+    "`/episode digest`: a takeaway of the day in this channel (`digest here`, `digest off`).\n"
+    "`/episode help`: this message."
+)
+POST_FAILURES = {
+    "not_in_channel": "I'm not in this channel yet: add me with `/invite @episode-bot`, then ask "
+    "again.",
+    "channel_not_found": "I can't see this channel (private channels need an invite): add me "
+    "with `/invite @episode-bot`, then ask again.",
+    "is_archived": "This channel is archived, so I can't post here: ask in another channel.",
+    "unreachable": "Slack didn't take my answer: it seems to be having trouble. Please ask "
+    "again in a few minutes.",
+}
+
+
+NO_WORDS = "That has no words I can look for: try asking in words."
+NO_CHANNEL = "That request came without a channel, so I can't answer it: try again from one."
+LIBRARY_TROUBLE = "I couldn't read the episode library just now: please try again in a minute."
+FOCUS_GONE = (
+    "This channel's episode is gone from the library: pick another with `/episode use <slug>`."
+)
+FEEDBACK_THANKS = {
+    True: "Thanks: noted that this answer helped.",
+    False: "Thanks: noted that this answer didn't help.",
+}
+FEEDBACK_GONE = "That answer is no longer stored, so the click wasn't recorded."
+
+
+def ephemeral(text: str) -> dict[str, Any]:
+    """A reply only the person who typed the command sees."""
+    return {"response_type": "ephemeral", "text": text}
+
+
+def help_message() -> dict[str, Any]:
+    """The usage of /episode."""
+    return {**ephemeral(HELP_TEXT), "blocks": [_section(HELP_TEXT)]}
+
+
+def post_failed(error: str | None) -> dict[str, Any]:
+    """What to tell the asker when Slack refuses the answer's post."""
+    sentence = POST_FAILURES.get(
+        error or "", "Slack didn't accept my answer just now: please ask again in a minute."
+    )
+    return ephemeral(sentence)
+
+
+def unknown_slug(slug: str) -> dict[str, Any]:
+    """`/episode use` with a slug the library does not have."""
+    return ephemeral(f"No episode has the slug “{escape(slug)}”: `/episode episodes` lists them.")
+
+
+def focus_set(title: str) -> dict[str, Any]:
+    """`/episode use` done."""
+    return ephemeral(f"Questions in this channel are now about _{escape(title)}_.")
+
+
+def focus_cleared(episodes: int) -> dict[str, Any]:
+    """`/episode use all` done: questions here go across the library."""
+    if episodes == 0:
+        return ephemeral(
+            "This channel now asks across the whole library, which is empty: load transcripts "
+            "with `episode-bot ingest`."
+        )
+    which = "the one episode" if episodes == 1 else f"all {episodes:,} episodes"
+    return ephemeral(
+        f"This channel now asks across {which}. "
+        "To pick one again: `/episode use &lt;slug&gt;` (`/episode episodes` lists them)."
+    )
+
+
+def search_message(query: str, hits: list[RankedPassage]) -> dict[str, Any]:
+    """Matching turns, best first, for the person who searched."""
+    if not hits:
+        return ephemeral(f"No turns mention “{escape(query)}”.")
+    lines = [f"*Turns matching “{escape(query)}”*"]
+    for ranked in hits:
+        hit = ranked.hit
+        stamp = _stamp(hit.start_seconds, moment_url(hit.episode_url, hit.start_seconds))
+        where = f"turn {hit.position}" + (f" · {stamp}" if stamp else "")
+        preview = escape(hit.text[:280]) + ("…" if len(hit.text) > 280 else "")
+        lines.append(
+            f"*{escape(hit.speaker)}* · {where} · _{escape(hit.episode_title)}_\n{preview}"
+        )
+    text = "\n\n".join(lines)
+    return {**ephemeral(text[:FALLBACK_LIMIT]), "blocks": [_section(p) for p in split_text(text)]}
+
+
+def episodes_message(episodes: list[tuple[str, str, int]], focus: str | None) -> dict[str, Any]:
+    """The library: slug, title and turns of each episode, the channel's focus marked."""
+    if not episodes:
+        return ephemeral("The library is empty: load transcripts with `episode-bot ingest`.")
+    lines = ["*Episodes*"]
+    for slug, title, turns in episodes:
+        mark = " ← this channel's episode" if slug == focus else ""
+        lines.append(f"`{escape(slug)}` {escape(title)} ({turns} turns){mark}")
+    text = "\n".join(lines)
+    return {**ephemeral(text[:FALLBACK_LIMIT]), "blocks": [_section(p) for p in split_text(text)]}
+
+
+def stats_message(periods: list[tuple[int, AnswerStats]]) -> dict[str, Any]:
+    """Answers given and the share marked helpful, per period of days."""
+    lines = ["*Answers*"]
+    for days, stats in periods:
+        share = (
+            f"{stats.helpful / stats.rated:.0%} of {stats.rated} rated"
+            if stats.rated
+            else "none rated"
+        )
+        lines.append(f"Last {days} days: {stats.answers} answers, helpful: {share}.")
+    return ephemeral("\n".join(lines))
+
+
+# ---------------------------------------------------------------- takeaway of the day
+
+DIGEST_USAGE = (
+    "`/episode digest here [HH:MM] [Time/Zone] [days]` posts a takeaway of the day in this "
+    "channel (for example `/episode digest here 09:30 Europe/Berlin mon-fri`); "
+    "`/episode digest off` stops it; `/episode digest` shows when the next one comes."
+)
+DIGEST_NONE = "No takeaway of the day is posted in this channel. " + DIGEST_USAGE
+DIGEST_STOPPED = "Done: no more takeaways of the day in this channel."
+TAKEAWAY_THREAD_NOTE = "Reply in this thread to discuss; I answer questions about the episode here."
+
+
+def digest_status(schedule: str, next_post: str) -> dict[str, Any]:
+    """Where a channel's takeaway of the day stands."""
+    return ephemeral(
+        f"A takeaway of the day is posted here at {escape(schedule)}. Next: {escape(next_post)}."
+    )
+
+
+def digest_problem(sentence: str) -> dict[str, Any]:
+    """A time, zone or day list that cannot be used, and how to say it instead."""
+    return ephemeral(f"{escape(sentence)} {DIGEST_USAGE}")
+
+
+def takeaway_message(pick: Pick, *, turn_id: int | None = None) -> dict[str, Any]:
+    """The daily post: the takeaway, its quote with who, turn and time, a question to
+    discuss, and Helpful / Not for us buttons carrying the stored post's id."""
+    source = " · ".join(
+        part
+        for part in (
+            escape(pick.speaker),
+            f"turn {pick.position}",
+            format_timestamp(pick.start_seconds),
+            f"_{escape(pick.episode_title)}_",
+        )
+        if part
+    )
+    blocks: list[Block] = [_section(":bulb: *Takeaway of the day*")]
+    if pick.text.strip() != pick.quote.strip():
+        blocks.append(_section(mrkdwn(pick.text)[:SECTION_LIMIT]))
+    blocks += [
+        _section(f"> “{escape(pick.quote)[: SECTION_LIMIT - 4]}”"),
+        _context(source),
+        _section(f":speech_balloon: {escape(pick.question)}"),
+    ]
+    if turn_id is not None:
+        buttons = feedback_buttons(turn_id)
+        buttons["elements"][1]["text"]["text"] = "Not for us"
+        blocks.append(buttons)
+    blocks.append(_context(TAKEAWAY_THREAD_NOTE))
+    fallback = f"Takeaway of the day: {escape(pick.text)}"
+    return {"text": fallback[:FALLBACK_LIMIT], "blocks": blocks}

@@ -1,0 +1,148 @@
+"""`/episode`: acknowledged at once, then the work goes to the bot's answer pool, so Slack's
+three seconds are never spent on the database or the answerer.
+
+Not a Bolt lazy listener: those exist for function-as-a-service hosts, and Bolt deep-copies
+each request to start one before the acknowledgement goes out (measured with
+benchmarks/ack_latency.py: ack p99 1.4-1.6x a bare Bolt app's with it, 1.0x without).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.retrieval import EmptyQuery, UnknownEpisode, retrieve
+from bot.retrieval.scope import means_library
+from bot.slack import blocks
+from bot.slack.listeners import Deps
+from bot.slack.listeners.digest import run_digest
+from bot.slack.listeners.replies import answer_and_post
+from db.channels import clear_focus, focus_episode, set_focus_episode
+from db.conversations import answer_stats
+from db.episodes import count_episodes, get_episode, list_episodes
+
+log = logging.getLogger(__name__)
+
+SUBCOMMANDS = ("ask", "search", "episodes", "use", "stats", "digest", "help")
+NEEDS_TEXT = frozenset({"ask", "search", "use"})  # without it, these get the help instead
+
+
+def parse_command(text: str) -> tuple[str, str]:
+    """(subcommand, the rest). Bare text is a question; a lone unknown word gets help."""
+    words = text.strip().split(maxsplit=1)
+    if not words:
+        return "help", ""
+    first, rest = words[0].lower(), (words[1] if len(words) > 1 else "")
+    if first in SUBCOMMANDS:
+        return first, rest.strip()
+    return ("help", "") if len(words) == 1 and "?" not in first else ("ask", text.strip())
+
+
+def _ask(
+    deps: Deps, command: dict[str, Any], question: str, client: WebClient, respond: Respond
+) -> None:
+    try:
+        answer_and_post(
+            deps,
+            client,
+            channel=command["channel_id"],
+            question=question,
+            user_id=command.get("user_id"),
+            thread_ts=None,
+        )
+    except SlackApiError as exc:
+        log.warning("chat.postMessage refused: %s", exc.response.get("error"))
+        respond(**blocks.post_failed(exc.response.get("error")))
+    except OSError as exc:  # Slack unreachable for longer than the client's retries
+        log.warning("Slack unreachable while posting an answer: %s", type(exc).__name__)
+        respond(**blocks.post_failed("unreachable"))
+
+
+def _search(deps: Deps, command: dict[str, Any], terms: str, respond: Respond) -> None:
+    with deps.session_factory() as session:
+        focus = focus_episode(session, command["channel_id"])
+        hits = retrieve(session, terms, episode=focus.slug if focus else None, limit=5)
+    respond(**blocks.search_message(terms, hits))
+
+
+def _episodes(deps: Deps, command: dict[str, Any], respond: Respond) -> None:
+    with deps.session_factory() as session:
+        focus = focus_episode(session, command["channel_id"])
+        rows = [(e.slug, e.title, e.turn_count) for e in list_episodes(session)]
+    respond(**blocks.episodes_message(rows, focus.slug if focus else None))
+
+
+def _use(deps: Deps, command: dict[str, Any], slug: str, respond: Respond) -> None:
+    if means_library(slug):
+        with deps.session_factory.begin() as session:
+            clear_focus(session, command["channel_id"])
+            episodes = count_episodes(session)
+        respond(**blocks.focus_cleared(episodes))
+        return
+    with deps.session_factory.begin() as session:
+        episode = get_episode(session, slug.strip().lower())
+        if episode is not None:
+            set_focus_episode(session, command["channel_id"], episode)
+            title = episode.title
+    if episode is None:
+        respond(**blocks.unknown_slug(slug))
+    else:
+        respond(**blocks.focus_set(title))
+
+
+def _stats(deps: Deps, respond: Respond) -> None:
+    now = datetime.now(UTC).replace(tzinfo=None)  # stored times are naive UTC
+    with deps.session_factory() as session:
+        periods = [(days, answer_stats(session, now - timedelta(days=days))) for days in (7, 30)]
+    respond(**blocks.stats_message(periods))
+
+
+def register(app: App, deps: Deps) -> None:
+    """Wire `/episode` into the app."""
+
+    @app.command("/episode")
+    def on_episode(ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        if not isinstance(command.get("channel_id"), str):
+            ack(**blocks.ephemeral(blocks.NO_CHANNEL))
+            return
+        text = command.get("text")
+        subcommand, rest = parse_command(text if isinstance(text, str) else "")
+        handlers: dict[str, Callable[[], None]] = {
+            "ask": lambda: _ask(deps, command, rest, client, respond),
+            "search": lambda: _search(deps, command, rest, respond),
+            "episodes": lambda: _episodes(deps, command, respond),
+            "use": lambda: _use(deps, command, rest, respond),
+            "stats": lambda: _stats(deps, respond),
+            "digest": lambda: run_digest(deps, command["channel_id"], rest, respond),
+        }
+        if subcommand not in handlers or (subcommand in NEEDS_TEXT and not rest):
+            ack(**blocks.help_message())
+            return
+        ack()
+        deps.in_background(lambda: _run(handlers[subcommand], subcommand, respond))
+
+
+def _run(handler: Callable[[], None], subcommand: str, respond: Respond) -> None:
+    try:
+        _run_and_tell(handler, subcommand, respond)
+    except (SlackApiError, OSError, ValueError) as exc:  # Slack down, or no response_url
+        log.warning("could not reply to /episode %s: %s", subcommand, type(exc).__name__)
+
+
+def _run_and_tell(handler: Callable[[], None], subcommand: str, respond: Respond) -> None:
+    try:
+        handler()
+    except EmptyQuery:
+        respond(**blocks.ephemeral(blocks.NO_WORDS))
+    except UnknownEpisode:
+        respond(**blocks.ephemeral(blocks.FOCUS_GONE))
+    except SQLAlchemyError:
+        log.exception("library error while answering /episode %s", subcommand)
+        respond(**blocks.ephemeral(blocks.LIBRARY_TROUBLE))
