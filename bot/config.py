@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
+from datetime import time
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -22,6 +25,58 @@ def default_data_dir() -> Path:
 def default_database_url() -> str:
     """SQLite file under the data directory."""
     return f"sqlite:///{default_data_dir() / 'episode-bot.db'}"
+
+
+# -- the words of a daily schedule, read alike from settings and from `/episode digest here`
+
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+CLOCK = re.compile(r"(\d{1,2}):(\d{2})")
+
+
+class ScheduleError(ValueError):
+    """A time, zone or day list that cannot be used; the message is one plain sentence."""
+
+
+def parse_time(text: str) -> time:
+    """`09:30` -> 09:30. 24-hour clock."""
+    match = CLOCK.fullmatch(text.strip())
+    if not match or int(match[1]) > 23 or int(match[2]) > 59:
+        raise ScheduleError(f"{text.strip()!r} is not a time: use HH:MM on a 24-hour clock.")
+    return time(int(match[1]), int(match[2]))
+
+
+def parse_zone(text: str) -> ZoneInfo:
+    """An IANA time zone such as `Europe/Berlin` or `UTC`."""
+    name = text.strip()
+    if name.upper() in {"UTC", "GMT"}:
+        name = name.upper()
+    try:
+        if not name or name.startswith(("/", ".")) or ".." in name:
+            raise ZoneInfoNotFoundError(name)
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ScheduleError(
+            f"{name!r} is not a time zone: use a name such as Europe/Berlin or America/New_York."
+        ) from None
+
+
+def parse_days(text: str) -> frozenset[int]:
+    """`mon-fri`, `mon,wed,fri` or `daily` -> weekday numbers (Monday is 0)."""
+    spec = text.strip().lower()
+    if spec in {"daily", "every day", "all"}:
+        return frozenset(range(7))
+    days: set[int] = set()
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        first, _, last = part.partition("-")
+        if first not in DAY_NAMES or (last and last not in DAY_NAMES):
+            raise ScheduleError(
+                f"{text.strip()!r} is not a list of days: use mon-fri, or mon,wed,fri, or daily."
+            )
+        start, end = DAY_NAMES.index(first), DAY_NAMES.index(last or first)
+        days.update(range(start, end + 1) if start <= end else [*range(start, 7), *range(end + 1)])
+    if not days:
+        raise ScheduleError("No days given: use mon-fri, or mon,wed,fri, or daily.")
+    return frozenset(days)
 
 
 # A current Sonnet-class model: good written answers at a moderate price per question.
@@ -78,24 +133,18 @@ class Settings(BaseSettings):
     @field_validator("digest_time")
     @classmethod
     def _clock_time(cls, value: str) -> str:
-        from bot.takeaways.schedule import parse_time
-
         parse_time(value)
         return value.strip()
 
     @field_validator("digest_timezone")
     @classmethod
     def _time_zone(cls, value: str) -> str:
-        from bot.takeaways.schedule import parse_zone
-
         parse_zone(value)
         return value.strip()
 
     @field_validator("digest_days")
     @classmethod
     def _week_days(cls, value: str) -> str:
-        from bot.takeaways.schedule import parse_days
-
         parse_days(value)
         return value.strip().lower()
 

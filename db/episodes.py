@@ -1,56 +1,19 @@
-"""Episode queries: store (idempotent, replace in one transaction, the same episode from
-another source recognised by its title), look up, list."""
+"""Episode queries: insert one with its rows, swap one in for a stored one, find stored ones
+by slug, title key or conversation hash, look up, list, retitle. Which stored episode a new
+file is, and whether it may replace it, is decided by `bot.ingest.storing`."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from dataclasses import replace as with_changes
 from datetime import date
-from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Row, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from db.models import Channel, Conversation, Episode, Segment, SpeakerToken, Takeaway
-from db.titles import same_conversation
-
-
-class StoreOutcome(StrEnum):
-    """What storing an episode did."""
-
-    INGESTED = "ingested"
-    REPLACED = "replaced"
-    UNCHANGED = "unchanged"
-
-
-class EpisodeExists(Exception):
-    """The slug is taken by an episode with different content and --replace was not given."""
-
-
-class SameEpisode(Exception):
-    """Another source of a stored episode (same title and conversation, or the very same
-    conversation under another title; other slug, different content) that may not replace
-    it: nothing was written. `slug` is the stored episode's."""
-
-    def __init__(self, slug: str, *, by_title: bool = True) -> None:
-        super().__init__(slug)
-        self.slug = slug
-        self.by_title = by_title
-
-
-@dataclass(frozen=True)
-class Stored:
-    """What storing did, under which slug (the stored episode's when found by title), and
-    how it was found. `title_shared_with`: a stored episode of the same title but another
-    conversation (a source's metadata copied from the wrong episode, say)."""
-
-    outcome: StoreOutcome
-    slug: str
-    by_title: bool = False
-    title_shared_with: str | None = None
-    by_conversation: bool = False
 
 
 @dataclass(frozen=True)
@@ -67,114 +30,80 @@ class EpisodeRecord:
     guest: str | None = None
     published_on: date | None = None
     source_url: str | None = None
-    # The normalised title (db.titles.title_key); None when the source gave no title.
+    # The normalised title (bot.ingest.identity.title_key); None when the source gave no title.
     title_key: str | None = None
-    # db.titles.conversation_hash of the passages' speakers and texts.
+    # bot.ingest.identity.conversation_hash of the passages' speakers and texts.
     conversation_hash: str | None = None
 
 
-def _texts(session: Session, episode_id: int) -> list[str]:
+@dataclass(frozen=True)
+class StoredVersion:
+    """A stored episode as told apart from a new file of it: its id, slug and the hash of
+    the file it was stored from."""
+
+    id: int
+    slug: str
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class NamesakeRow:
+    """An episode sharing a title key with others: who it says it is with, and the words of
+    its speakers' names."""
+
+    episode_id: int
+    slug: str
+    title: str
+    guest: str | None
+    speaker_tokens: tuple[str, ...]
+
+
+_VERSION_COLUMNS = (Episode.id, Episode.slug, Episode.content_hash)
+
+
+def _version(row: Row[Any] | None) -> StoredVersion | None:
+    return None if row is None else StoredVersion(**row._mapping)
+
+
+def version_by_slug(session: Session, slug: str) -> StoredVersion | None:
+    """The stored episode with this slug, if any."""
+    return _version(session.execute(select(*_VERSION_COLUMNS).where(Episode.slug == slug)).first())
+
+
+def versions_titled(session: Session, title_key: str) -> list[StoredVersion]:
+    """Every stored episode with this title key, oldest first."""
+    rows = session.execute(
+        select(*_VERSION_COLUMNS).where(Episode.title_key == title_key).order_by(Episode.id)
+    )
+    return [StoredVersion(**row._mapping) for row in rows]
+
+
+def version_by_conversation(session: Session, conversation_hash: str) -> StoredVersion | None:
+    """The oldest stored episode with this conversation hash, if any."""
+    return _version(
+        session.execute(
+            select(*_VERSION_COLUMNS)
+            .where(Episode.conversation_hash == conversation_hash)
+            .order_by(Episode.id)
+            .limit(1)
+        ).first()
+    )
+
+
+def passage_texts(session: Session, episode_id: int) -> list[str]:
+    """The texts of one episode's passages."""
     return list(session.scalars(select(Segment.text).where(Segment.episode_id == episode_id)))
 
 
-def _same_title(
-    session: Session, record: EpisodeRecord, segments: Sequence[dict[str, object]]
-) -> tuple[Episode | None, str | None]:
-    """The stored episode this record is another source of: same title key and the same
-    conversation (oldest first, should a library hold one twice). Else None, and the slug
-    of an episode that only shares the title, if any."""
-    if record.title_key is None:
-        return None, None
-    namesakes = list(
-        session.scalars(
-            select(Episode).where(Episode.title_key == record.title_key).order_by(Episode.id)
-        )
-    )
-    for episode in namesakes:
-        if episode.content_hash == record.content_hash:
-            return episode, None
-    new_texts = [str(row["text"]) for row in segments]
-    for episode in namesakes:
-        if same_conversation(_texts(session, episode.id), new_texts):
-            return episode, None
-    return None, namesakes[0].slug if namesakes else None
-
-
-def store_episode(
-    session: Session,
-    record: EpisodeRecord,
-    segments: Sequence[dict[str, object]],
-    summary_takeaways: Sequence[str],
-    speaker_tokens: Sequence[str],
-    *,
-    replace: bool,
-    keep: Collection[str] = (),
-) -> Stored:
-    """Insert the episode, or swap it in for the stored one it is a version of.
-
-    Found by slug, different content: EpisodeExists unless `replace`. Not found by slug but
-    by title, and the transcripts are of one conversation, or by the very same transcript
-    under another title: another source of that episode, SameEpisode unless `replace` and
-    its slug is not in `keep`; swapped in, it keeps the
-    stored slug, so channel focus, links and what people type stay the same. Runs inside
-    the caller's transaction, so a failure anywhere leaves the old episode (or nothing) in
-    place.
-    """
-    existing = session.scalar(select(Episode).where(Episode.slug == record.slug))
-    by_title, by_conversation, shared_with = False, False, None
-    if existing is None:
-        existing, shared_with = _same_title(session, record, segments)
-        by_title = existing is not None
-    if existing is None and record.conversation_hash is not None:
-        existing = session.scalar(
-            select(Episode)
-            .where(Episode.conversation_hash == record.conversation_hash)
-            .order_by(Episode.id)
-            .limit(1)
-        )
-        by_conversation = existing is not None
-    if existing is None:
-        _insert(session, record, segments, summary_takeaways, speaker_tokens)
-        return Stored(StoreOutcome.INGESTED, record.slug, title_shared_with=shared_with)
-    another_source = by_title or by_conversation
-    if existing.content_hash == record.content_hash:
-        return Stored(StoreOutcome.UNCHANGED, existing.slug, by_title, None, by_conversation)
-    if another_source and (not replace or existing.slug in keep):
-        raise SameEpisode(existing.slug, by_title=by_title)
-    if not another_source and not replace:
-        raise EpisodeExists(record.slug)
-    slug = existing.slug
-    record = with_changes(record, slug=slug)
-    # Channels and threads that discuss it keep discussing it (the delete unsets them).
-    focused = list(
-        session.scalars(select(Channel.id).where(Channel.focus_episode_id == existing.id))
-    )
-    threads = list(
-        session.scalars(select(Conversation.id).where(Conversation.episode_id == existing.id))
-    )
-    # Core delete: the FK cascade and the FTS triggers clear segments and takeaways.
-    session.execute(delete(Episode).where(Episode.id == existing.id))
-    session.expunge(existing)
-    episode_id = _insert(session, record, segments, summary_takeaways, speaker_tokens)
-    if focused:
-        session.execute(
-            update(Channel).where(Channel.id.in_(focused)).values(focus_episode_id=episode_id)
-        )
-    if threads:
-        session.execute(
-            update(Conversation).where(Conversation.id.in_(threads)).values(episode_id=episode_id)
-        )
-    return Stored(StoreOutcome.REPLACED, slug, by_title, None, by_conversation)
-
-
-def _insert(
+def insert_episode(
     session: Session,
     record: EpisodeRecord,
     segments: Sequence[dict[str, object]],
     summary_takeaways: Sequence[str],
     speaker_tokens: Sequence[str],
 ) -> int:
-    """Write the episode and its rows; returns its id."""
+    """Write the episode, its passages, speaker name words and summary takeaways; returns
+    its id. Runs inside the caller's transaction."""
     episode = Episode(**asdict(record))
     session.add(episode)
     session.flush()
@@ -204,6 +133,36 @@ def _insert(
     return episode.id
 
 
+def swap_episode(
+    session: Session,
+    stored_id: int,
+    record: EpisodeRecord,
+    segments: Sequence[dict[str, object]],
+    summary_takeaways: Sequence[str],
+    speaker_tokens: Sequence[str],
+) -> int:
+    """Delete the stored episode and insert `record` with its rows in its place; channels
+    focused on it and conversations about it point at the new one. Returns the new id. Runs
+    inside the caller's transaction, so a failure leaves the stored episode whole."""
+    # Channels and threads that discuss it keep discussing it (the delete unsets them).
+    focused = list(session.scalars(select(Channel.id).where(Channel.focus_episode_id == stored_id)))
+    threads = list(
+        session.scalars(select(Conversation.id).where(Conversation.episode_id == stored_id))
+    )
+    # Core delete: the FK cascade and the FTS triggers clear segments and takeaways.
+    session.execute(delete(Episode).where(Episode.id == stored_id))
+    episode_id = insert_episode(session, record, segments, summary_takeaways, speaker_tokens)
+    if focused:
+        session.execute(
+            update(Channel).where(Channel.id.in_(focused)).values(focus_episode_id=episode_id)
+        )
+    if threads:
+        session.execute(
+            update(Conversation).where(Conversation.id.in_(threads)).values(episode_id=episode_id)
+        )
+    return episode_id
+
+
 def get_episode(session: Session, slug: str) -> Episode | None:
     """The episode with this slug, if any."""
     return session.scalar(select(Episode).where(Episode.slug == slug))
@@ -225,22 +184,20 @@ def count_episodes(session: Session) -> int:
     return session.scalar(select(func.count(Episode.id))) or 0
 
 
-def namesake_rows(
-    session: Session, title_key: str
-) -> list[tuple[int, str, str, str | None, list[str]]]:
-    """Every episode with this title key: id, slug, title, guest and speaker name words."""
+def namesake_rows(session: Session, title_key: str) -> list[NamesakeRow]:
+    """Every episode with this title key, oldest first, with its speakers' name words."""
     episodes = session.execute(
         select(Episode.id, Episode.slug, Episode.title, Episode.guest)
         .where(Episode.title_key == title_key)
         .order_by(Episode.id)
     ).all()
     return [
-        (
-            row.id,
-            row.slug,
-            row.title,
-            row.guest,
-            list(
+        NamesakeRow(
+            episode_id=row.id,
+            slug=row.slug,
+            title=row.title,
+            guest=row.guest,
+            speaker_tokens=tuple(
                 session.scalars(select(SpeakerToken.token).where(SpeakerToken.episode_id == row.id))
             ),
         )

@@ -54,20 +54,22 @@ def library_version(session: Session) -> tuple[object, ...]:
 
 def episode_spans(session: Session) -> list[EpisodeSpan]:
     """Every episode's rowid range, in rowid order."""
+    # Built by column name: these run once per library change, not per question.
     rows = session.connection().exec_driver_sql(
-        "SELECT episode_id, min(id), max(id), count(*) FROM segments "
-        "GROUP BY episode_id ORDER BY min(id)"
+        "SELECT episode_id, min(id) AS first_id, max(id) AS last_id, count(*) AS passages "
+        "FROM segments GROUP BY episode_id ORDER BY first_id"
     )
-    return [EpisodeSpan(*row) for row in rows]
+    return [EpisodeSpan(**row._mapping) for row in rows]
 
 
 def episodes_about(session: Session) -> list[EpisodeAbout]:
     """Every episode's title, guest and summary as one text."""
     rows = session.connection().exec_driver_sql(
-        "SELECT id, title || ' ' || coalesce(guest, '') || ' ' || coalesce(summary, '') "
+        "SELECT id AS episode_id, "
+        "title || ' ' || coalesce(guest, '') || ' ' || coalesce(summary, '') AS text "
         "FROM episodes"
     )
-    return [EpisodeAbout(*row) for row in rows]
+    return [EpisodeAbout(**row._mapping) for row in rows]
 
 
 def matching_ids(

@@ -18,8 +18,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+# What a passage is: the conversation itself, or a cold-open teaser, an ad read, the host's
+# intro or outro. Listed once: the `ck_segments_kind` constraint is built from it.
 SEGMENT_KINDS = ("content", "teaser", "sponsor", "intro", "outro")
-TAKEAWAY_ORIGINS = ("summary", "generated", "extracted")
 
 
 class Base(DeclarativeBase):
@@ -35,11 +36,12 @@ class Episode(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(200), unique=True)
     title: Mapped[str] = mapped_column(Text)
-    # The normalised title (db/titles.py) that tells the same episode from another source;
-    # None when the source gave no title. Not unique: libraries from before it may hold one
-    # episode twice.
+    # The normalised title (bot/ingest/identity.py) that tells the same episode from another
+    # source; None when the source gave no title. Not unique: libraries from before it may
+    # hold one episode twice.
     title_key: Mapped[str | None] = mapped_column(Text, index=True)
-    # db.titles.conversation_hash of its passages: the same transcript under another title.
+    # bot.ingest.identity.conversation_hash of its passages: the same transcript under
+    # another title.
     conversation_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     summary: Mapped[str | None] = mapped_column(Text)
     audience: Mapped[str | None] = mapped_column(Text)
@@ -67,7 +69,8 @@ class Segment(Base):
     __table_args__ = (
         UniqueConstraint("episode_id", "position", "part", name="uq_segments_episode_position"),
         CheckConstraint(
-            "kind IN ('content', 'teaser', 'sponsor', 'intro', 'outro')", name="ck_segments_kind"
+            "kind IN (" + ", ".join(f"'{kind}'" for kind in SEGMENT_KINDS) + ")",
+            name="ck_segments_kind",
         ),
     )
 

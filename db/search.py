@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from operator import itemgetter
+from typing import Any
 
-from sqlalchemy import func, literal, select, text
+from sqlalchemy import Result, bindparam, func, select, text
 from sqlalchemy.orm import Session
 
-from db.models import Episode, Segment
+from db.models import Segment
 
 
 @dataclass(frozen=True)
@@ -41,9 +43,17 @@ class Scope:
     last_id: int
 
 
+# Every SearchHit field, selected under its own name from a segment `s` and its episode `e`
+# (the query says what relevance is): hits are built by name, so no column list has to be
+# kept in the dataclass's order, and the three queries cannot drift apart.
+_HIT_COLUMNS = """s.id AS segment_id, e.slug AS episode_slug, e.title AS episode_title,
+       s.position AS position, s.part AS part, s.speaker AS speaker,
+       s.start_seconds AS start_seconds, s.kind AS kind, s.text AS text,
+       {relevance} AS relevance, e.source_url AS episode_url"""
+
 # Rank inside FTS5 first, then join the few winners: joining before the LIMIT would look
 # up every matching row of the library.
-_SEARCH_SQL = """
+_SEARCH_SQL = f"""
 WITH best AS (
     SELECT rowid AS id, bm25(segments_fts) AS rank
     FROM segments_fts
@@ -51,8 +61,7 @@ WITH best AS (
     ORDER BY rank
     LIMIT :limit
 )
-SELECT s.id, e.slug, e.title, s.position, s.part, s.speaker, s.start_seconds, s.kind, s.text,
-       -best.rank, e.source_url
+SELECT {_HIT_COLUMNS.format(relevance="-best.rank")}
 FROM best
 JOIN segments AS s ON s.id = best.id
 JOIN episodes AS e ON e.id = s.episode_id
@@ -60,6 +69,18 @@ WHERE :episode_id IS NULL OR s.episode_id = :episode_id
 ORDER BY best.rank
 """
 LAST_ROWID = 2**63 - 1
+
+
+_HIT_FIELDS = tuple(field.name for field in fields(SearchHit))
+
+
+def _hits(result: Result[Any]) -> list[SearchHit]:
+    """Hits from a result whose columns are named as SearchHit's fields. Matched by name
+    once per query, not per row: retrieval reads a few hundred rows per question, and a
+    row's mapping costs three times what the hit itself does."""
+    names = list(result.keys())
+    pick = itemgetter(*(names.index(name) for name in _HIT_FIELDS))
+    return [SearchHit(*pick(row)) for row in result]
 
 
 def episode_scope(session: Session, episode_id: int) -> Scope:
@@ -85,16 +106,15 @@ def search_segments(
             "episode_id": scope.episode_id if scope else None,
         },
     )
-    return [SearchHit(*row) for row in rows]
+    return _hits(rows)
 
 
-_NEWEST_SQL = """
+_NEWEST_SQL = f"""
 WITH newest AS (
     SELECT rowid AS id FROM segments_fts WHERE segments_fts MATCH :match
     ORDER BY rowid DESC LIMIT :limit
 )
-SELECT s.id, e.slug, e.title, s.position, s.part, s.speaker, s.start_seconds, s.kind, s.text,
-       1.0, e.source_url
+SELECT {_HIT_COLUMNS.format(relevance="1.0")}
 FROM newest
 JOIN segments AS s ON s.id = newest.id
 JOIN episodes AS e ON e.id = s.episode_id
@@ -109,7 +129,7 @@ def newest_segments(session: Session, expression: str, *, limit: int) -> list[Se
     the whole library, which is most of a query's time when the terms are common, while
     walking the newest rowids stops after `limit` matches."""
     rows = session.execute(text(_NEWEST_SQL), {"match": expression, "limit": limit})
-    return [SearchHit(*row) for row in rows]
+    return _hits(rows)
 
 
 def speaker_name_tokens(session: Session, terms: Sequence[str], episode_id: int | None) -> set[str]:
@@ -125,6 +145,13 @@ def speaker_name_tokens(session: Session, terms: Sequence[str], episode_id: int 
     return set(session.connection().exec_driver_sql(sql, params).scalars())
 
 
+_PASSAGES_SQL = f"""
+SELECT {_HIT_COLUMNS.format(relevance="0.0")}
+FROM segments AS s
+JOIN episodes AS e ON e.id = s.episode_id
+WHERE s.episode_id = :episode_id AND s.kind NOT IN :leave_out"""
+
+
 def episode_passages(
     session: Session,
     episode_id: int,
@@ -134,27 +161,15 @@ def episode_passages(
 ) -> list[SearchHit]:
     """Every passage of one episode in transcript order, but those of the kinds left out;
     only those of turns `first` to `last` (inclusive) when `turns` is given."""
-    statement = (
-        select(
-            Segment.id,
-            Episode.slug,
-            Episode.title,
-            Segment.position,
-            Segment.part,
-            Segment.speaker,
-            Segment.start_seconds,
-            Segment.kind,
-            Segment.text,
-            literal(0.0),
-            Episode.source_url,
-        )
-        .join(Episode, Episode.id == Segment.episode_id)
-        .where(Segment.episode_id == episode_id, Segment.kind.not_in(leave_out))
-        .order_by(Segment.position, Segment.part)
-    )
+    sql, params = _PASSAGES_SQL, {"episode_id": episode_id, "leave_out": list(leave_out)}
     if turns is not None:
-        statement = statement.where(Segment.position.between(*turns))
-    return [SearchHit(*row) for row in session.execute(statement)]
+        sql += " AND s.position BETWEEN :first AND :last"
+        params.update(first=turns[0], last=turns[1])
+    # Expanding: one placeholder per kind left out (none at all is an empty set).
+    statement = text(sql + " ORDER BY s.position, s.part").bindparams(
+        bindparam("leave_out", expanding=True)
+    )
+    return _hits(session.execute(statement, params))
 
 
 def turn_span(session: Session, episode_id: int) -> tuple[int, int] | None:

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.ingest.pipeline import ingest_file
+from bot.services.library import Library
 from db.engine import open_database
 
 REPO = Path(__file__).resolve().parent.parent
@@ -51,6 +52,12 @@ def seeded(session_factory: sessionmaker[Session]) -> sessionmaker[Session]:
     result = ingest_file(session_factory, SEED)
     assert result.status == "ingested", result.message
     return session_factory
+
+
+@pytest.fixture
+def library(seeded: sessionmaker[Session]) -> Library:
+    """The seeded library, as the services take it."""
+    return Library(seeded)
 
 
 @pytest.fixture

@@ -15,7 +15,9 @@ from datetime import UTC, datetime, timedelta
 
 from bot.config import Settings
 from bot.services.daily_posts import DailyPoster
-from bot.slack.app import web_client
+from bot.services.library import Library
+from bot.slack.client import web_client
+from bot.slack.takeaway_publisher import SlackPublisher
 from bot.takeaways.schedule import DigestSchedule
 from db.engine import open_database
 
@@ -27,7 +29,9 @@ def main() -> None:
     """Race for the posts of DAYS simulated days."""
     url, slack_url, start, days, *channels = sys.argv[1:]
     settings = Settings(slack_bot_token="xoxb-worker-token", slack_api_url=slack_url)
-    poster = DailyPoster(open_database(url), web_client(settings), settings)
+    poster = DailyPoster(
+        Library(open_database(url)), SlackPublisher(web_client(settings)), settings
+    )
     schedules = [DigestSchedule.parse(c, "09:00", "UTC", "daily") for c in channels]
     for day in range(int(days)):
         time.sleep(max(0.0, float(start) + day * TICK_SECONDS - time.time()))

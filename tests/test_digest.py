@@ -20,7 +20,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
 from bot.services.daily_posts import DailyPoster, Outcome
-from bot.slack.app import web_client
+from bot.services.library import Library
+from bot.slack.client import web_client
+from bot.slack.takeaway_publisher import SlackPublisher
 from bot.takeaways.schedule import DigestSchedule, ScheduleError
 from db.models import DailyPost, Segment, Takeaway
 from tests.conftest import REPO
@@ -44,7 +46,7 @@ def _settings(slack: SlackApiStandIn) -> Settings:
 
 def _poster(seeded: sessionmaker[Session], slack: SlackApiStandIn, owner: str) -> DailyPoster:
     settings = _settings(slack)
-    return DailyPoster(seeded, web_client(settings), settings, owner=owner)
+    return DailyPoster(Library(seeded), SlackPublisher(web_client(settings)), settings, owner=owner)
 
 
 def _posts(slack: SlackApiStandIn, channel: str | None = None) -> list[dict]:
@@ -388,10 +390,10 @@ def test_when_an_episode_is_used_up_the_next_one_follows_or_it_starts_over(
             assert episode is not None
             set_focus_episode(session, channel, episode)
     settings = Settings(slack_bot_token=TOKEN, slack_api_url=slack.url, digest_when_done="next")
-    poster = DailyPoster(seeded, web_client(settings), settings)
+    poster = DailyPoster(Library(seeded), SlackPublisher(web_client(settings)), settings)
     nexts = _post_days(seeded, poster, "C0NEXT", seed_count + 1)
     restart = Settings(slack_bot_token=TOKEN, slack_api_url=slack.url, digest_when_done="restart")
-    poster = DailyPoster(seeded, web_client(restart), restart)
+    poster = DailyPoster(Library(seeded), SlackPublisher(web_client(restart)), restart)
     again = _post_days(seeded, poster, "C0RESTART", seed_count + 1)
     with seeded() as session:
         episode_of = {t.id: t.episode_id for t in session.scalars(select(Takeaway))}

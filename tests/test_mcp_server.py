@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.answering.offline import OfflineAnswerer
 from bot.mcp.server import build_server
+from bot.services.library import Library
 from db.models import AnswerTrace, Episode, Segment
 from tests.conftest import SEED_SLUG
 
@@ -41,7 +42,7 @@ def anyio_backend() -> str:
 async def client(
     request: pytest.FixtureRequest, seeded: sessionmaker[Session]
 ) -> AsyncIterator[Client]:
-    server = build_server(seeded, OfflineAnswerer())
+    server = build_server(Library(seeded), OfflineAnswerer())
     async with Client(server, mode=request.param) as connected:
         yield connected
 
@@ -289,7 +290,7 @@ async def test_bad_arguments_are_one_plain_sentence(
 
 async def test_an_unreadable_library_is_a_plain_error(tmp_path: Path) -> None:
     not_a_library = sessionmaker(create_engine(f"sqlite:///{tmp_path / 'other.db'}"))
-    async with Client(build_server(not_a_library, OfflineAnswerer())) as client:
+    async with Client(build_server(Library(not_a_library), OfflineAnswerer())) as client:
         for tool, arguments in [
             ("list_episodes", {}),
             ("search_transcript", {"query": "boris"}),

@@ -130,11 +130,11 @@ def test_two_processes_starting_on_a_new_database_both_succeed(tmp_path: Path) -
 
 def test_frozen_copies_in_migrations_match_the_code_that_stores_new_episodes() -> None:
     # 0006 and 0007 fill stored rows with their own frozen copies; new rows are keyed by
-    # db.titles. If these ever differ, doubles stop being recognised: a new migration must
-    # key the stored episodes again.
+    # bot.ingest.identity. If these ever differ, doubles stop being recognised: a new
+    # migration must key the stored episodes again.
     import importlib.util
 
-    from db.titles import conversation_hash, title_key
+    from bot.ingest.identity import conversation_hash, title_key
 
     def revision(name: str) -> Any:
         path = Path(__file__).parents[1] / "migrations" / "versions" / name

@@ -10,8 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.answering.offline import OfflineAnswerer
-from bot.answering.prepare import ask
 from bot.ingest.pipeline import ingest_file
+from bot.services.asking import ask
+from bot.services.library import Library
 from db.models import Segment
 from tests.conftest import FORMATS_DIR, SEED_SLUG
 from tests.test_retrieval import _dev_questions
@@ -30,12 +31,14 @@ def _turn_text(session: Session, slug_position: tuple[str, int]) -> str:
     return " ".join(rows)
 
 
-def test_every_dev_question_is_answered_with_verbatim_cited_quotes(session: Session) -> None:
+def test_every_dev_question_is_answered_with_verbatim_cited_quotes(
+    library: Library, session: Session
+) -> None:
     answerer = OfflineAnswerer()
     gold_cited = 0
     questions = _dev_questions()
     for item in questions:
-        answer = ask(session, str(item["q"]), answerer, episode=SEED_SLUG)
+        answer = ask(library, str(item["q"]), answerer, episode=SEED_SLUG)
         assert answer.covered, item["q"]
         assert 1 <= len(answer.citations) <= 3
         for citation in answer.citations:
@@ -57,9 +60,9 @@ def test_every_dev_question_is_answered_with_verbatim_cited_quotes(session: Sess
     ],
 )
 def test_questions_the_episode_does_not_cover_get_not_covered(
-    session: Session, question: str
+    library: Library, session: Session, question: str
 ) -> None:
-    answer = ask(session, question, OfflineAnswerer(), episode=SEED_SLUG)
+    answer = ask(library, question, OfflineAnswerer(), episode=SEED_SLUG)
     assert not answer.covered
     assert answer.citations == []
     assert "doesn't seem to cover" in answer.text
@@ -74,13 +77,13 @@ def test_citations_carry_timestamps_when_the_source_has_them(
         first_text = session.scalars(select(Segment.text).order_by(Segment.id)).first()
         assert first_text is not None
         question = " ".join(first_text.split()[:8])
-        answer = ask(session, question, OfflineAnswerer(), episode=result.slug)
+        answer = ask(Library(session_factory), question, OfflineAnswerer(), episode=result.slug)
     assert answer.covered
     assert all(c.start_seconds is not None for c in answer.citations)
 
 
 def test_a_library_wide_answer_speaks_of_the_episodes_it_quotes(
-    seeded: sessionmaker[Session], tmp_path: Path
+    library: Library, seeded: sessionmaker[Session], tmp_path: Path
 ) -> None:
     for name, who in (("ada", "Ada Example"), ("bo", "Bo Example")):
         (tmp_path / f"{name}.txt").write_text(
@@ -89,11 +92,10 @@ def test_a_library_wide_answer_speaks_of_the_episodes_it_quotes(
         )
         assert ingest_file(seeded, tmp_path / f"{name}.txt").status == "ingested"
     answerer = OfflineAnswerer()
-    with seeded() as session:
-        answer = ask(session, "How should we price a product on value?", answerer)
-        assert answer.covered and {c.episode_slug for c in answer.citations} == {"ada", "bo"}
-        assert answer.text == "Here is what the episodes say, quoted from their transcripts:"
-        missed = ask(session, "What is the capital of France?", answerer)
-        assert missed.text.startswith("No episode seems to cover this")
-        scoped = ask(session, "What is the capital of France?", answerer, episode="ada")
-        assert scoped.text.startswith("The episode doesn't seem to cover this")
+    answer = ask(library, "How should we price a product on value?", answerer)
+    assert answer.covered and {c.episode_slug for c in answer.citations} == {"ada", "bo"}
+    assert answer.text == "Here is what the episodes say, quoted from their transcripts:"
+    missed = ask(library, "What is the capital of France?", answerer)
+    assert missed.text.startswith("No episode seems to cover this")
+    scoped = ask(library, "What is the capital of France?", answerer, episode="ada")
+    assert scoped.text.startswith("The episode doesn't seem to cover this")

@@ -12,11 +12,11 @@ from alembic import command
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.ingest.identity import title_key
 from bot.ingest.pipeline import ingest_file, ingest_paths
 from bot.ingest.reader import parse_text
 from db.engine import alembic_config, create_engine_for, migrate, open_database
 from db.models import Conversation, Episode, Segment
-from db.titles import title_key
 from tests.conftest import SEED, SEED_SLUG
 
 SEED_TITLE = "Anthropic's CPO on what comes next | Mike Krieger (co-founder of Instagram)"

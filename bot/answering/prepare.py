@@ -1,5 +1,5 @@
-"""Ask: retrieval then an answerer. The CLI and Slack both call these, so what the CLI
-shows is what Slack users get."""
+"""What an answerer is given for a question: the passages retrieval ranks for it, the whole
+episode when the answerer reads one, and the thread so far."""
 
 from __future__ import annotations
 
@@ -7,12 +7,11 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
-from bot.answering import Answer, Answerer, AnswerRequest, EpisodeText, Exchange
+from bot.answering import Answerer, AnswerRequest, EpisodeText, Exchange
 from bot.retrieval import retrieve
 from bot.retrieval.words import STOPWORDS, query_terms
 from db.episodes import get_episode
 from db.search import episode_passages
-from db.traces import Trace, record_trace
 
 PASSAGES_FOR_ANSWER = 6
 # A follow-up with fewer words of its own than this leans on the thread ("tell me more").
@@ -54,38 +53,4 @@ def prepare(
         tuple(history),
         searched_for=search_for,
         library_wide=episode is None,
-    )
-
-
-def ask(
-    session: Session,
-    question: str,
-    answerer: Answerer,
-    *,
-    episode: str | None = None,
-    history: Sequence[Exchange] = (),
-) -> Answer:
-    """Answer `question` from one episode (by slug) or from the whole library."""
-    request = prepare(session, question, answerer, episode=episode, history=history)
-    return answerer.answer(request)
-
-
-def store_trace(
-    session: Session,
-    answer: Answer,
-    *,
-    episode: str | None,
-    history: Sequence[Exchange] = (),
-    turn_id: int | None = None,
-) -> None:
-    """Keep how `answer` was made (answer_traces), for cost figures and replays."""
-    record_trace(
-        session,
-        answer.trace or Trace(answerer=answer.answerer),
-        question=answer.question,
-        answer=answer.text,
-        citations=[c.turn_id for c in answer.citations],
-        episode_slug=episode,
-        history=[(e.question, e.answer) for e in history],
-        turn_id=turn_id,
     )

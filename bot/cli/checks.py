@@ -1,5 +1,5 @@
 """`episode-bot eval` and `episode-bot replay`: is retrieval, or a new model, better or worse
-than before? Kept apart from the everyday commands in bot/cli.py."""
+than before?"""
 
 from __future__ import annotations
 
@@ -9,55 +9,47 @@ from pathlib import Path
 import click
 
 from bot.answering.offline import OfflineAnswerer
-from bot.cli.support import (
-    echo_json,
-    one_scope,
-    open_or_exit,
-    plain_query_errors,
-    settings_or_exit,
-)
+from bot.cli.options import json_option, scope_options
+from bot.cli.support import echo_json, open_or_exit, plain_query_errors, settings_or_exit
 from bot.config import secret
-from bot.evaluation.recall import QuestionsError, evaluate, parse_ks, read_questions, render
+from bot.evaluation.recall import QuestionsError, parse_ks, read_questions, render
 from bot.evaluation.replay import as_json as replay_json
-from bot.evaluation.replay import replay
 from bot.evaluation.report import render as render_replay
 from bot.services.answerers import answerer_from_settings
-from db.traces import recent_traces
+from bot.services.evaluation import recall_of, replay_recent
 
 
 @click.command("eval")
 @click.argument("questions_file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--episode", help="Search one episode (by slug); its turns are the gold turns.")
-@click.option("library_wide", "--all", is_flag=True, help="Search the whole library (the default).")
+@scope_options(
+    "Search one episode (by slug); its turns are the gold turns.",
+    "Search the whole library (the default).",
+)
 @click.option(
     "--gold-episode",
     help='Library-wide: the episode the gold turns are in, for lines without "episode".',
 )
 @click.option("ks_text", "--k", default="1,5,10", show_default=True, help="The k of recall@k.")
-@click.option("as_json", "--json", is_flag=True, help="Print the figures as JSON.")
+@json_option("Print the figures as JSON.")
 def eval_command(
     questions_file: Path,
     episode: str | None,
-    library_wide: bool,
     gold_episode: str | None,
     ks_text: str,
     as_json: bool,
 ) -> None:
     """Retrieval recall@k, MRR and misses on QUESTIONS_FILE: one JSON object a line,
     {"q": "...", "gold": [turn, ...]} (the format of dev_questions.jsonl)."""
-    episode = one_scope(episode, library_wide)
     try:
         ks = parse_ks(ks_text)
         questions = read_questions(questions_file)
     except QuestionsError as exc:
         raise click.ClickException(f"{exc}.") from None
-    with (
-        open_or_exit() as session_factory,
-        session_factory() as session,
-        plain_query_errors("question", episode),
-    ):
+    with open_or_exit() as library, plain_query_errors("question", episode):
         try:
-            result = evaluate(session, questions, episode=episode, gold_episode=gold_episode, ks=ks)
+            result = recall_of(
+                library, questions, episode=episode, gold_episode=gold_episode, ks=ks
+            )
         except QuestionsError as exc:
             raise click.ClickException(f"{exc}.") from None
     if as_json:
@@ -86,7 +78,7 @@ def eval_command(
     type=click.Choice(["claude", "offline"]),
     help="Who answers now. Default: Claude when ANTHROPIC_API_KEY is set, else offline.",
 )
-@click.option("as_json", "--json", is_flag=True, help="Print JSON instead of markdown.")
+@json_option("Print JSON instead of markdown.")
 def replay_command(
     since: datetime | None,
     limit: int,
@@ -110,18 +102,16 @@ def replay_command(
         else answerer_from_settings(settings, model=model)
     )
     with (
-        open_or_exit(load_sample=False, settings=settings) as session_factory,
-        session_factory() as session,
+        open_or_exit(load_sample=False, settings=settings) as library,
         plain_query_errors("question", None),
     ):
-        rows = recent_traces(session, since=since, limit=limit)
-        if not rows:
-            raise click.ClickException(
-                "No stored answers to replay"
-                + (f" since {since:%Y-%m-%d}" if since else "")
-                + ": answers are stored as they are given (`episode-bot ask`, or in Slack)."
-            )
-        replayed = replay(session, rows, answerer)
+        replayed = replay_recent(library, answerer, since=since, limit=limit)
+    if not replayed:
+        raise click.ClickException(
+            "No stored answers to replay"
+            + (f" since {since:%Y-%m-%d}" if since else "")
+            + ": answers are stored as they are given (`episode-bot ask`, or in Slack)."
+        )
     if as_json:
         echo_json(replay_json(replayed))
     else:

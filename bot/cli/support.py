@@ -1,5 +1,5 @@
 """What every `episode-bot` command shares: settings and the library opened with one plain
-line for any failure, JSON output, and retrieval's refusals as sentences."""
+line for any failure, JSON output, printable file names, and refusals as sentences."""
 
 from __future__ import annotations
 
@@ -8,16 +8,14 @@ import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import click
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.retrieval import EmptyQuery, UnknownEpisode
-from bot.retrieval.scope import means_library
-from bot.services.library import open_library
-from db.engine import DatabaseError
+from bot.services.library import DatabaseError, Library, open_library
 
 
 def settings_or_exit() -> Settings:
@@ -33,18 +31,16 @@ def settings_or_exit() -> Settings:
 
 
 @contextmanager
-def open_or_exit(
-    load_sample: bool = True, settings: Settings | None = None
-) -> Iterator[sessionmaker[Session]]:
+def open_or_exit(load_sample: bool = True, settings: Settings | None = None) -> Iterator[Library]:
     """Open (and migrate) the library; turn storage failures into one plain line."""
     settings = settings or settings_or_exit()
     try:
-        session_factory, note = open_library(settings, load_sample=load_sample)
+        library, note = open_library(settings, load_sample=load_sample)
     except DatabaseError as exc:
         raise click.ClickException(str(exc)) from None
     if note:
         click.echo(note, err=True)
-    yield session_factory
+    yield library
 
 
 def echo_json(data: object) -> None:
@@ -73,11 +69,7 @@ def plain_query_errors(what: str, episode: str | None) -> Iterator[None]:
         ) from None
 
 
-def one_scope(episode: str | None, library_wide: bool) -> str | None:
-    """The episode asked for, or None for the whole library (`--all`, or `--episode all`,
-    as `/episode use all` means in Slack); --episode together with --all is refused."""
-    if episode is not None and library_wide:
-        raise click.ClickException(
-            "Give --episode or --all, not both: --all already means every episode."
-        )
-    return None if episode is not None and means_library(episode) else episode
+def printable(path: Path | str) -> str:
+    """A file name (or a URL from a transcript) as one line of text: control characters
+    shown as escapes."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(path))

@@ -19,23 +19,15 @@ from pathlib import Path
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.ingest.identity import conversation_hash, title_key
 from bot.ingest.kinds import mark_passages
 from bot.ingest.misfiled import Namesake, misfiled, own_title, speaking_guest
 from bot.ingest.model import ParsedEpisode, ParseError
 from bot.ingest.reader import parse_text, read_text
+from bot.ingest.storing import EpisodeExists, SameEpisode, Stored, StoreOutcome, store_episode
 from bot.retrieval.scope import LIBRARY_WORDS
 from bot.retrieval.words import query_terms
-from db.episodes import (
-    EpisodeExists,
-    EpisodeRecord,
-    SameEpisode,
-    Stored,
-    StoreOutcome,
-    namesake_rows,
-    retitle,
-    store_episode,
-)
-from db.titles import conversation_hash, title_key
+from db.episodes import EpisodeRecord, namesake_rows, retitle
 
 log = logging.getLogger(__name__)
 
@@ -259,8 +251,8 @@ def _retitle_misfiled(session: Session, title_key: str) -> dict[str, str]:
     """Among the episodes sharing a title, give those it was not written for (their speakers
     are not who it names) a title of their own and no video link; slug -> new title."""
     namesakes = [
-        Namesake(episode_id, slug, title, guest, frozenset(words))
-        for episode_id, slug, title, guest, words in namesake_rows(session, title_key)
+        Namesake(row.episode_id, row.slug, row.title, row.guest, frozenset(row.speaker_tokens))
+        for row in namesake_rows(session, title_key)
     ]
     retitled = {}
     for namesake in misfiled(namesakes):

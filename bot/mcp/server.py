@@ -1,6 +1,6 @@
 """`episode-bot mcp`: the episode library as a Model Context Protocol server on stdio, for
 assistants such as Claude Desktop and Claude Code. Built on the official SDK's high-level
-MCPServer; what each tool returns is worked out in bot/mcp_tools.py.
+MCPServer; what each tool returns is worked out in bot/mcp/tools.py.
 
 Every failure a caller can cause (an unknown slug, an empty query, arguments of the wrong
 type or out of range, a library that cannot be read) comes back as a tool error of one plain
@@ -24,7 +24,6 @@ from mcp.server.mcpserver.exceptions import (
 )
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import Field, ValidationError
-from sqlalchemy.orm import Session, sessionmaker
 
 from bot.answering import Answerer
 from bot.mcp import tools as mcp_tools
@@ -40,6 +39,7 @@ from bot.mcp.tools import (
     library_errors,
 )
 from bot.retrieval.scope import means_library
+from bot.services.library import Library
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -158,7 +158,7 @@ def _as_tool_errors() -> Iterator[None]:
 
 
 def build_server(
-    session_factory: sessionmaker[Session],
+    library: Library,
     answerer: Answerer,
     *,
     takeaway_writer: TakeawayWriter | None = None,
@@ -177,8 +177,8 @@ def build_server(
     def list_episodes() -> EpisodeList:
         """Every episode in the library: slug, title, guest, publication date, number of
         turns and the episode's page. The slug is what the other tools take as `episode`."""
-        with _as_tool_errors(), session_factory() as session:
-            return mcp_tools.episodes(session)
+        with _as_tool_errors():
+            return mcp_tools.episodes(library)
 
     @server.tool(title="Search transcripts", annotations=READ_ONLY)
     def search_transcript(
@@ -198,8 +198,8 @@ def build_server(
         episode, speaker, turn number, timestamp, link to the moment, text and score. Use
         it to see where and how something was said; get_turns then reads the turns around
         a passage."""
-        with _as_tool_errors(), session_factory() as session:
-            return mcp_tools.search(session, query, _episode_or_library(episode), limit)
+        with _as_tool_errors():
+            return mcp_tools.search(library, query, _episode_or_library(episode), limit)
 
     @server.tool(title="Read turns", annotations=READ_ONLY)
     def get_turns(
@@ -217,8 +217,8 @@ def build_server(
         """Read an episode's conversation: the whole turns from `start` to `end`
         (inclusive), each with speaker, timestamp, kind (sponsor reads and the cold-open
         teaser are marked) and text, plus the episode's first and last turn numbers."""
-        with _as_tool_errors(), session_factory() as session:
-            return mcp_tools.turns(session, episode, start, end)
+        with _as_tool_errors():
+            return mcp_tools.turns(library, episode, start, end)
 
     @server.tool(title="Ask the transcripts", annotations=RECORDING)
     def ask(
@@ -233,7 +233,7 @@ def build_server(
         (episode, speaker, turn, timestamp, verbatim quote, link). Without an Anthropic key
         the answer is the best passages quoted verbatim."""
         with _as_tool_errors():
-            return mcp_tools.ask(session_factory, answerer, question, _episode_or_library(episode))
+            return mcp_tools.ask(library, answerer, question, _episode_or_library(episode))
 
     @server.tool(title="List takeaways", annotations=RECORDING)
     def list_takeaways(episode: Slug) -> TakeawayList:
@@ -242,7 +242,7 @@ def build_server(
         written by Claude (with an Anthropic key) or the guest's most quotable lines. The
         first call for an episode works them out, which can take a few seconds."""
         with _as_tool_errors():
-            return mcp_tools.takeaways(session_factory, episode, takeaway_writer)
+            return mcp_tools.takeaways(library, episode, takeaway_writer)
 
     @server.resource(
         "episode://{slug}",
@@ -256,8 +256,8 @@ def build_server(
     def episode_transcript(slug: str) -> str:
         """An episode's metadata and whole transcript as markdown, one line per turn."""
         try:
-            with library_errors(), session_factory() as session:
-                return mcp_tools.transcript_markdown(session, slug)
+            with library_errors():
+                return mcp_tools.transcript_markdown(library, slug)
         except NotFound as exc:
             raise ResourceNotFoundError(str(exc)) from None
         except Refusal as exc:
@@ -266,12 +266,12 @@ def build_server(
     return server
 
 
-def run_stdio(settings: Settings, session_factory: sessionmaker[Session]) -> None:
+def run_stdio(settings: Settings, library: Library) -> None:
     """Serve the library over stdin/stdout until the client closes the connection."""
     from bot.services.answerers import answerer_from_settings, takeaway_writer_from_settings
 
     server = build_server(
-        session_factory,
+        library,
         answerer_from_settings(settings),
         takeaway_writer=takeaway_writer_from_settings(settings),
     )

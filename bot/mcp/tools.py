@@ -1,6 +1,6 @@
-"""What `episode-bot mcp` serves, read from the library: the tools' results as typed records
-and an episode's transcript as markdown. No MCP SDK here (bot/mcp_server.py wires these up);
-a request that cannot be served raises Refusal with one plain sentence for the caller.
+"""What `episode-bot mcp` serves, from the library's services: the tools' results as typed
+records and an episode's transcript as markdown. No MCP SDK here (bot/mcp/server.py wires
+these up); a request that cannot be served raises Refusal with one plain sentence.
 
 Transcript text is passed on as data, in fields named for what they hold (`text`, `quote`);
 nothing this module writes around it is phrased as an instruction."""
@@ -15,18 +15,14 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
 
 from bot.answering import Answerer, format_timestamp
 from bot.answering.moment import moment_url
-from bot.answering.prepare import prepare, store_trace
-from bot.retrieval import EmptyQuery, UnknownEpisode, retrieve
-from bot.takeaways.picking import ensure_takeaways
-from db.digest import takeaways_of
-from db.engine import DatabaseError
-from db.episodes import get_episode, list_episodes
-from db.models import Episode, Segment
-from db.search import SearchHit, episode_passages, turn_span
+from bot.retrieval import EmptyQuery, UnknownEpisode
+from bot.services import library as library_service
+from bot.services import takeaways as takeaway_service
+from bot.services.asking import ask as ask_library
+from bot.services.library import DatabaseError, Library, SearchHit
 
 if TYPE_CHECKING:
     from bot.takeaways.written import TakeawayWriter
@@ -185,18 +181,7 @@ def _words(value: str, what: str) -> str:
     return text
 
 
-def _episode(session: Session, slug: str) -> Episode:
-    episode = get_episode(session, slug)
-    if episode is None:
-        raise NotFound(f"No episode has the slug {slug!r}; list_episodes gives the slugs.")
-    return episode
-
-
-def _moment_or_page(url: str | None, start_seconds: float | None) -> str | None:
-    return moment_url(url, start_seconds) or url
-
-
-def episodes(session: Session) -> EpisodeList:
+def episodes(library: Library) -> EpisodeList:
     """Every episode of the library."""
     return EpisodeList(
         episodes=[
@@ -205,10 +190,10 @@ def episodes(session: Session) -> EpisodeList:
                 title=e.title,
                 guest=e.guest,
                 published=e.published_on.isoformat() if e.published_on else None,
-                turns=e.turn_count,
-                url=e.source_url,
+                turns=e.turns,
+                url=e.url,
             )
-            for e in list_episodes(session)
+            for e in library_service.episodes(library)
         ]
     )
 
@@ -225,11 +210,11 @@ def _query_refusals(what: str, episode: str | None) -> Iterator[None]:
         ) from None
 
 
-def search(session: Session, query: str, episode: str | None, limit: int) -> SearchResults:
+def search(library: Library, query: str, episode: str | None, limit: int) -> SearchResults:
     """The best `limit` passages for `query`, in one episode or the library (None)."""
     text = _words(query, "query")
     with _query_refusals("query", episode):
-        ranked = retrieve(session, text, episode=episode, limit=limit)
+        ranked = library_service.search(library, text, episode=episode, limit=limit)
     return SearchResults(
         query=text,
         episode=episode,
@@ -269,7 +254,7 @@ def _whole_turns(passages: Sequence[SearchHit]) -> list[Turn]:
     return turns
 
 
-def turns(session: Session, slug: str, start: int, end: int) -> TurnRange:
+def turns(library: Library, slug: str, start: int, end: int) -> TurnRange:
     """Turns `start` to `end` of an episode, each whole."""
     if start > end:
         raise Refusal(
@@ -282,41 +267,29 @@ def turns(session: Session, slug: str, start: int, end: int) -> TurnRange:
             f"{MAX_TURNS} at a time: ask for start={start}, end={start + MAX_TURNS - 1}, "
             "then continue from there."
         )
-    episode = _episode(session, slug)
-    span = turn_span(session, episode.id)
-    if span is None:
+    with _query_refusals("episode", slug):
+        window = library_service.read_turns(library, slug, start, end)
+    if window.span is None:
         raise Refusal(f"The episode {slug!r} has no transcript turns stored.")
-    first, last = span
+    first, last = window.span
     if start > last or end < first:
         raise Refusal(
             f"The episode {slug!r} has turns {first} to {last}: ask for a range within them."
         )
-    passages = episode_passages(session, episode.id, turns=(start, end))
     return TurnRange(
-        episode=episode.slug,
-        episode_title=episode.title,
+        episode=window.episode.slug,
+        episode_title=window.episode.title,
         first_turn=first,
         last_turn=last,
-        turns=_whole_turns(passages),
+        turns=_whole_turns(window.passages),
     )
 
 
-def ask(
-    session_factory: sessionmaker[Session],
-    answerer: Answerer,
-    question: str,
-    episode: str | None,
-) -> AnswerResult:
-    """The same steps as `episode-bot ask` and Slack: retrieve, answer, keep the trace."""
+def ask(library: Library, answerer: Answerer, question: str, episode: str | None) -> AnswerResult:
+    """The same flow as `episode-bot ask` and Slack: retrieve, answer, keep the trace."""
     text = _words(question, "question")
-    with session_factory() as session, _query_refusals("question", episode):
-        request = prepare(session, text, answerer, episode=episode)
-    answer = answerer.answer(request)
-    try:
-        with session_factory.begin() as session:
-            store_trace(session, answer, episode=episode)
-    except SQLAlchemyError as exc:  # the answer is still good; only its record is lost
-        log.warning("could not store the answer's trace: %s", type(exc).__name__, exc_info=exc)
+    with _query_refusals("question", episode):
+        answer = ask_library(library, text, answerer, episode=episode)
     return AnswerResult(
         question=answer.question,
         answer=answer.text,
@@ -338,51 +311,47 @@ def ask(
     )
 
 
-def takeaways(
-    session_factory: sessionmaker[Session], slug: str, writer: TakeawayWriter | None = None
-) -> TakeawayList:
+def takeaways(library: Library, slug: str, writer: TakeawayWriter | None = None) -> TakeawayList:
     """The episode's takeaways, located and added to the first time they are asked for,
     by the same code as the takeaway of the day."""
-    with session_factory() as session:
-        episode_id = _episode(session, slug).id
-    ensure_takeaways(session_factory, episode_id, writer)
-    with session_factory() as session:
-        episode = _episode(session, slug)
-        rows = []
-        for row in takeaways_of(session, episode.id):
-            segment = session.get(Segment, row.segment_id) if row.segment_id else None
-            rows.append(
-                TakeawayInfo(
-                    text=row.text,
-                    quote=row.quote,
-                    speaker=segment.speaker if segment else None,
-                    turn=segment.position if segment else None,
-                    timestamp=format_timestamp(segment.start_seconds) if segment else None,
-                    url=moment_url(episode.source_url, segment.start_seconds) if segment else None,
-                    origin=row.origin,
-                )
+    with _query_refusals("episode", slug):
+        episode, found = takeaway_service.of_episode(library, slug, writer)
+    return TakeawayList(
+        episode=episode.slug,
+        episode_title=episode.title,
+        takeaways=[
+            TakeawayInfo(
+                text=t.text,
+                quote=t.quote,
+                speaker=t.speaker,
+                turn=t.position,
+                timestamp=format_timestamp(t.start_seconds),
+                url=moment_url(episode.url, t.start_seconds),
+                origin=t.origin,
             )
-        return TakeawayList(episode=episode.slug, episode_title=episode.title, takeaways=rows)
+            for t in found
+        ],
+    )
 
 
-def transcript_markdown(session: Session, slug: str) -> str:
+def transcript_markdown(library: Library, slug: str) -> str:
     """The episode's metadata, then a line per turn, `Speaker (turn N, m:ss): text`; a
     stretch that is not conversation is marked (sponsor read, cold-open teaser...), on a line
     of its own when the turn also holds conversation."""
-    episode = _episode(session, slug)
+    with _query_refusals("episode", slug):
+        episode, passages = library_service.read_episode(library, slug)
     lines = [f"# {episode.title}", ""]
     facts = [
         ("Slug", episode.slug),
         ("Guest", episode.guest),
         ("Published", episode.published_on.isoformat() if episode.published_on else None),
-        ("URL", episode.source_url),
-        ("Turns", str(episode.turn_count)),
+        ("URL", episode.url),
+        ("Turns", str(episode.turns)),
     ]
     lines += [f"- {name}: {value}" for name, value in facts if value]
     if episode.summary:
         lines += ["", "## Summary", "", episode.summary.strip()]
     lines += ["", "## Transcript", ""]
-    passages = episode_passages(session, episode.id)
     for (position, kind), group in groupby(passages, key=lambda hit: (hit.position, hit.kind)):
         parts = list(group)
         where = [f"turn {position}"]

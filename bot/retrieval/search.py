@@ -1,11 +1,11 @@
 """Question -> ranked passages, scoped to one episode or the whole library.
 
-The question becomes quoted search terms (bot.query). Candidates come from FTS5 (one
-episode: bm25 over every term; the library: see bot.library_search), then the rerank
-(bot.rerank) weighs how much of the question each passage, its turn and the question before
+The question becomes quoted search terms (query.py). Candidates come from FTS5 (one
+episode: bm25 over every term; the library: see candidates.py), then the rerank
+(rerank.py) weighs how much of the question each passage, its turn and the question before
 it hold, words said together, kind (ads, teasers and intros never outrank conversation that
 matches as well), the speaker named, and library-wide how much the passage's episode is
-about the question (bot.episode_evidence).
+about the question (evidence.py).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from db.search import SearchHit, episode_scope, search_segments, speaker_name_to
 CANDIDATES = 40
 # Library-wide, the episodes most about the question are searched with every one of its
 # words, this many passages each, and their passages are weighted up by up to
-# 1 + EPISODE_PRIOR (see bot.episode_evidence; both measured on the dev questions).
+# 1 + EPISODE_PRIOR (see evidence.py; both measured on the dev questions).
 EPISODES_SEARCHED = 3
 PER_EPISODE = 15
 EPISODE_PRIOR = 4.0

@@ -1,9 +1,11 @@
-"""Posting the takeaway of the day exactly once per channel per local day.
+"""Posting the takeaway of the day exactly once per channel per local day, and the channels'
+settings for it.
 
 The day's row is claimed before anything is posted (UNIQUE channel + local date), so of
 several processes due at the same moment one posts. A claim left by a crash is retaken after
-a lease; a Slack failure releases it for a retry with back-off. The post is also the root of
-a conversation, so replies in its thread are follow-ups about the takeaway.
+a lease; a failed post releases it for a retry with back-off. The post is also the root of a
+conversation, so replies in its thread are follow-ups about the takeaway. Where the post goes
+(Slack) is a Publisher handed in by the surface that runs the bot.
 """
 
 from __future__ import annotations
@@ -16,49 +18,56 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
-from bot.slack import blocks
+from bot.services.library import Library
+from bot.services.threads import forget, start_takeaway_thread
 from bot.takeaways.picking import Pick, next_takeaway, pick_by_id
-from bot.takeaways.schedule import DigestSchedule, ScheduleError
-from db.conversations import add_turn, drop_conversation, set_thread, start_conversation
+from bot.takeaways.schedule import DigestSchedule, ScheduleError, parse_zone
+from db.conversations import set_thread
 from db.digest import (
     claim_day,
     digest_channels,
+    get_channel,
     mark_failed,
     mark_posted,
     may_retake,
     post_for_day,
+    set_digest,
     set_takeaway,
 )
 
 if TYPE_CHECKING:
     from bot.takeaways.written import TakeawayWriter
+    from db.models import Channel
 
 log = logging.getLogger(__name__)
-METADATA_TYPE = "episode_bot_takeaway"
-HISTORY_LOOKBACK = 200  # messages searched for an earlier attempt's post
 RECORD_ATTEMPTS, RECORD_PAUSE_SECONDS = 5, 2.0
-# Slack errors a retry the same day would meet again: the day is skipped, logged once.
-FINAL_ERRORS = frozenset(
-    {
-        "not_in_channel",
-        "channel_not_found",
-        "is_archived",
-        "invalid_auth",
-        "account_inactive",
-        "token_revoked",
-        "missing_scope",
-        "restricted_action",
-    }
-)
+
+
+class PublishFailed(Exception):
+    """The post did not go out: `reason` in a word or code; `final` when a retry the same
+    day would meet the same refusal (not in the channel, a revoked token...)."""
+
+    def __init__(self, reason: str, *, final: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.final = final
+
+
+class Publisher(Protocol):
+    """Where takeaways are posted (Slack's Web API, in the running bot)."""
+
+    def publish(self, channel: str, pick: Pick, *, post_id: int, turn_id: int) -> str:
+        """Post the takeaway; the posted message's id (ts). Raises PublishFailed."""
+        ...
+
+    def find_posted(self, channel: str, post_id: int) -> str | None:
+        """The ts of this day's post if an earlier attempt got it out after all."""
+        ...
 
 
 class Outcome(StrEnum):
@@ -80,65 +89,84 @@ class Result:
     error: str | None = None
 
 
-def _naive_utc(moment: datetime) -> datetime:
-    return moment.astimezone(UTC).replace(tzinfo=None)  # stored times are naive UTC
+def _schedule_of(settings: Settings, channel: str, row: Channel | None) -> DigestSchedule:
+    """A channel's schedule: its own stored time, zone and days where set, else the
+    settings' defaults. Raises ScheduleError for a stored value that cannot be used."""
+    if row is None:
+        return DigestSchedule.parse(
+            channel, settings.digest_time, settings.digest_timezone, settings.digest_days
+        )
+    return DigestSchedule.parse(
+        channel,
+        row.digest_time or settings.digest_time,
+        row.digest_timezone or settings.digest_timezone,
+        row.digest_days or settings.digest_days,
+        row.digest_since.replace(tzinfo=UTC) if row.digest_since else None,
+    )
 
 
-def schedules(session_factory: sessionmaker[Session], settings: Settings) -> list[DigestSchedule]:
+def schedules(library: Library, settings: Settings) -> list[DigestSchedule]:
     """Every channel that gets a takeaway of the day: those set with `/episode digest here`,
     and DIGEST_CHANNEL unless it was turned off there."""
     found: dict[str, DigestSchedule] = {}
-    with session_factory() as session:
+    with library.sessions() as session:
         rows = digest_channels(session)
     switched_off = {row.id for row in rows if not row.digest_enabled}
     if settings.digest_channel and settings.digest_channel not in switched_off:
-        found[settings.digest_channel] = DigestSchedule.parse(
-            settings.digest_channel,
-            settings.digest_time,
-            settings.digest_timezone,
-            settings.digest_days,
-        )
+        found[settings.digest_channel] = _schedule_of(settings, settings.digest_channel, None)
     for row in rows:
         if not row.digest_enabled:
             continue
         try:
-            since = row.digest_since.replace(tzinfo=UTC) if row.digest_since else None
-            found[row.id] = DigestSchedule.parse(
-                row.id,
-                row.digest_time or settings.digest_time,
-                row.digest_timezone or settings.digest_timezone,
-                row.digest_days or settings.digest_days,
-                since,
-            )
+            found[row.id] = _schedule_of(settings, row.id, row)
         except ScheduleError as exc:  # stored by an older version, or edited by hand
             log.warning("channel %s has an unusable digest setting: %s", row.id, exc)
     return list(found.values())
 
 
+def channel_schedule(library: Library, settings: Settings, channel: str) -> DigestSchedule | None:
+    """The channel's takeaway-of-the-day schedule, or None when it gets none. Raises
+    ScheduleError for a stored setting that cannot be used."""
+    with library.sessions() as session:
+        row = get_channel(session, channel)
+        enabled = row.digest_enabled if row is not None else None
+        if enabled is False or (enabled is None and channel != settings.digest_channel):
+            return None
+        return _schedule_of(settings, channel, row)
+
+
+def set_schedule(library: Library, channel: str, *, at: str, zone: str, days: str) -> None:
+    """Post a takeaway of the day in `channel` at this local time, zone and days."""
+    with library.sessions.begin() as session:
+        set_digest(session, channel, enabled=True, at=at, zone=zone, days=days)
+
+
+def stop_schedule(library: Library, channel: str) -> None:
+    """No more takeaways of the day in `channel` (DIGEST_CHANNEL included)."""
+    with library.sessions.begin() as session:
+        set_digest(session, channel, enabled=False)
+
+
+def _naive_utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(tzinfo=None)  # stored times are naive UTC
+
+
 class DailyPoster:
-    """Posts channels' takeaways of the day through one Slack client."""
+    """Posts channels' takeaways of the day through one Publisher."""
 
     def __init__(
         self,
-        session_factory: sessionmaker[Session],
-        client: WebClient,
+        library: Library,
+        publisher: Publisher,
         settings: Settings,
         *,
         owner: str | None = None,
         writer: TakeawayWriter | None = None,
     ) -> None:
-        self._sessions = session_factory
+        self._library = library
+        self._sessions = library.sessions
+        self._publisher = publisher
         self._writer = writer
-        # The app's client, but a dropped connection is not resent blindly: Slack may have
-        # posted already. A retry looks for the post first (`_find_posted`).
-        self._client = WebClient(
-            token=client.token,
-            base_url=client.base_url,
-            timeout=client.timeout,
-            retry_handlers=[
-                h for h in client.retry_handlers if isinstance(h, RateLimitErrorRetryHandler)
-            ],
-        )
         self._settings = settings
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}"
 
@@ -148,6 +176,12 @@ class DailyPoster:
         if local_date is None:
             return Result(Outcome.NOT_DUE)
         return self.post_for(schedule.channel, local_date, now)
+
+    def post_now(self, channel: str, now: datetime) -> Result:
+        """Today's post for `channel` (today in the channel's zone), unless it went out."""
+        zones = {s.channel: s.zone for s in schedules(self._library, self._settings)}
+        zone = zones.get(channel) or parse_zone(self._settings.digest_timezone)
+        return self.post_for(channel, now.astimezone(zone).date(), now)
 
     def post_for(self, channel: str, local_date: date, now: datetime) -> Result:
         """Claim the channel's post for `local_date` and post it, once."""
@@ -166,7 +200,7 @@ class DailyPoster:
             return Result(Outcome.ALREADY)
         post_id, takeaway_id, attempts = claimed
         try:
-            if attempts > 1 and (ts := self._find_posted(channel, post_id)):
+            if attempts > 1 and (ts := self._publisher.find_posted(channel, post_id)):
                 self._record_posted(channel, post_id, owner, ts, takeaway_id, stamp)
                 return Result(Outcome.POSTED)
             pick = self._pick(channel, post_id, takeaway_id)
@@ -178,22 +212,6 @@ class DailyPoster:
             log.exception("takeaway of the day for %s failed", channel)
             self._fail(post_id, owner, type(exc).__name__, stamp)
             return Result(Outcome.FAILED, error=type(exc).__name__)
-
-    def _find_posted(self, channel: str, post_id: int) -> str | None:
-        """The ts of this day's post if an earlier attempt got it to Slack after all."""
-        try:
-            history = self._client.conversations_history(
-                channel=channel, limit=HISTORY_LOOKBACK, include_all_metadata=True
-            )
-        except (SlackApiError, OSError) as exc:
-            log.info("could not check %s for an earlier post: %s", channel, type(exc).__name__)
-            return None
-        for message in history.get("messages", []):
-            metadata = message.get("metadata") or {}
-            payload = metadata.get("event_payload") or {}
-            if metadata.get("event_type") == METADATA_TYPE and payload.get("daily_post") == post_id:
-                return str(message["ts"])
-        return None
 
     def _pick(self, channel: str, post_id: int, takeaway_id: int | None) -> Pick | None:
         if takeaway_id is not None:  # a retry posts what the first attempt chose
@@ -209,51 +227,22 @@ class DailyPoster:
         return pick
 
     def _post(self, channel: str, post_id: int, owner: str, pick: Pick, stamp: datetime) -> Result:
-        conversation_id, turn_id = self._remember(channel, pick)
-        message = blocks.takeaway_message(pick, turn_id=turn_id)
+        conversation_id, turn_id = start_takeaway_thread(self._library, channel, pick)
         try:
-            posted = self._client.chat_postMessage(
-                channel=channel,
-                metadata={"event_type": METADATA_TYPE, "event_payload": {"daily_post": post_id}},
-                **message,
-            )
-        except (SlackApiError, OSError) as exc:
-            error = exc.response.get("error") if isinstance(exc, SlackApiError) else None
-            reason = str(error or type(exc).__name__)
-            final = reason in FINAL_ERRORS
+            ts = self._publisher.publish(channel, pick, post_id=post_id, turn_id=turn_id)
+        except PublishFailed as exc:
             log.log(
-                logging.ERROR if final else logging.WARNING,
+                logging.ERROR if exc.final else logging.WARNING,
                 "takeaway of the day for %s not posted: %s%s",
                 channel,
-                reason,
-                " (skipped for today)" if final else "",
+                exc.reason,
+                " (skipped for today)" if exc.final else "",
             )
-            with self._sessions.begin() as session:
-                drop_conversation(session, conversation_id)
-            self._fail(post_id, owner, reason, stamp, final=final)
-            return Result(Outcome.FAILED, pick, reason)
-        self._record_posted(
-            channel, post_id, owner, str(posted["ts"]), None, stamp, conversation_id
-        )
+            forget(self._library, conversation_id)
+            self._fail(post_id, owner, exc.reason, stamp, final=exc.final)
+            return Result(Outcome.FAILED, pick, exc.reason)
+        self._record_posted(channel, post_id, owner, ts, None, stamp, conversation_id)
         return Result(Outcome.POSTED, pick)
-
-    def _remember(self, channel: str, pick: Pick) -> tuple[int, int]:
-        """The post's conversation, so replies in its thread are follow-ups about it."""
-        with self._sessions.begin() as session:
-            conversation = start_conversation(
-                session, channel, thread_ts=None, episode_id=pick.episode_id
-            )
-            # The quote stands as the thread's first question, so that a short reply ("what
-            # does he mean?") is searched for with the quote's words and finds its turn.
-            add_turn(session, conversation.id, "user", f"{pick.speaker} said: “{pick.quote}”")
-            turn = add_turn(
-                session,
-                conversation.id,
-                "assistant",
-                f"Takeaway of the day (turn {pick.position}): {pick.text}\n{pick.question}",
-                cited_positions=[pick.position],
-            )
-            return conversation.id, turn.id
 
     def _record_posted(
         self,
@@ -265,12 +254,13 @@ class DailyPoster:
         stamp: datetime,
         conversation_id: int | None = None,
     ) -> None:
-        """Mark the day posted. Retried: once Slack has the post, losing this write would
-        post it again when the claim lapses."""
+        """Mark the day posted. Retried: once the post is out, losing this write would post
+        it again when the claim lapses."""
         if conversation_id is None and takeaway_id is not None:
             with self._sessions() as session:
                 pick = pick_by_id(session, takeaway_id)
-            conversation_id = self._remember(channel, pick)[0] if pick else None
+            if pick is not None:
+                conversation_id = start_takeaway_thread(self._library, channel, pick)[0]
         for attempt in range(RECORD_ATTEMPTS):
             try:
                 with self._sessions.begin() as session:

@@ -1,11 +1,12 @@
-"""`episode-bot doctor`: what works with the current settings, one line per part. Never
-prints a token or key, only whether it was accepted."""
+"""What works with the current settings (`episode-bot doctor`): the database and Claude here,
+Slack in bot/slack/health.py. A verdict never holds a token or key, only whether it was
+accepted."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.config import Settings, secret, slack_problem
+from bot.config import Settings, secret
 from db.engine import DatabaseError, head_revision, open_database
 from db.episodes import count_episodes
 
@@ -19,11 +20,6 @@ class Check:
     part: str
     ok: bool | None
     detail: str
-
-    def line(self) -> str:
-        """`✓ database: …` when it works, `✗ …` when not, `- …` when not configured."""
-        mark = {True: "✓", False: "✗", None: "-"}[self.ok]
-        return f"{mark} {self.part}: {self.detail}"
 
 
 def check_database(settings: Settings) -> Check:
@@ -39,33 +35,6 @@ def check_database(settings: Settings) -> Check:
         True,
         f"{settings.database_url} at schema {head_revision()}, {episodes} episode(s)",
     )
-
-
-def check_slack(settings: Settings) -> Check:
-    """The bot token is accepted by Slack (auth.test), and serve has its signing secret."""
-    if settings.slack_bot_token is None:
-        return Check("slack", None, "not configured (no SLACK_BOT_TOKEN): serve/socket need it")
-    problem = slack_problem(settings, socket_mode=False)
-    if problem and "SIGNING_SECRET" not in problem:
-        return Check("slack", False, problem)
-    from slack_sdk import WebClient
-    from slack_sdk.errors import SlackApiError
-
-    client = WebClient(
-        token=secret(settings.slack_bot_token),
-        base_url=settings.slack_api_url,
-        timeout=CHECK_TIMEOUT_SECONDS,
-    )
-    try:
-        identity = client.auth_test()
-    except SlackApiError as exc:
-        return Check("slack", False, f"Slack refused SLACK_BOT_TOKEN ({exc.response.get('error')})")
-    except OSError as exc:
-        return Check("slack", False, f"cannot reach {settings.slack_api_url}: {type(exc).__name__}")
-    detail = f"token accepted: bot @{identity.get('user')} in workspace {identity.get('team')}"
-    if problem:
-        return Check("slack", False, f"{detail}, but {problem}")
-    return Check("slack", True, detail)
 
 
 def check_claude(settings: Settings) -> Check:
@@ -95,8 +64,3 @@ def check_claude(settings: Settings) -> Check:
     except anthropic.APIConnectionError:
         return Check("claude", False, f"cannot reach Anthropic at {client.base_url}")
     return Check("claude", True, f"key accepted, model {model} available: Claude writes answers")
-
-
-def run_checks(settings: Settings) -> list[Check]:
-    """Every check, in order."""
-    return [check_database(settings), check_slack(settings), check_claude(settings)]

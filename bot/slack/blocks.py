@@ -14,8 +14,8 @@ from bot.answering.moment import moment_url
 from bot.retrieval.rerank import RankedPassage
 
 if TYPE_CHECKING:
+    from bot.services.feedback import AnswerStats
     from bot.takeaways.picking import Pick
-    from db.conversations import AnswerStats
 
 SECTION_LIMIT = 3000  # Slack's maximum for a section's text
 MAX_BLOCKS = 50  # Slack's maximum per message

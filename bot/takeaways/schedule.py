@@ -1,63 +1,18 @@
-"""When a channel's takeaway is due: its local time, time zone and days, read and checked;
-the APScheduler cron trigger for it; and whether a given moment is past today's post."""
+"""When a channel's takeaway is due: its local time, time zone and days (read and checked by
+the parsers settings use too); the APScheduler cron trigger for it; and whether a given moment
+is past today's post."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 
-DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-CLOCK = re.compile(r"(\d{1,2}):(\d{2})")
+from bot.config import DAY_NAMES, ScheduleError, parse_days, parse_time, parse_zone
 
-
-class ScheduleError(ValueError):
-    """A time, zone or day list that cannot be used; the message is one plain sentence."""
-
-
-def parse_time(text: str) -> time:
-    """`09:30` -> 09:30. 24-hour clock."""
-    match = CLOCK.fullmatch(text.strip())
-    if not match or int(match[1]) > 23 or int(match[2]) > 59:
-        raise ScheduleError(f"{text.strip()!r} is not a time: use HH:MM on a 24-hour clock.")
-    return time(int(match[1]), int(match[2]))
-
-
-def parse_zone(text: str) -> ZoneInfo:
-    """An IANA time zone such as `Europe/Berlin` or `UTC`."""
-    name = text.strip()
-    if name.upper() in {"UTC", "GMT"}:
-        name = name.upper()
-    try:
-        if not name or name.startswith(("/", ".")) or ".." in name:
-            raise ZoneInfoNotFoundError(name)
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ScheduleError(
-            f"{name!r} is not a time zone: use a name such as Europe/Berlin or America/New_York."
-        ) from None
-
-
-def parse_days(text: str) -> frozenset[int]:
-    """`mon-fri`, `mon,wed,fri` or `daily` -> weekday numbers (Monday is 0)."""
-    spec = text.strip().lower()
-    if spec in {"daily", "every day", "all"}:
-        return frozenset(range(7))
-    days: set[int] = set()
-    for part in filter(None, (p.strip() for p in spec.split(","))):
-        first, _, last = part.partition("-")
-        if first not in DAY_NAMES or (last and last not in DAY_NAMES):
-            raise ScheduleError(
-                f"{text.strip()!r} is not a list of days: use mon-fri, or mon,wed,fri, or daily."
-            )
-        start, end = DAY_NAMES.index(first), DAY_NAMES.index(last or first)
-        days.update(range(start, end + 1) if start <= end else [*range(start, 7), *range(end + 1)])
-    if not days:
-        raise ScheduleError("No days given: use mon-fri, or mon,wed,fri, or daily.")
-    return frozenset(days)
+__all__ = ["DigestSchedule", "ScheduleError", "parse_days", "parse_time", "parse_zone"]
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,9 @@ down_revision = "0005"
 branch_labels = None
 depends_on = None
 
-# db.titles.title_key as it was when this revision was written, frozen here: a migration
-# must give the same keys whatever the application code later becomes.
+# bot.ingest.identity.title_key (once db/titles.py) as it was when this revision was written,
+# frozen here: a migration must give the same keys whatever the application code later
+# becomes.
 QUOTES = str.maketrans(
     {
         "\u2018": "'",

@@ -20,8 +20,9 @@ branch_labels = None
 depends_on = None
 
 
-# db.titles.conversation_hash as it was when this revision was written, frozen here: a
-# migration must give the same fingerprints whatever the application code later becomes.
+# bot.ingest.identity.conversation_hash (once db/titles.py) as it was when this revision was
+# written, frozen here: a migration must give the same fingerprints whatever the application
+# code later becomes.
 WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 
 

@@ -1,5 +1,5 @@
 """Library generation: a counter every change to `episodes` moves, from any process, so a
-process's cached view of the library (bot/episode_evidence.py) knows when to rebuild.
+process's cached view of the library (bot/retrieval/evidence.py) knows when to rebuild.
 
 Revision ID: 0008
 Revises: 0007

@@ -1,48 +1,25 @@
-"""The Slack surface: one module per kind of request, each with `register(app, deps)`."""
+"""The Slack listeners: one module per kind of request, each handler a plain function wired
+by its module's `register(app)`, with what it needs arriving as `deps`."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 
-from sqlalchemy.orm import Session, sessionmaker
+from slack_bolt import App, BoltContext
 
-from bot.answering import Answerer
-from bot.config import Settings
-from bot.slack.in_flight import InFlight
-
-log = logging.getLogger(__name__)
+from bot.slack.listeners import actions, commands, threads
+from bot.slack.listeners.deps import Deps
 
 
-def answer_pool(answerer: Answerer) -> ThreadPoolExecutor:
-    """Threads that work out answers, as many at once as the answerer does well with."""
-    return ThreadPoolExecutor(max_workers=answerer.answers_at_once, thread_name_prefix="answer")
+def register(app: App, deps: Deps) -> None:
+    """Wire every listener into the app, and hand each of them `deps`."""
 
+    # Bolt passes a handler any context key its signature names, so `deps` reaches every
+    # handler without module globals.
+    def with_deps(context: BoltContext, next: Callable[[], None]) -> None:
+        context["deps"] = deps
+        next()
 
-@dataclass(frozen=True)
-class Deps:
-    """What listeners need, handed in by the app factory (no module globals)."""
-
-    session_factory: sessionmaker[Session]
-    answerer: Answerer
-    # Bolt runs listeners on one small shared thread pool; answers handed over to this pool
-    # free those threads at once, so acknowledgements never queue behind answers.
-    answer_pool: ThreadPoolExecutor
-    # Requests the HTTP server is acknowledging; answers let them go first.
-    in_flight: InFlight = field(default_factory=InFlight)
-    # Defaults for `/episode digest` (time, zone, days, the DIGEST_CHANNEL).
-    settings: Settings = field(default_factory=Settings)
-
-    def in_background(self, work: Callable[[], None]) -> None:
-        """Run `work` on the answer pool; its failure is logged, never lost silently."""
-
-        def guarded() -> None:
-            self.in_flight.wait_until_quiet()
-            try:
-                work()
-            except Exception:
-                log.exception("answering failed")
-
-        self.answer_pool.submit(guarded)
+    app.use(with_deps)
+    for listeners in (commands, threads, actions):
+        listeners.register(app)

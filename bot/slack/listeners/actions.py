@@ -8,44 +8,46 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk.errors import SlackApiError
 
+from bot.services.feedback import record_click
 from bot.slack import blocks
-from bot.slack.listeners import Deps
-from db.conversations import record_feedback
+from bot.slack.listeners.deps import Deps
 
 log = logging.getLogger(__name__)
 MAX_ID = 2**63 - 1  # SQLite's largest integer: a bigger "answer id" is no answer of ours
 
 
-def register(app: App, deps: Deps) -> None:
+def _store(body: dict[str, Any], respond: Respond, deps: Deps, *, helpful: bool) -> None:
+    actions = body.get("actions")
+    action = actions[0] if isinstance(actions, list) and actions else {}
+    user = body.get("user")
+    user_id = user.get("id") if isinstance(user, dict) else None
+    value = action.get("value") if isinstance(action, dict) else None
+    turn_id = int(value) if isinstance(value, str) and value.isdigit() else None
+    stored = False
+    if isinstance(user_id, str) and turn_id is not None and turn_id <= MAX_ID:
+        stored = record_click(deps.library, turn_id, user_id, helpful=helpful)
+    try:
+        respond(
+            **blocks.ephemeral(blocks.FEEDBACK_THANKS[helpful] if stored else blocks.FEEDBACK_GONE),
+            replace_original=False,
+        )
+    except (ValueError, SlackApiError, OSError) as exc:  # no response_url, or Slack down
+        log.warning("could not acknowledge a feedback click: %s", type(exc).__name__)
+
+
+def on_helpful(ack: Ack, body: dict[str, Any], respond: Respond, deps: Deps) -> None:
+    """Helpful clicked."""
+    ack()
+    _store(body, respond, deps, helpful=True)
+
+
+def on_not_helpful(ack: Ack, body: dict[str, Any], respond: Respond, deps: Deps) -> None:
+    """Not helpful (or Not for us, under a takeaway) clicked."""
+    ack()
+    _store(body, respond, deps, helpful=False)
+
+
+def register(app: App) -> None:
     """Wire the feedback buttons into the app."""
-
-    def store(body: dict[str, Any], respond: Respond, *, helpful: bool) -> None:
-        actions = body.get("actions")
-        action = actions[0] if isinstance(actions, list) and actions else {}
-        user = body.get("user")
-        user_id = user.get("id") if isinstance(user, dict) else None
-        value = action.get("value") if isinstance(action, dict) else None
-        turn_id = int(value) if isinstance(value, str) and value.isdigit() else None
-        stored = False
-        if isinstance(user_id, str) and turn_id is not None and turn_id <= MAX_ID:
-            with deps.session_factory.begin() as session:
-                stored = record_feedback(session, turn_id, user_id, helpful=helpful)
-        try:
-            respond(
-                **blocks.ephemeral(
-                    blocks.FEEDBACK_THANKS[helpful] if stored else blocks.FEEDBACK_GONE
-                ),
-                replace_original=False,
-            )
-        except (ValueError, SlackApiError, OSError) as exc:  # no response_url, or Slack down
-            log.warning("could not acknowledge a feedback click: %s", type(exc).__name__)
-
-    @app.action(blocks.HELPFUL_ACTION)
-    def helpful(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
-        store(body, respond, helpful=True)
-
-    @app.action(blocks.NOT_HELPFUL_ACTION)
-    def not_helpful(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
-        store(body, respond, helpful=False)
+    app.action(blocks.HELPFUL_ACTION)(on_helpful)
+    app.action(blocks.NOT_HELPFUL_ACTION)(on_not_helpful)

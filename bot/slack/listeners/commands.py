@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -18,15 +17,13 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.retrieval import EmptyQuery, UnknownEpisode, retrieve
+from bot.retrieval import EmptyQuery, UnknownEpisode
 from bot.retrieval.scope import means_library
+from bot.services import channels, feedback
 from bot.slack import blocks
-from bot.slack.listeners import Deps
+from bot.slack.listeners.deps import Deps
 from bot.slack.listeners.digest import run_digest
 from bot.slack.listeners.replies import answer_and_post
-from db.channels import clear_focus, focus_episode, set_focus_episode
-from db.conversations import answer_stats
-from db.episodes import count_episodes, get_episode, list_episodes
 
 log = logging.getLogger(__name__)
 
@@ -66,67 +63,57 @@ def _ask(
 
 
 def _search(deps: Deps, command: dict[str, Any], terms: str, respond: Respond) -> None:
-    with deps.session_factory() as session:
-        focus = focus_episode(session, command["channel_id"])
-        hits = retrieve(session, terms, episode=focus.slug if focus else None, limit=5)
+    hits = channels.search_here(deps.library, command["channel_id"], terms, limit=5)
     respond(**blocks.search_message(terms, hits))
 
 
 def _episodes(deps: Deps, command: dict[str, Any], respond: Respond) -> None:
-    with deps.session_factory() as session:
-        focus = focus_episode(session, command["channel_id"])
-        rows = [(e.slug, e.title, e.turn_count) for e in list_episodes(session)]
-    respond(**blocks.episodes_message(rows, focus.slug if focus else None))
+    episodes, focus = channels.episodes_here(deps.library, command["channel_id"])
+    rows = [(e.slug, e.title, e.turns) for e in episodes]
+    respond(**blocks.episodes_message(rows, focus))
 
 
 def _use(deps: Deps, command: dict[str, Any], slug: str, respond: Respond) -> None:
     if means_library(slug):
-        with deps.session_factory.begin() as session:
-            clear_focus(session, command["channel_id"])
-            episodes = count_episodes(session)
+        episodes = channels.use_whole_library(deps.library, command["channel_id"])
         respond(**blocks.focus_cleared(episodes))
         return
-    with deps.session_factory.begin() as session:
-        episode = get_episode(session, slug.strip().lower())
-        if episode is not None:
-            set_focus_episode(session, command["channel_id"], episode)
-            title = episode.title
-    if episode is None:
-        respond(**blocks.unknown_slug(slug))
-    else:
-        respond(**blocks.focus_set(title))
+    title = channels.use_episode(deps.library, command["channel_id"], slug)
+    respond(**(blocks.unknown_slug(slug) if title is None else blocks.focus_set(title)))
 
 
 def _stats(deps: Deps, respond: Respond) -> None:
-    now = datetime.now(UTC).replace(tzinfo=None)  # stored times are naive UTC
-    with deps.session_factory() as session:
-        periods = [(days, answer_stats(session, now - timedelta(days=days))) for days in (7, 30)]
-    respond(**blocks.stats_message(periods))
+    respond(**blocks.stats_message(feedback.recent_stats(deps.library, (7, 30))))
 
 
-def register(app: App, deps: Deps) -> None:
+def on_episode(
+    ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond, deps: Deps
+) -> None:
+    """`/episode ...`: acknowledged at once (help right in the acknowledgement), the work
+    handed to the answer pool."""
+    if not isinstance(command.get("channel_id"), str):
+        ack(**blocks.ephemeral(blocks.NO_CHANNEL))
+        return
+    text = command.get("text")
+    subcommand, rest = parse_command(text if isinstance(text, str) else "")
+    handlers: dict[str, Callable[[], None]] = {
+        "ask": lambda: _ask(deps, command, rest, client, respond),
+        "search": lambda: _search(deps, command, rest, respond),
+        "episodes": lambda: _episodes(deps, command, respond),
+        "use": lambda: _use(deps, command, rest, respond),
+        "stats": lambda: _stats(deps, respond),
+        "digest": lambda: run_digest(deps, command["channel_id"], rest, respond),
+    }
+    if subcommand not in handlers or (subcommand in NEEDS_TEXT and not rest):
+        ack(**blocks.help_message())
+        return
+    ack()
+    deps.in_background(lambda: _run(handlers[subcommand], subcommand, respond))
+
+
+def register(app: App) -> None:
     """Wire `/episode` into the app."""
-
-    @app.command("/episode")
-    def on_episode(ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        if not isinstance(command.get("channel_id"), str):
-            ack(**blocks.ephemeral(blocks.NO_CHANNEL))
-            return
-        text = command.get("text")
-        subcommand, rest = parse_command(text if isinstance(text, str) else "")
-        handlers: dict[str, Callable[[], None]] = {
-            "ask": lambda: _ask(deps, command, rest, client, respond),
-            "search": lambda: _search(deps, command, rest, respond),
-            "episodes": lambda: _episodes(deps, command, respond),
-            "use": lambda: _use(deps, command, rest, respond),
-            "stats": lambda: _stats(deps, respond),
-            "digest": lambda: run_digest(deps, command["channel_id"], rest, respond),
-        }
-        if subcommand not in handlers or (subcommand in NEEDS_TEXT and not rest):
-            ack(**blocks.help_message())
-            return
-        ack()
-        deps.in_background(lambda: _run(handlers[subcommand], subcommand, respond))
+    app.command("/episode")(on_episode)
 
 
 def _run(handler: Callable[[], None], subcommand: str, respond: Respond) -> None:

@@ -7,32 +7,15 @@ from datetime import UTC, datetime
 
 from slack_bolt import Respond
 
+from bot.services import daily_posts
 from bot.slack import blocks
-from bot.slack.listeners import Deps
-from bot.takeaways.schedule import DigestSchedule, ScheduleError, parse_days, parse_time, parse_zone
-from db.digest import get_channel, set_digest
-
-
-def _current(deps: Deps, channel_id: str) -> DigestSchedule | None:
-    settings = deps.settings
-    with deps.session_factory() as session:
-        row = get_channel(session, channel_id)
-        enabled = row.digest_enabled if row is not None else None
-        stored = (row.digest_time, row.digest_timezone, row.digest_days) if row else (None,) * 3
-    if enabled is False or (enabled is None and channel_id != settings.digest_channel):
-        return None
-    at, zone, days = stored
-    return DigestSchedule.parse(
-        channel_id,
-        at or settings.digest_time,
-        zone or settings.digest_timezone,
-        days or settings.digest_days,
-    )
+from bot.slack.listeners.deps import Deps
+from bot.takeaways.schedule import ScheduleError, parse_days, parse_time, parse_zone
 
 
 def _show(deps: Deps, channel_id: str, respond: Respond) -> None:
     try:
-        schedule = _current(deps, channel_id)
+        schedule = daily_posts.channel_schedule(deps.library, deps.settings, channel_id)
     except ScheduleError as exc:
         respond(**blocks.digest_problem(str(exc)))
         return
@@ -58,8 +41,7 @@ def _here(deps: Deps, channel_id: str, words: list[str], respond: Respond) -> No
     except ScheduleError as exc:
         respond(**blocks.digest_problem(str(exc)))
         return
-    with deps.session_factory.begin() as session:
-        set_digest(session, channel_id, enabled=True, at=at, zone=zone, days=days)
+    daily_posts.set_schedule(deps.library, channel_id, at=at, zone=zone, days=days)
     _show(deps, channel_id, respond)
 
 
@@ -79,8 +61,7 @@ def run_digest(deps: Deps, channel_id: str, rest: str, respond: Respond) -> None
     elif words[0].lower() == "here":
         _here(deps, channel_id, words[1:], respond)
     elif words[0].lower() == "off" and len(words) == 1:
-        with deps.session_factory.begin() as session:
-            set_digest(session, channel_id, enabled=False)
+        daily_posts.stop_schedule(deps.library, channel_id)
         respond(**blocks.ephemeral(blocks.DIGEST_STOPPED))
     else:
         respond(**blocks.ephemeral(blocks.DIGEST_USAGE))

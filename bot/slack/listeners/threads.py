@@ -13,10 +13,10 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.retrieval import EmptyQuery
+from bot.services import threads as thread_memory
 from bot.slack import blocks
-from bot.slack.listeners import Deps
+from bot.slack.listeners.deps import Deps
 from bot.slack.listeners.replies import answer_and_post
-from db.conversations import claim_event, find_conversation
 
 log = logging.getLogger(__name__)
 MENTION = re.compile(r"<@[UW][A-Z0-9]+>")
@@ -24,10 +24,7 @@ MENTION = re.compile(r"<@[UW][A-Z0-9]+>")
 
 def _first_delivery(deps: Deps, body: dict[str, Any]) -> bool:
     event_id = body.get("event_id")
-    if not event_id:
-        return True
-    with deps.session_factory.begin() as session:
-        return claim_event(session, str(event_id))
+    return thread_memory.first_delivery(deps.library, str(event_id) if event_id else None)
 
 
 def _reply(deps: Deps, client: WebClient, event: dict[str, Any], thread_ts: str) -> None:
@@ -70,34 +67,41 @@ def _well_formed(event: dict[str, Any]) -> bool:
     )
 
 
-def register(app: App, deps: Deps) -> None:
-    """Wire message and app_mention events into the app."""
-
-    @app.event("message")
-    def on_message(
-        event: dict[str, Any], body: dict[str, Any], client: WebClient, context: BoltContext
-    ) -> None:
-        # Edits, deletions, joins, bot posts (ours included) all carry a subtype or bot_id.
-        if event.get("subtype") or event.get("bot_id") or not _well_formed(event):
+def on_message(
+    event: dict[str, Any],
+    body: dict[str, Any],
+    client: WebClient,
+    context: BoltContext,
+    deps: Deps,
+) -> None:
+    """A reply in one of the bot's threads, or a direct message to the bot: answered."""
+    # Edits, deletions, joins, bot posts (ours included) all carry a subtype or bot_id.
+    if event.get("subtype") or event.get("bot_id") or not _well_formed(event):
+        return
+    thread_ts = event.get("thread_ts")
+    if not thread_ts or thread_ts == event.get("ts"):
+        if event.get("channel_type") != "im":
             return
-        thread_ts = event.get("thread_ts")
-        if not thread_ts or thread_ts == event.get("ts"):
-            if event.get("channel_type") != "im":
-                return
-            # A direct message to the bot is a question; its thread holds the follow-ups.
-            thread_ts = event["ts"]
-        else:
-            if context.bot_user_id and f"<@{context.bot_user_id}>" in event.get("text", ""):
-                return  # the app_mention event for this message answers it
-            with deps.session_factory() as session:
-                if find_conversation(session, event["channel"], thread_ts) is None:
-                    return
-        if _first_delivery(deps, body):
-            deps.in_background(lambda: _reply(deps, client, event, thread_ts))
-
-    @app.event("app_mention")
-    def on_mention(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
-        if event.get("bot_id") or not _well_formed(event) or not _first_delivery(deps, body):
+        # A direct message to the bot is a question; its thread holds the follow-ups.
+        thread_ts = event["ts"]
+    else:
+        if context.bot_user_id and f"<@{context.bot_user_id}>" in event.get("text", ""):
+            return  # the app_mention event for this message answers it
+        if not thread_memory.is_bot_thread(deps.library, event["channel"], thread_ts):
             return
-        thread_ts = event.get("thread_ts") or event["ts"]
+    if _first_delivery(deps, body):
         deps.in_background(lambda: _reply(deps, client, event, thread_ts))
+
+
+def on_mention(event: dict[str, Any], body: dict[str, Any], client: WebClient, deps: Deps) -> None:
+    """An @-mention anywhere: answered in a thread under that message."""
+    if event.get("bot_id") or not _well_formed(event) or not _first_delivery(deps, body):
+        return
+    thread_ts = event.get("thread_ts") or event["ts"]
+    deps.in_background(lambda: _reply(deps, client, event, thread_ts))
+
+
+def register(app: App) -> None:
+    """Wire message and app_mention events into the app."""
+    app.event("message")(on_message)
+    app.event("app_mention")(on_mention)

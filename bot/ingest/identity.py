@@ -1,6 +1,6 @@
-"""The same episode from two places (a team's copy and the community archive): its title
-reduced to what two sources of it have in common, and the text check that confirms it, since
-a title alone can be wrong."""
+"""What makes two files one episode (a team's copy and the community archive's, say): the
+title reduced to what two sources of it have in common, the text check that confirms it,
+since a title alone can be wrong, and a fingerprint of the very same transcript."""
 
 from __future__ import annotations
 

@@ -1,0 +1,31 @@
+"""`episode-bot doctor`: what works with the current settings, one line per part. Never
+prints a token or key, only whether it was accepted."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from bot.cli.support import settings_or_exit
+from bot.services.health import Check, check_claude, check_database
+
+MARKS = {True: "✓", False: "✗", None: "-"}  # works, broken, not configured
+
+
+def line(check: Check) -> str:
+    """`✓ database: …` when it works, `✗ …` when not, `- …` when not configured."""
+    return f"{MARKS[check.ok]} {check.part}: {check.detail}"
+
+
+@click.command()
+def doctor() -> None:
+    """Check the configuration: database, Slack token, Anthropic key. Says what works."""
+    from bot.slack.health import check_slack  # Slack's SDK only for this command
+
+    settings = settings_or_exit()
+    checks = [check_database(settings), check_slack(settings), check_claude(settings)]
+    for check in checks:
+        click.echo(line(check))
+    if any(check.ok is False for check in checks):
+        sys.exit(1)

@@ -1,0 +1,71 @@
+"""Asking: the one flow every surface answers a question by (the CLI, Slack and MCP), so the
+CLI shows what Slack users get.
+
+Prepare (read the library), answer (no database held open: Claude may take seconds), then
+keep the trace. One failure policy everywhere: a trace that cannot be stored is logged and
+the answer still goes out, since the answer is worth more to its reader than its record.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.answering import Answer, Answerer, Exchange
+from bot.answering.prepare import prepare
+from bot.services.library import Library
+from db.traces import Trace, record_trace
+
+log = logging.getLogger(__name__)
+
+# Stores an answer where it is shown (a Slack thread's turns) and returns the stored reply's
+# id, which the trace points at; it runs after answering and before the trace is kept.
+RecordReply = Callable[[Answer], int | None]
+
+
+def ask(
+    library: Library,
+    question: str,
+    answerer: Answerer,
+    *,
+    episode: str | None = None,
+    history: Sequence[Exchange] = (),
+    record_reply: RecordReply | None = None,
+) -> Answer:
+    """Answer `question` from one episode (by slug) or the whole library (None), with the
+    thread so far. Raises EmptyQuery, UnknownEpisode, or SQLAlchemyError when the library
+    cannot be read (or `record_reply` cannot store the reply)."""
+    with library.sessions() as session:
+        request = prepare(session, question, answerer, episode=episode, history=history)
+    answer = answerer.answer(request)
+    turn_id = record_reply(answer) if record_reply is not None else None
+    _keep_trace(library, answer, episode=episode, history=history, turn_id=turn_id)
+    return answer
+
+
+def _keep_trace(
+    library: Library,
+    answer: Answer,
+    *,
+    episode: str | None,
+    history: Sequence[Exchange],
+    turn_id: int | None,
+) -> None:
+    """How `answer` was made (answer_traces), for cost figures and replays."""
+    try:
+        with library.sessions.begin() as session:
+            record_trace(
+                session,
+                answer.trace or Trace(answerer=answer.answerer),
+                question=answer.question,
+                answer=answer.text,
+                citations=[c.turn_id for c in answer.citations],
+                episode_slug=episode,
+                history=[(e.question, e.answer) for e in history],
+                turn_id=turn_id,
+            )
+    except SQLAlchemyError as exc:  # a locked or read-only database, say
+        log.warning("answer trace not stored (%s)", type(exc).__name__)
+        log.debug("answer trace not stored", exc_info=exc)

@@ -1,0 +1,95 @@
+"""The running Slack bot, put together: the app with its answerer, the daily-post scheduler
+with its Slack publisher, and the transport (HTTP on waitress, or Socket Mode)."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from slack_bolt import App
+
+from bot.config import Settings, secret
+from bot.services.answerers import answerer_from_settings, takeaway_writer_from_settings
+from bot.services.daily_posts import DailyPoster, Result, schedules
+from bot.services.library import Library, warm_up
+from bot.services.scheduler import DigestScheduler
+from bot.slack.app import create_app
+from bot.slack.in_flight import InFlight
+from bot.slack.server import serve
+from bot.slack.takeaway_publisher import SlackPublisher
+
+
+def build_app(settings: Settings, library: Library, in_flight: InFlight | None = None) -> App:
+    """The Bolt app with the answerer the settings call for, and the library index built.
+    Raises SlackStartError (one sentence) when Slack refuses the token or is unreachable."""
+    app = create_app(settings, library, answerer_from_settings(settings), in_flight=in_flight)
+    warm_up(library)
+    return app
+
+
+def _daily_poster(settings: Settings, library: Library, app: App) -> DailyPoster:
+    writer = takeaway_writer_from_settings(settings)
+    return DailyPoster(library, SlackPublisher(app.client), settings, writer=writer)
+
+
+def start_daily_posts(settings: Settings, library: Library, app: App) -> DigestScheduler:
+    """The takeaway-of-the-day scheduler, started (its first sweep catches up at once)."""
+    poster = _daily_poster(settings, library, app)
+    scheduler = DigestScheduler(poster, lambda: schedules(library, settings))
+    scheduler.start()
+    return scheduler
+
+
+def run_http(
+    settings: Settings,
+    library: Library,
+    *,
+    host: str,
+    port: int,
+    on_ready: Callable[[], None] = lambda: None,
+) -> None:
+    """Serve Slack's requests over HTTP until interrupted, posting takeaways meanwhile;
+    `on_ready` runs once the app is built, before the server starts."""
+    in_flight = InFlight()
+    app = build_app(settings, library, in_flight)
+    on_ready()
+    daily = start_daily_posts(settings, library, app)
+    try:
+        serve(
+            app,
+            host=host,
+            port=port,
+            in_flight=in_flight,
+            signing_secret=secret(settings.slack_signing_secret),
+        )
+    finally:
+        daily.shutdown()
+
+
+def run_socket(
+    settings: Settings, library: Library, *, on_ready: Callable[[], None] = lambda: None
+) -> None:
+    """Take Slack's requests over Socket Mode until interrupted (no public URL needed);
+    `on_ready` runs once the app is built, before connecting."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    app = build_app(settings, library)
+    on_ready()
+    gc.collect()
+    gc.freeze()  # as `serve` does: start-up objects out of the collector's way
+    # The app's own client, so SLACK_API_URL and the rate-limit retries apply here too.
+    handler = SocketModeHandler(
+        app, app_token=secret(settings.slack_app_token), web_client=app.client
+    )
+    daily = start_daily_posts(settings, library, app)
+    try:
+        handler.start()
+    finally:
+        daily.shutdown()
+
+
+def post_takeaway_now(settings: Settings, library: Library, channel: str) -> Result:
+    """Post the channel's takeaway of the day now, unless today's went out already."""
+    app = build_app(settings, library)
+    return _daily_poster(settings, library, app).post_now(channel, datetime.now(UTC))

@@ -1,0 +1,69 @@
+"""The takeaway of the day into Slack: the post (with metadata naming its day's row, so a
+retry can find a post whose reply was lost), and the look for an earlier attempt's post."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.services.daily_posts import PublishFailed
+from bot.slack import blocks
+from bot.slack.client import without_blind_resends
+from bot.takeaways.picking import Pick
+
+log = logging.getLogger(__name__)
+METADATA_TYPE = "episode_bot_takeaway"
+HISTORY_LOOKBACK = 200  # messages searched for an earlier attempt's post
+# Slack errors a retry the same day would meet again: the day is skipped, logged once.
+FINAL_ERRORS = frozenset(
+    {
+        "not_in_channel",
+        "channel_not_found",
+        "is_archived",
+        "invalid_auth",
+        "account_inactive",
+        "token_revoked",
+        "missing_scope",
+        "restricted_action",
+    }
+)
+
+
+class SlackPublisher:
+    """Posts takeaways through the app's Web API client (its token and SLACK_API_URL)."""
+
+    def __init__(self, client: WebClient) -> None:
+        self._client = without_blind_resends(client)
+
+    def publish(self, channel: str, pick: Pick, *, post_id: int, turn_id: int) -> str:
+        """Post the takeaway; its ts. Raises PublishFailed, final for FINAL_ERRORS."""
+        message = blocks.takeaway_message(pick, turn_id=turn_id)
+        try:
+            posted = self._client.chat_postMessage(
+                channel=channel,
+                metadata={"event_type": METADATA_TYPE, "event_payload": {"daily_post": post_id}},
+                **message,
+            )
+        except (SlackApiError, OSError) as exc:
+            error = exc.response.get("error") if isinstance(exc, SlackApiError) else None
+            reason = str(error or type(exc).__name__)
+            raise PublishFailed(reason, final=reason in FINAL_ERRORS) from None
+        return str(posted["ts"])
+
+    def find_posted(self, channel: str, post_id: int) -> str | None:
+        """The ts of this day's post if an earlier attempt got it to Slack after all."""
+        try:
+            history = self._client.conversations_history(
+                channel=channel, limit=HISTORY_LOOKBACK, include_all_metadata=True
+            )
+        except (SlackApiError, OSError) as exc:
+            log.info("could not check %s for an earlier post: %s", channel, type(exc).__name__)
+            return None
+        for message in history.get("messages", []):
+            metadata = message.get("metadata") or {}
+            payload = metadata.get("event_payload") or {}
+            if metadata.get("event_type") == METADATA_TYPE and payload.get("daily_post") == post_id:
+                return str(message["ts"])
+        return None
