@@ -1,4 +1,5 @@
-"""Settings from the environment and `.env`, validated once at start."""
+"""Settings from the environment and `.env`, validated once at start, and the words of a daily
+schedule (a clock time, a zone, days) that settings and `/episode digest here` both read."""
 
 from __future__ import annotations
 

@@ -15,8 +15,6 @@ from bot.slack.client import web_client
 from bot.slack.in_flight import InFlight
 from bot.slack.listeners.deps import Deps, answer_pool
 
-log = logging.getLogger(__name__)
-
 
 class _SameTokenWarning(logging.Filter):
     """Bolt reads SLACK_BOT_TOKEN from the environment itself and warns that it goes unused

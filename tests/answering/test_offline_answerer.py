@@ -15,7 +15,7 @@ from bot.services.asking import ask
 from bot.services.library import Library
 from db.models import Segment
 from tests.conftest import FORMATS_DIR, SEED_SLUG
-from tests.test_retrieval import _dev_questions
+from tests.retrieval.test_retrieval import _dev_questions
 
 
 def _turn_text(session: Session, slug_position: tuple[str, int]) -> str:

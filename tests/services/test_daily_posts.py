@@ -261,7 +261,7 @@ def test_two_bot_processes_due_at_once_post_once_per_channel_per_day(
             [
                 sys.executable,
                 "-m",
-                "tests.digest_worker",
+                "tests.services.daily_post_worker",
                 database_url,
                 slack.url,
                 str(start),

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli.test_cli import SCRIPT, run
 from tests.fakes.slack_api import SlackApiStandIn
-from tests.test_cli import SCRIPT, run
-from tests.test_slack_serve import Server, _posts, _wait_for, running_server
+from tests.system.test_slack_serve import Server, _posts, _wait_for, running_server
 
 
 @pytest.fixture

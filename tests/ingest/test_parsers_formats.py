@@ -11,7 +11,7 @@ import pytest
 from bot.ingest import captions, plain, timestamped
 from bot.ingest.model import ParsedEpisode, ParseError, Turn
 
-FORMATS_DIR = Path(__file__).parent / "data" / "formats"
+FORMATS_DIR = Path(__file__).parents[1] / "data" / "formats"
 
 # The caller's detection order, minus "numbered" which another module owns.
 DETECTORS: list[tuple[str, Callable[[str], bool]]] = [

@@ -42,7 +42,7 @@ from tests.data.hostile_inputs import (
     TypedText,
 )
 from tests.fakes.slack_api import Call, SlackApiStandIn
-from tests.test_slack_serve import (
+from tests.system.test_slack_serve import (
     ACK_BUDGET_S,
     BOT_TOKEN,
     SCRIPT,

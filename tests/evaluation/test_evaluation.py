@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.evaluation.recall import QuestionsError, evaluate, read_questions
 from bot.ingest.pipeline import ingest_file
+from tests.cli.test_cli import run
 from tests.conftest import SEED, SEED_SLUG
-from tests.test_cli import run
-from tests.test_retrieval import DEV_QUESTIONS
+from tests.retrieval.test_retrieval import DEV_QUESTIONS
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """One bot process's daily-post job, run by tests as a real separate process:
 
-    python -m tests.digest_worker DATABASE_URL SLACK_API_URL START DAYS CHANNEL...
+    python -m tests.services.daily_post_worker DATABASE_URL SLACK_API_URL START DAYS CHANNEL...
 
 From wall-clock time START (epoch seconds) it simulates DAYS days, one every 0.4 s: at each
 day's tick it runs the job the scheduler runs at 09:00 UTC for every CHANNEL, and prints one

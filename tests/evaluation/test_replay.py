@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli.test_cli import run
 from tests.conftest import SEED, SEED_SLUG
 from tests.fakes.anthropic_api import AnthropicStandIn
-from tests.test_cli import run
 
 KEY = "sk-ant-api03-replay-test-key-51c9"
 OLD_MODEL = "claude-sonnet-5-5"

@@ -18,7 +18,7 @@ DEV_QUESTIONS = next(
     path
     for path in (
         SHARED / "dev_questions.jsonl",
-        Path(__file__).parent / "data" / "dev_questions.jsonl",
+        Path(__file__).parents[1] / "data" / "dev_questions.jsonl",
     )
     if path.exists()
 )

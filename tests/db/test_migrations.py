@@ -137,7 +137,7 @@ def test_frozen_copies_in_migrations_match_the_code_that_stores_new_episodes() -
     from bot.ingest.identity import conversation_hash, title_key
 
     def revision(name: str) -> Any:
-        path = Path(__file__).parents[1] / "migrations" / "versions" / name
+        path = Path(__file__).parents[2] / "migrations" / "versions" / name
         spec = importlib.util.spec_from_file_location(name.removesuffix(".py"), path)
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)

@@ -254,7 +254,7 @@ def test_migration_backfills_title_keys_of_stored_episodes(database_url: str) ->
 
 
 def test_the_command_reports_duplicates_apart_and_exits_zero(tmp_path: Path) -> None:
-    from tests.test_cli import run
+    from tests.cli.test_cli import run
 
     env = {
         k: v
