@@ -164,7 +164,6 @@ class DailyPoster:
         writer: TakeawayWriter | None = None,
     ) -> None:
         self._library = library
-        self._sessions = library.sessions
         self._publisher = publisher
         self._writer = writer
         self._settings = settings
@@ -179,21 +178,24 @@ class DailyPoster:
 
     def post_now(self, channel: str, now: datetime) -> Result:
         """Today's post for `channel` (today in the channel's zone), unless it went out."""
-        zones = {s.channel: s.zone for s in schedules(self._library, self._settings)}
-        zone = zones.get(channel) or parse_zone(self._settings.digest_timezone)
+        try:
+            schedule = channel_schedule(self._library, self._settings, channel)
+        except ScheduleError:  # a stored zone that cannot be used: the default one then
+            schedule = None
+        zone = schedule.zone if schedule else parse_zone(self._settings.digest_timezone)
         return self.post_for(channel, now.astimezone(zone).date(), now)
 
     def post_for(self, channel: str, local_date: date, now: datetime) -> Result:
         """Claim the channel's post for `local_date` and post it, once."""
         stamp = _naive_utc(now)
-        with self._sessions() as session:  # the sweep's usual case, without a write
+        with self._library.sessions() as session:  # the sweep's usual case, without a write
             row = post_for_day(session, channel, local_date)
             if row is not None and not may_retake(row, stamp):
                 return Result(Outcome.ALREADY)
         # Each claim has its own token: the cron job and the sweep of one process must not
         # mistake each other's claims for their own.
         owner = f"{self.owner}:{uuid.uuid4().hex[:8]}"
-        with self._sessions.begin() as session:
+        with self._library.sessions.begin() as session:
             claim = claim_day(session, channel, local_date, owner=owner, now=stamp)
             claimed = (claim.id, claim.takeaway_id, claim.attempts) if claim else None
         if claimed is None:
@@ -215,14 +217,17 @@ class DailyPoster:
 
     def _pick(self, channel: str, post_id: int, takeaway_id: int | None) -> Pick | None:
         if takeaway_id is not None:  # a retry posts what the first attempt chose
-            with self._sessions() as session:
+            with self._library.sessions() as session:
                 if (pick := pick_by_id(session, takeaway_id)) is not None:
                     return pick
         pick = next_takeaway(
-            self._sessions, channel, when_done=self._settings.digest_when_done, writer=self._writer
+            self._library.sessions,
+            channel,
+            when_done=self._settings.digest_when_done,
+            writer=self._writer,
         )
         if pick is not None:
-            with self._sessions.begin() as session:
+            with self._library.sessions.begin() as session:
                 set_takeaway(session, post_id, pick.takeaway_id)
         return pick
 
@@ -257,13 +262,13 @@ class DailyPoster:
         """Mark the day posted. Retried: once the post is out, losing this write would post
         it again when the claim lapses."""
         if conversation_id is None and takeaway_id is not None:
-            with self._sessions() as session:
+            with self._library.sessions() as session:
                 pick = pick_by_id(session, takeaway_id)
             if pick is not None:
                 conversation_id = start_takeaway_thread(self._library, channel, pick)[0]
         for attempt in range(RECORD_ATTEMPTS):
             try:
-                with self._sessions.begin() as session:
+                with self._library.sessions.begin() as session:
                     if conversation_id is not None:
                         set_thread(session, conversation_id, ts)
                     if not mark_posted(session, post_id, owner=owner, message_ts=ts, now=stamp):
@@ -278,7 +283,7 @@ class DailyPoster:
         self, post_id: int, owner: str, error: str, stamp: datetime, *, final: bool = False
     ) -> None:
         try:
-            with self._sessions.begin() as session:
+            with self._library.sessions.begin() as session:
                 mark_failed(session, post_id, owner=owner, error=error, now=stamp, final=final)
         except SQLAlchemyError:  # the lease still ends the claim
             log.warning("could not release the claim on post %s", post_id)

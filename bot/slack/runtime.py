@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from slack_bolt import App
 
+from bot.answering.offline import OfflineAnswerer
 from bot.config import Settings, secret
 from bot.services.answerers import answerer_from_settings, takeaway_writer_from_settings
 from bot.services.daily_posts import DailyPoster, Result, schedules
@@ -90,6 +91,8 @@ def run_socket(
 
 
 def post_takeaway_now(settings: Settings, library: Library, channel: str) -> Result:
-    """Post the channel's takeaway of the day now, unless today's went out already."""
-    app = build_app(settings, library)
+    """Post the channel's takeaway of the day now, unless today's went out already. The app
+    only lends its checked client: no question is answered, so no Claude answerer and no
+    library index are built for it."""
+    app = create_app(settings, library, OfflineAnswerer())
     return _daily_poster(settings, library, app).post_now(channel, datetime.now(UTC))
