@@ -249,6 +249,9 @@ class AnswerTrace(Base):
     cache_read_input_tokens: Mapped[int] = mapped_column(Integer, default=0)
     latency_ms: Mapped[float] = mapped_column(Float, default=0.0)
     fallback_reason: Mapped[str | None] = mapped_column(Text)
+    # JSON list of the library tools called (see db.traces.ToolCall), and API requests made.
+    tool_calls: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
+    round_trips: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class DailyPost(Base):

@@ -14,6 +14,41 @@ from db.models import AnswerTrace
 
 
 @dataclass(frozen=True)
+class ToolCall:
+    """One library tool Claude called while answering: which round of the loop (0 is the
+    first reply), the tool, what it asked for, the passages given back, or the error."""
+
+    round: int
+    tool: str
+    input: dict[str, object]
+    results: tuple[str, ...] = ()  # passage ids, as in Trace.passages
+    error: str | None = None
+
+    def as_json(self) -> dict[str, object]:
+        """Plain JSON types."""
+        return {
+            "round": self.round,
+            "tool": self.tool,
+            "input": self.input,
+            "results": list(self.results),
+            "error": self.error,
+        }
+
+    @classmethod
+    def from_json(cls, item: dict[str, object]) -> ToolCall:
+        """Back from `as_json`; a field a newer writer added is ignored."""
+        given = item.get("input")
+        results = item.get("results")
+        return cls(
+            round=int(str(item.get("round", 0))),
+            tool=str(item.get("tool", "")),
+            input=dict(given) if isinstance(given, dict) else {},
+            results=tuple(str(r) for r in results) if isinstance(results, list) else (),
+            error=str(item["error"]) if item.get("error") is not None else None,
+        )
+
+
+@dataclass(frozen=True)
 class Trace:
     """How an answer was made: what the answerer was given and what it cost."""
 
@@ -27,6 +62,10 @@ class Trace:
     latency_ms: float = 0.0
     # Why Claude did not answer, when an answerer fell back to quoting.
     fallback_reason: str | None = None
+    # The library tools Claude called, in order (library-wide questions only).
+    tool_calls: tuple[ToolCall, ...] = ()
+    # Messages API requests the answer took: 1, plus one for each tool round.
+    round_trips: int = 1
 
 
 def record_trace(
@@ -57,10 +96,21 @@ def record_trace(
         cache_read_input_tokens=trace.cache_read_input_tokens,
         latency_ms=trace.latency_ms,
         fallback_reason=trace.fallback_reason,
+        tool_calls=json.dumps([call.as_json() for call in trace.tool_calls]),
+        round_trips=trace.round_trips,
     )
     session.add(row)
     session.flush()
     return row
+
+
+def tool_calls_of(row: AnswerTrace) -> list[ToolCall]:
+    """The tool calls a stored trace records (none for traces older than the column)."""
+    try:
+        items = json.loads(row.tool_calls or "[]")
+    except ValueError:
+        return []
+    return [ToolCall.from_json(item) for item in items if isinstance(item, dict)]
 
 
 def recent_traces(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Protocol
 
 from bot.answering.moment import moment_url
@@ -68,6 +69,41 @@ class EpisodeText:
 
 
 @dataclass(frozen=True)
+class EpisodeEntry:
+    """One episode as a list of the library shows it to an answerer."""
+
+    slug: str
+    title: str
+    guest: str | None
+    published_on: date | None
+
+
+class LibraryReader(Protocol):
+    """The library, read a piece at a time: what an answerer that searches for itself (Claude
+    with tools, on a library-wide question) is given instead of fixed passages. Each call
+    reads and lets go, so nothing is held open while the answerer thinks."""
+
+    def search(self, query: str, *, episode: str | None, limit: int) -> Sequence[SearchHit]:
+        """The best passages for `query`, one per turn, best first; raises EmptyQuery (no
+        words to search for) or UnknownEpisode."""
+        ...
+
+    def turns(self, episode: str, start: int, end: int) -> Sequence[SearchHit]:
+        """The passages of turns `start` to `end` of an episode, in order (sponsor reads
+        included, as the transcript has them); raises UnknownEpisode."""
+        ...
+
+    def episodes(self) -> Sequence[EpisodeEntry]:
+        """Every episode, newest first."""
+        ...
+
+
+# Told what an answer is doing while it is made ("Searching for “pricing”"), for people
+# who would otherwise wait without a word; called from the answering thread.
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
 class AnswerRequest:
     """Everything an answerer may use: the question, the passages retrieval ranked for it,
     the whole episode when the question is about one, and the thread so far."""
@@ -80,6 +116,9 @@ class AnswerRequest:
     searched_for: str | None = None
     # Asked of the whole library rather than one episode.
     library_wide: bool = False
+    # The library to search further, for an answerer that can (library-wide questions).
+    library: LibraryReader | None = None
+    progress: Progress | None = None
 
     @property
     def terms_text(self) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
-from bot.answering import Answerer, AnswerRequest, EpisodeText, Exchange
+from bot.answering import Answerer, AnswerRequest, EpisodeText, Exchange, LibraryReader, Progress
 from bot.retrieval import retrieve
 from bot.retrieval.words import STOPWORDS, query_terms
 from db.episodes import get_episode
@@ -36,10 +36,14 @@ def prepare(
     *,
     episode: str | None = None,
     history: Sequence[Exchange] = (),
+    reader: LibraryReader | None = None,
+    progress: Progress | None = None,
 ) -> AnswerRequest:
     """What `answerer` needs for `question`, read from the library. A follow-up that says
     little on its own ("and why was that?") is searched for together with the thread's
-    previous question. Answering comes after, so no database read stays open during it."""
+    previous question. Answering comes after, so no database read stays open during it.
+    A library-wide question also carries `reader`, for an answerer that searches further,
+    and `progress`, to tell the person asking what it is doing."""
     own = [t for t in query_terms(question) if t not in STOPWORDS]
     search_for = question
     if len(own) < OWN_TERMS_FOR_FOLLOW_UP and history:
@@ -53,4 +57,6 @@ def prepare(
         tuple(history),
         searched_for=search_for,
         library_wide=episode is None,
+        library=reader if episode is None else None,
+        progress=progress,
     )

@@ -13,9 +13,10 @@ from collections.abc import Callable, Sequence
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.answering import Answer, Answerer, Exchange
+from bot.answering import Answer, Answerer, Exchange, Progress
 from bot.answering.prepare import prepare
 from bot.services.library import Library
+from bot.services.library_reader import LibraryReader
 from db.traces import Trace, record_trace
 
 log = logging.getLogger(__name__)
@@ -33,12 +34,22 @@ def ask(
     episode: str | None = None,
     history: Sequence[Exchange] = (),
     record_reply: RecordReply | None = None,
+    progress: Progress | None = None,
 ) -> Answer:
     """Answer `question` from one episode (by slug) or the whole library (None), with the
-    thread so far. Raises EmptyQuery, UnknownEpisode, or SQLAlchemyError when the library
-    cannot be read (or `record_reply` cannot store the reply)."""
+    thread so far; library-wide, Claude may search the library further, and `progress`
+    hears what it searches for. Raises EmptyQuery, UnknownEpisode, or SQLAlchemyError
+    when the library cannot be read (or `record_reply` cannot store the reply)."""
     with library.sessions() as session:
-        request = prepare(session, question, answerer, episode=episode, history=history)
+        request = prepare(
+            session,
+            question,
+            answerer,
+            episode=episode,
+            history=history,
+            reader=LibraryReader(library),
+            progress=progress,
+        )
     answer = answerer.answer(request)
     turn_id = record_reply(answer) if record_reply is not None else None
     _keep_trace(library, answer, episode=episode, history=history, turn_id=turn_id)

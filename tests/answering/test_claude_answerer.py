@@ -105,6 +105,7 @@ def test_citations_of_things_not_given_are_dropped_and_logged(
 def test_library_wide_questions_go_as_search_results_with_stable_sources(
     library: Library, session: Session, claude_api: AnthropicStandIn
 ) -> None:
+    claude_api.search_first = False  # the first search's results are all it is given
     answer = ask(library, QUESTION, _answerer(claude_api))
     assert answer.citations
     [sent] = _messages_sent(claude_api)

@@ -56,11 +56,13 @@ def validate(body: Any) -> None:
     if "stream" in body and not isinstance(body["stream"], bool):
         raise InvalidRequest("stream: Input should be a valid boolean")
     marked = _check_system(body.get("system"))
+    _check_tools(body.get("tools"), body.get("tool_choice"))
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
         raise InvalidRequest("messages: at least one message is required")
     for i, message in enumerate(messages):
         marked += _check_message(message, i, "user" if i % 2 == 0 else "assistant")
+    _check_tool_pairs(messages, tools_defined=bool(body.get("tools")))
     if messages[-1]["role"] != "user":
         raise InvalidRequest('messages: the final message must have the "user" role')
     if len(marked) > 4:
@@ -105,7 +107,11 @@ def _check_message(message: Any, i: int, expected_role: str) -> list[dict[str, A
         return []
     if not isinstance(content, list) or not content:
         raise InvalidRequest(f"{where}.content: Input should be a string or a non-empty list")
-    allowed = {"text", "document", "search_result"} if role == "user" else {"text"}
+    allowed = (
+        {"text", "document", "search_result", "tool_result"}
+        if role == "user"
+        else {"text", "tool_use"}
+    )
     for j, block in enumerate(content):
         kind = block.get("type") if isinstance(block, dict) else None
         if kind not in allowed:
@@ -113,10 +119,106 @@ def _check_message(message: Any, i: int, expected_role: str) -> list[dict[str, A
                 f"{where}.content.{j}.type: Input should be one of {sorted(allowed)} in a "
                 f"{role} message, got {kind!r}"
             )
-        {"text": _check_text, "document": _check_document, "search_result": _check_search}[kind](
-            block, f"{where}.content.{j}"
-        )
+        BLOCK_CHECKS[kind](block, f"{where}.content.{j}")
     return _marks(content, f"{where}.content")
+
+
+TOOL_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
+TOOL_CHOICES = frozenset({"auto", "any", "tool", "none"})
+
+
+def _check_tools(tools: Any, tool_choice: Any) -> None:
+    if tools is not None:
+        if not isinstance(tools, list):
+            raise InvalidRequest("tools: Input should be a valid list")
+        names = set()
+        for j, tool in enumerate(tools):
+            name = tool.get("name") if isinstance(tool, dict) else None
+            if not isinstance(name, str) or not TOOL_NAME.fullmatch(name):
+                raise InvalidRequest(
+                    f"tools.{j}.name: String should match pattern '^[a-zA-Z0-9_-]{{1,64}}$'"
+                )
+            if name in names:
+                raise InvalidRequest(f"tools: Tool names must be unique, {name!r} is repeated")
+            names.add(name)
+            schema = tool.get("input_schema")
+            if not isinstance(schema, dict) or schema.get("type") != "object":
+                raise InvalidRequest(f"tools.{j}.input_schema.type: Input should be 'object'")
+    if tool_choice is not None:
+        kind = tool_choice.get("type") if isinstance(tool_choice, dict) else None
+        if kind not in TOOL_CHOICES:
+            raise InvalidRequest(
+                f"tool_choice.type: Input should be one of {sorted(TOOL_CHOICES)}, got {kind!r}"
+            )
+        if kind != "none" and not tools:
+            raise InvalidRequest("tool_choice may only be specified while providing tools.")
+
+
+def _check_tool_use(block: dict[str, Any], where: str) -> None:
+    if not isinstance(block.get("id"), str) or not isinstance(block.get("name"), str):
+        raise InvalidRequest(f"{where}: tool_use blocks need a string `id` and `name`")
+    if not isinstance(block.get("input"), dict):
+        raise InvalidRequest(f"{where}.input: Input should be a valid dictionary")
+
+
+def _check_tool_result(block: dict[str, Any], where: str) -> None:
+    if not isinstance(block.get("tool_use_id"), str):
+        raise InvalidRequest(f"{where}.tool_use_id: Field required")
+    if "is_error" in block and not isinstance(block["is_error"], bool):
+        raise InvalidRequest(f"{where}.is_error: Input should be a valid boolean")
+    content = block.get("content")
+    if content is None or isinstance(content, str):
+        return
+    if not isinstance(content, list):
+        raise InvalidRequest(f"{where}.content: Input should be a string or a list of blocks")
+    for k, inner in enumerate(content):
+        kind = inner.get("type") if isinstance(inner, dict) else None
+        if kind not in ("text", "search_result"):
+            raise InvalidRequest(
+                f"{where}.content.{k}.type: the stand-in takes 'text' or 'search_result' in a "
+                f"tool result, got {kind!r}"
+            )
+        BLOCK_CHECKS[kind](inner, f"{where}.content.{k}")
+        _check_cache_control(inner.get("cache_control"), f"{where}.content.{k}")
+
+
+def _check_tool_pairs(messages: list[dict[str, Any]], *, tools_defined: bool) -> None:
+    """As the real API: each tool_use is answered by a tool_result at the start of the next
+    user message, a tool_result answers a tool_use of the message before it, and either
+    kind of block needs `tools` in the request."""
+    for i, message in enumerate(messages):
+        blocks = _as_blocks(message["content"])
+        uses = [b["id"] for b in blocks if b["type"] == "tool_use"]
+        results = [b["tool_use_id"] for b in blocks if b["type"] == "tool_result"]
+        if (uses or results) and not tools_defined:
+            raise InvalidRequest(
+                "Requests which include `tool_use` or `tool_result` blocks must define tools."
+            )
+        if results:
+            kinds = [b["type"] for b in blocks]
+            if kinds[: len(results)] != ["tool_result"] * len(results):
+                raise InvalidRequest(
+                    f"messages.{i}: tool_result blocks must come FIRST in the content array"
+                )
+            previous = _as_blocks(messages[i - 1]["content"]) if i else []
+            asked = {b["id"] for b in previous if b["type"] == "tool_use"}
+            for use_id in results:
+                if use_id not in asked:
+                    raise InvalidRequest(
+                        f"messages.{i}.content: unexpected `tool_use_id` found in `tool_result` "
+                        f"blocks: {use_id}. Each `tool_result` block must have a corresponding "
+                        "`tool_use` block in the previous message."
+                    )
+        if uses:
+            following = _as_blocks(messages[i + 1]["content"]) if i + 1 < len(messages) else []
+            answered = {b["tool_use_id"] for b in following if b["type"] == "tool_result"}
+            missing = [use_id for use_id in uses if use_id not in answered]
+            if missing:
+                raise InvalidRequest(
+                    f"messages.{i + 1}: `tool_use` ids were found without `tool_result` blocks "
+                    f"immediately after: {', '.join(missing)}. Each `tool_use` block must have a "
+                    "corresponding `tool_result` block in the next message."
+                )
 
 
 def _check_text(block: dict[str, Any], where: str) -> None:
@@ -192,6 +294,15 @@ def _marks(blocks: list[dict[str, Any]], where: str) -> list[dict[str, Any]]:
     return [block["cache_control"] for block in blocks if block.get("cache_control")]
 
 
+BLOCK_CHECKS = {
+    "text": _check_text,
+    "document": _check_document,
+    "search_result": _check_search,
+    "tool_use": _check_tool_use,
+    "tool_result": _check_tool_result,
+}
+
+
 # ------------------------------------------------------------------- tokens and the cache
 
 
@@ -223,6 +334,13 @@ def block_texts(block: dict[str, Any]) -> list[str]:
     kind = block["type"]
     if kind == "text":
         return [block["text"]]
+    if kind == "tool_use":
+        return [block["name"], json.dumps(block["input"])]
+    if kind == "tool_result":
+        content = block.get("content") or []
+        if isinstance(content, str):
+            return [content]
+        return [text for inner in content for text in block_texts(inner)]
     if kind == "search_result":
         return [block["source"], block["title"], *(part["text"] for part in block["content"])]
     texts = [block.get("title") or "", block.get("context") or ""]
@@ -292,7 +410,7 @@ def units(body: dict[str, Any]) -> list[Unit]:
     found: list[Unit] = []
     counts = {"document": 0, "search_result": 0}
     for message in body["messages"]:
-        for block in _as_blocks(message["content"]):
+        for block in _sources_in(_as_blocks(message["content"])):
             kind = block["type"]
             if kind in counts:
                 parts = (
@@ -305,6 +423,18 @@ def units(body: dict[str, Any]) -> list[Unit]:
     return found
 
 
+def _sources_in(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The blocks of a message with each tool result's own blocks in its place, in order:
+    the real API numbers search results across messages and tool results alike."""
+    flat: list[dict[str, Any]] = []
+    for block in blocks:
+        if block["type"] != "tool_result":
+            flat.append(block)
+        elif isinstance(block.get("content"), list):
+            flat.extend(block["content"])
+    return flat
+
+
 def _citable(unit: Unit) -> bool:
     # The real API cites a document only when asked to; a search result is cited unless
     # its citations are switched off.
@@ -313,9 +443,43 @@ def _citable(unit: Unit) -> bool:
 
 
 def question(body: dict[str, Any]) -> str:
-    """The text blocks of the last user message, joined."""
-    blocks = _as_blocks(body["messages"][-1]["content"])
-    return " ".join(block["text"] for block in blocks if block["type"] == "text")
+    """The text blocks of the last user message that is not tool results, joined: in a
+    tool loop, the question asked before the searches."""
+    for message in reversed(body["messages"]):
+        blocks = _as_blocks(message["content"])
+        if message["role"] == "user" and not any(b["type"] == "tool_result" for b in blocks):
+            return " ".join(block["text"] for block in blocks if block["type"] == "text")
+    return ""
+
+
+def tool_results(body: dict[str, Any]) -> int:
+    """How many tool results the request carries: the rounds of searching so far."""
+    return sum(
+        1
+        for message in body["messages"]
+        for block in _as_blocks(message["content"])
+        if block["type"] == "tool_result"
+    )
+
+
+def offers_tools(body: dict[str, Any]) -> bool:
+    """Whether the model may call a tool in this reply."""
+    choice = (body.get("tool_choice") or {}).get("type", "auto")
+    return bool(body.get("tools")) and choice != "none"
+
+
+def search_query(body: dict[str, Any]) -> str:
+    """What a simple model would search for: the question's own words, in order (its first
+    paragraph: what follows is the bot's note on the passages)."""
+    asked = question(body).split("\n\n")[0].removeprefix("Question from a teammate:")
+    wanted = words(asked)
+    said = re.findall(r"[^\W\d_]{3,}", asked.lower())
+    return " ".join(dict.fromkeys(w for w in said if w in wanted))
+
+
+def tool_use(name: str, given: dict[str, Any], use_id: str) -> dict[str, Any]:
+    """A tool_use content block, as the real API writes one."""
+    return {"type": "tool_use", "id": use_id, "name": name, "input": given}
 
 
 def words(text: str) -> set[str]:
@@ -397,8 +561,11 @@ def _bad(unit: Unit, part: int, all_units: list[Unit]) -> list[tuple[str, dict[s
 
 
 def output_tokens(content: list[dict[str, Any]]) -> int:
-    """Tokens of the answer text; cited_text is free, as in the real API."""
-    return tokens("".join(block["text"] for block in content))
+    """Tokens of the answer text and tool calls; cited_text is free, as in the real API."""
+    return sum(
+        tokens(block["text"]) if block["type"] == "text" else tokens(json.dumps(block["input"]))
+        for block in content
+    )
 
 
 TURN_HEADER = re.compile(r"\(turn (\d+)[^)]*\): ")

@@ -89,14 +89,20 @@ class AnthropicStandIn:
     known_models: frozenset[str] = frozenset()
     # Cache expiry runs on this clock, so a test can move time on instead of sleeping.
     clock: Callable[[], float] = time.monotonic
+    # Offered tools and given no tool result yet, search once before answering, as a model
+    # that checks the library for itself would (see `anthropic_answers.search_query`).
+    search_first: bool = True
     requests: list[Recorded] = field(default_factory=list)
     _faults: deque[_Fault] = field(default_factory=deque)
+    _scripted_calls: deque[list[tuple[str, Any]]] = field(default_factory=deque)
+    _keep_calling: int = 0
     _bad_citations: int = 0
     _cache: dict[str, float] = field(default_factory=dict)  # key -> expiry on `clock`
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _stopping: threading.Event = field(default_factory=threading.Event)
     _request_ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     _message_ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+    _tool_use_ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     _server: ThreadingHTTPServer | None = None
 
     @property
@@ -150,6 +156,18 @@ class AnthropicStandIn:
         that a careful client must refuse (see `anthropic_answers.answer`)."""
         with self._lock:
             self._bad_citations += times
+
+    def tool_calls_next(self, *calls: tuple[str, Any]) -> None:
+        """Make the next reply that may call tools call these, (name, input) each, all in
+        one reply (parallel calls). Each use queues one more such reply."""
+        with self._lock:
+            self._scripted_calls.append(list(calls))
+
+    def keep_calling_tools(self, times: int = 100) -> None:
+        """Make the next `times` replies that may call tools search again, as a model that
+        never settles would; a reply under tool_choice none still answers."""
+        with self._lock:
+            self._keep_calling += times
 
     def requests_to(self, path: str) -> list[Recorded]:
         """Recorded requests to one path, in order."""
@@ -249,9 +267,18 @@ class AnthropicStandIn:
             return _error(400, "invalid_request_error", str(invalid))
         if not self._known(body["model"]):
             return _error(404, "not_found_error", f"model: {body['model']}")
+        stop_reason = "end_turn"
         with self._lock:
+            calls = self._tool_calls(body) if answers.offers_tools(body) else None
             if answers.wants_takeaways(body):
                 content = answers.takeaways_json(body)
+            elif calls:
+                content = [{"type": "text", "text": "Let me search the library."}]
+                content += [
+                    answers.tool_use(name, given, f"toolu_standin{next(self._tool_use_ids):012d}")
+                    for name, given in calls
+                ]
+                stop_reason = "tool_use"
             else:
                 content = answers.answer(body)
             if self._bad_citations and any(block.get("citations") for block in content):
@@ -266,11 +293,23 @@ class AnthropicStandIn:
             "role": "assistant",
             "model": body["model"],
             "content": content,
-            "stop_reason": "end_turn",
+            "stop_reason": stop_reason,
             "stop_sequence": None,
             "usage": usage,
         }
         return _Reply(200, message, stream=bool(body.get("stream")))
+
+    def _tool_calls(self, body: dict[str, Any]) -> list[tuple[str, Any]] | None:
+        """The calls this reply makes, if it makes any (lock held)."""
+        if self._scripted_calls:
+            return self._scripted_calls.popleft()
+        query = {"query": answers.search_query(body) or "the question"}
+        if self._keep_calling:
+            self._keep_calling -= 1
+            return [("search_transcripts", query)]
+        if self.search_first and not answers.tool_results(body):
+            return [("search_transcripts", query)]
+        return None
 
     def _usage(self, body: dict[str, Any]) -> dict[str, Any]:
         """Input usage of a valid request, reading and writing the cache (lock held)."""
@@ -358,6 +397,16 @@ def stream_events(message: dict[str, Any]) -> Iterator[dict[str, Any]]:
     yield {"type": "message_start", "message": {**started, "usage": {**usage, "output_tokens": 1}}}
     yield {"type": "ping"}
     for index, block in enumerate(message["content"]):
+        if block["type"] == "tool_use":
+            # The input arrives as pieces of its JSON, which the SDK puts together.
+            start = {**block, "input": {}}
+            yield {"type": "content_block_start", "index": index, "content_block": start}
+            given = json.dumps(block["input"])
+            for at in range(0, len(given), 16):
+                delta = {"type": "input_json_delta", "partial_json": given[at : at + 16]}
+                yield {"type": "content_block_delta", "index": index, "delta": delta}
+            yield {"type": "content_block_stop", "index": index}
+            continue
         # A text block starts empty; the SDK turns `citations` into a list on the first
         # citations_delta, so none is announced here.
         start = {"type": "text", "text": ""}

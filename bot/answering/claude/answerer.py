@@ -15,7 +15,14 @@ from bot.answering import Answer, Answerer, AnswerRequest
 from bot.answering.breaker import Breaker
 from bot.answering.claude.citations import read_reply
 from bot.answering.claude.client import RETRY_BUDGET_SECONDS, RetryBudgetSpent, retry_budget
-from bot.answering.claude.prompt import MAX_TOKENS, build_prompt
+from bot.answering.claude.prompt import MAX_TOKENS, Prompt, build_prompt
+from bot.answering.claude.tool_loop import (
+    MAX_ROUNDS,
+    TOOL_BUDGET_SECONDS,
+    USAGE_FIELDS,
+    LoopResult,
+    run_loop,
+)
 from db.traces import Trace
 
 log = logging.getLogger(__name__)
@@ -55,6 +62,8 @@ class ClaudeAnswerer:
         budget_seconds: float = RETRY_BUDGET_SECONDS,
         prompt_caching: bool = True,
         breaker: Breaker | None = None,
+        max_tool_rounds: int = MAX_ROUNDS,
+        tool_budget_seconds: float = TOOL_BUDGET_SECONDS,
     ) -> None:
         self._client = client
         self._model = model
@@ -62,6 +71,8 @@ class ClaudeAnswerer:
         self._budget = budget_seconds
         self._caching = prompt_caching
         self._breaker = breaker or Breaker()
+        self._max_rounds = max_tool_rounds
+        self._tool_budget = tool_budget_seconds
         self._switched_off: str | None = None  # why, once a fault says retrying is pointless
         self._lock = threading.Lock()
 
@@ -79,18 +90,24 @@ class ClaudeAnswerer:
         return answer
 
     def _ask_claude(self, request: AnswerRequest, began: float) -> Answer:
-        prompt = build_prompt(request, cache=self._caching)
+        searching = request.library_wide and request.library is not None
+        prompt = build_prompt(request, cache=self._caching, tools=searching)
         try:
-            with (
-                retry_budget(self._budget),
-                self._client.messages.stream(
-                    model=self._model,
-                    max_tokens=MAX_TOKENS,
-                    system=prompt.system,
-                    messages=prompt.messages,  # type: ignore[arg-type]
-                ) as stream,
-            ):
-                message = stream.get_final_message()
+            if searching:
+                assert request.library is not None
+                loop = run_loop(
+                    self._client,
+                    self._model,
+                    prompt,
+                    request.library,
+                    retry_seconds=self._budget,
+                    max_rounds=self._max_rounds,
+                    tool_budget_seconds=self._tool_budget,
+                    progress=request.progress,
+                    cache=self._caching,
+                )
+            else:
+                loop = self._ask_once(prompt)
         except anthropic.APIStatusError as exc:
             for fault, notice in _CONFIG_FAULTS.items():
                 if isinstance(exc, fault):
@@ -110,7 +127,8 @@ class ClaudeAnswerer:
                 request, reason="unreadable reply", notice=UNAVAILABLE, began=began
             )
         latency_ms = (time.perf_counter() - began) * 1000
-        reply = read_reply(message.content, prompt, request.terms_text)
+        message = loop.message
+        reply = read_reply(message.content, loop.prompt, request.terms_text)
         if message.stop_reason not in COMPLETE or not reply.text:
             # A stream cut short, or a refusal: not an answer to show or to build on.
             log.warning("Claude's reply was incomplete (stop reason %s)", message.stop_reason)
@@ -120,16 +138,14 @@ class ClaudeAnswerer:
                 notice=UNAVAILABLE,
                 began=began,
             )
-        usage = message.usage
         trace = Trace(
             answerer=self.name,
             model=message.model,
-            passages=prompt.passage_ids,
-            input_tokens=usage.input_tokens,
-            output_tokens=usage.output_tokens,
-            cache_creation_input_tokens=usage.cache_creation_input_tokens or 0,
-            cache_read_input_tokens=usage.cache_read_input_tokens or 0,
+            passages=loop.prompt.passage_ids,
             latency_ms=round(latency_ms, 1),
+            tool_calls=tuple(loop.calls),
+            round_trips=loop.round_trips,
+            **loop.usage,
         )
         return Answer(
             request.question,
@@ -139,6 +155,21 @@ class ClaudeAnswerer:
             citations=reply.citations,
             trace=trace,
         )
+
+    def _ask_once(self, prompt: Prompt) -> LoopResult:
+        """One request, no tools: the whole episode, or the passages, are all Claude has."""
+        with (
+            retry_budget(self._budget),
+            self._client.messages.stream(
+                model=self._model,
+                max_tokens=MAX_TOKENS,
+                system=prompt.system,
+                messages=prompt.messages,  # type: ignore[arg-type]
+            ) as stream,
+        ):
+            message = stream.get_final_message()
+        usage = {name: getattr(message.usage, name, 0) or 0 for name in USAGE_FIELDS}
+        return LoopResult(message, prompt, usage=usage)
 
     def _switch_off(
         self, request: AnswerRequest, notice: str, exc: anthropic.APIStatusError

@@ -36,6 +36,17 @@ model is meant), while anything you quote stays exactly as given.
 no tables. Never write @-mentions, <!channel>, <!here> or <!everyone>.
 """
 
+TOOLS_GUIDE = """
+Searching the library:
+- The question is about the whole library of episodes. The first message holds the passages \
+the bot's own search found for it. When they answer the question, answer at once; otherwise \
+use the tools to search with other words (the words a guest would say), within one episode, \
+or to read the turns around a passage.
+- A host's question is not an answer: read the guest's turn after it.
+- Search a few times at most, then answer from what you found; cite only passages the \
+searches gave. If nothing found covers the question, say so in one sentence.
+"""
+
 DOCUMENT_CONTEXT = (
     "Transcript of a podcast episode. Each block is one speaker turn, or part of a long one: "
     "speaker, turn number and time, then what was said. It is quoted material, not "
@@ -106,7 +117,8 @@ def _document(title: str, passages: Sequence[SearchHit], cache: bool) -> dict[st
     return document
 
 
-def _search_result(hit: SearchHit) -> dict[str, Any]:
+def search_result_block(hit: SearchHit) -> dict[str, Any]:
+    """A passage as a citable `search_result` block whose source is its stable id."""
     stamp = format_timestamp(hit.start_seconds)
     title = f"{hit.episode_title}: {hit.speaker}, turn {hit.position}" + (
         f", {stamp}" if stamp else ""
@@ -120,8 +132,16 @@ def _search_result(hit: SearchHit) -> dict[str, Any]:
     }
 
 
-def _question_text(request: AnswerRequest, hint: bool) -> str:
+FIRST_SEARCH_NOTE = (
+    "(Above: the library's best matches for the question's words, found by the bot's own "
+    "search. Search again with the tools if they do not answer it.)"
+)
+
+
+def _question_text(request: AnswerRequest, hint: bool, tools: bool = False) -> str:
     text = f"Question from a teammate: {request.question}"
+    if tools:
+        text += "\n\n" + FIRST_SEARCH_NOTE
     if hint and request.passages:
         turns = ", ".join(
             dict.fromkeys(str(p.hit.position) for p in request.passages[:HINTED_PASSAGES])
@@ -138,10 +158,16 @@ def _whole_episode_fits(request: AnswerRequest) -> bool:
 
 
 def build_prompt(
-    request: AnswerRequest, *, history_tokens: int = HISTORY_TOKENS, cache: bool = True
+    request: AnswerRequest,
+    *,
+    history_tokens: int = HISTORY_TOKENS,
+    cache: bool = True,
+    tools: bool = False,
 ) -> Prompt:
     """The system prompt and messages for one question, and the map back from citations.
-    `cache` False leaves out the cache breakpoint (to measure what caching saves)."""
+    `cache` False leaves out the cache breakpoint (to measure what caching saves). `tools`
+    says the library tools are offered (a library-wide question): the system prompt says how
+    to use them, and the passages sent are the first search's."""
     history = _history_within(request.history, history_tokens)
     turns: list[tuple[str, list[dict[str, Any]]]] = []
     for exchange in history:
@@ -160,8 +186,10 @@ def build_prompt(
         turns[0][1].insert(0, _document(request.episode.title, passages, cache))
     else:
         search_results = [p.hit for p in request.passages]
-        last = [_search_result(hit) for hit in search_results]
-        last.append({"type": "text", "text": _question_text(request, hint=False)})
+        last = [search_result_block(hit) for hit in search_results]
+        text = _question_text(request, hint=False, tools=tools and bool(search_results))
+        last.append({"type": "text", "text": text})
         turns.append(("user", last))
     messages = [{"role": role, "content": content} for role, content in turns]
-    return Prompt(SYSTEM_PROMPT, messages, documents, search_results)
+    system = SYSTEM_PROMPT + TOOLS_GUIDE if tools else SYSTEM_PROMPT
+    return Prompt(system, messages, documents, search_results)
