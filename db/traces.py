@@ -113,6 +113,23 @@ def tool_calls_of(row: AnswerTrace) -> list[ToolCall]:
     return [ToolCall.from_json(item) for item in items if isinstance(item, dict)]
 
 
+def citations_by_turn(session: Session, turn_ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
+    """The turns each stored thread answer cited (`slug#turn-23`), by the answer's turn id."""
+    if not turn_ids:
+        return {}
+    rows = session.execute(
+        select(AnswerTrace.turn_id, AnswerTrace.citations).where(AnswerTrace.turn_id.in_(turn_ids))
+    )
+    found: dict[int, tuple[str, ...]] = {}
+    for turn_id, citations in rows:
+        try:
+            cited = json.loads(citations or "[]")
+        except ValueError:
+            continue
+        found[turn_id] = tuple(str(c) for c in cited if isinstance(c, str))
+    return found
+
+
 def recent_traces(
     session: Session, *, since: datetime | None = None, limit: int = 20
 ) -> list[AnswerTrace]:

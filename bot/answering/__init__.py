@@ -53,10 +53,12 @@ class Answer:
 
 @dataclass(frozen=True)
 class Exchange:
-    """An earlier question in the thread and the answer it got."""
+    """An earlier question in the thread and the answer it got, with the turns it cited
+    (`slug#turn-23`), which a library-wide follow-up is given again."""
 
     question: str
     answer: str
+    cited: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,8 @@ class AnswerRequest:
     library_wide: bool = False
     # The library to search further, for an answerer that can (library-wide questions).
     library: LibraryReader | None = None
+    # A library-wide follow-up: the passages the thread's last answer cited, to build on.
+    carried: Sequence[SearchHit] = ()
     progress: Progress | None = None
 
     @property
@@ -148,6 +152,13 @@ def as_thread_text(answer: Answer) -> str:
         for n, c in enumerate(answer.citations, start=1)
     ]
     return "\n".join([answer.text, *quotes])
+
+
+def parse_turn_id(turn_id: str) -> tuple[str, int] | None:
+    """`slug#turn-23` (or a passage's `slug#turn-23.2`) -> ("slug", 23); None if malformed."""
+    slug, _, turn = turn_id.partition("#turn-")
+    number = turn.split(".", 1)[0]
+    return (slug, int(number)) if slug and number.isdigit() else None
 
 
 def passage_id(hit: SearchHit) -> str:

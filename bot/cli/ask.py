@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
 
 import click
@@ -31,6 +32,13 @@ def render_answer(answer: Answer, *, library_wide: bool) -> str:
     return "\n".join(line for line in lines if line)
 
 
+def _progress() -> Callable[[str], None] | None:
+    """In a terminal, what Claude searches for while a library-wide answer is written."""
+    if not click.get_text_stream("stderr").isatty():
+        return None
+    return lambda doing: click.echo(f"{printable(doing)}…", err=True)
+
+
 @click.command()
 @click.argument("question", nargs=-1)
 @scope_options("Ask about one episode (by slug).", "Ask across the whole library (the default).")
@@ -42,7 +50,7 @@ def ask(question: tuple[str, ...], episode: str | None, as_json: bool) -> None:
     settings = settings_or_exit()
     answerer = answerer_from_settings(settings)
     with open_or_exit(settings=settings) as library, plain_query_errors("question", episode):
-        answer = ask_library(library, text, answerer, episode=episode)
+        answer = ask_library(library, text, answerer, episode=episode, progress=_progress())
     if as_json:
         payload = asdict(answer)
         payload.pop("trace")

@@ -14,11 +14,11 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from bot.answering import Answer, Answerer, Exchange, passage_id
+from bot.answering import Answer, Answerer, Exchange, LibraryReader, passage_id
 from bot.answering.prepare import prepare
 from bot.retrieval import EmptyQuery, UnknownEpisode
 from db.models import AnswerTrace
-from db.traces import Trace
+from db.traces import ToolCall, Trace, tool_calls_of
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,30 @@ class Side:
     fallback_reason: str | None = None
     # The cited quotes with who said them and where; a stored answer keeps only the turns.
     quotes: list[str] = field(default_factory=list)
+    # The library tools Claude called, one line each (`search “merge queue” → 6 passages`).
+    searches: list[str] = field(default_factory=list)
+    round_trips: int = 1
+
+
+def describe_call(call: ToolCall) -> str:
+    """One tool call as a line: what was asked and what came back."""
+    given = call.input
+    if call.tool == "search_transcripts":
+        what = f"search “{given.get('query', '')}”"
+        if given.get("episode"):
+            what += f" in {given['episode']}"
+    elif call.tool == "read_turns":
+        what = (
+            f"read {given.get('episode', '?')} turns "
+            f"{given.get('start_turn', '?')}-{given.get('end_turn', '?')}"
+        )
+    elif call.tool == "list_episodes":
+        what = "list episodes" + (f" with “{given['contains']}”" if given.get("contains") else "")
+    else:
+        what = call.tool
+    if call.error:
+        return f"{what} → error: {call.error}"
+    return f"{what} → {len(call.results)} new passages"
 
 
 @dataclass(frozen=True)
@@ -72,6 +96,8 @@ def _before(row: AnswerTrace) -> Side:
         cache_read_input_tokens=row.cache_read_input_tokens,
         latency_ms=row.latency_ms,
         fallback_reason=row.fallback_reason,
+        searches=[describe_call(call) for call in tool_calls_of(row)],
+        round_trips=row.round_trips or 1,
     )
 
 
@@ -94,11 +120,20 @@ def _after(answer: Answer, passages: list[str], took_ms: float) -> Side:
             f"“{c.quote}” ({c.speaker}, {c.episode_slug} turn {c.position})"
             for c in answer.citations
         ],
+        searches=[describe_call(call) for call in trace.tool_calls],
+        round_trips=trace.round_trips,
     )
 
 
-def replay(session: Session, rows: Sequence[AnswerTrace], answerer: Answerer) -> list[Replayed]:
-    """Answer every traced question again with `answerer`."""
+def replay(
+    session: Session,
+    rows: Sequence[AnswerTrace],
+    answerer: Answerer,
+    *,
+    reader: LibraryReader | None = None,
+) -> list[Replayed]:
+    """Answer every traced question again with `answerer`; `reader` lets it search the
+    library again on a library-wide question, as it would when asked."""
     replayed: list[Replayed] = []
     for row in rows:
         history = [Exchange(q, a) for q, a in json.loads(row.history)]
@@ -106,7 +141,12 @@ def replay(session: Session, rows: Sequence[AnswerTrace], answerer: Answerer) ->
         problem = None
         try:
             request = prepare(
-                session, row.question, answerer, episode=row.episode_slug, history=history
+                session,
+                row.question,
+                answerer,
+                episode=row.episode_slug,
+                history=history,
+                reader=reader,
             )
         except UnknownEpisode:
             problem = f"episode {row.episode_slug} is no longer in the library"

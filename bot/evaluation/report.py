@@ -41,6 +41,12 @@ def _quotes(side: Side) -> list[str]:
     )
 
 
+def _searches(side: Side) -> str:
+    if not side.searches:
+        return "none"
+    return "; ".join(side.searches) + f" ({side.round_trips} requests)"
+
+
 def _trace(number: int, r: Replayed) -> list[str]:
     where = r.episode or "the whole library"
     lines = [
@@ -61,6 +67,7 @@ def _trace(number: int, r: Replayed) -> list[str]:
         f"| latency | {before.latency_ms:,.0f} ms | {after.latency_ms:,.0f} ms |",
         f"| citations | {_cited(before)} | {_cited(after)} |",
         f"| passages given | {len(before.passages)} | {given} |",
+        f"| searches | {_cell(_searches(before))} | {_cell(_searches(after))} |",
         "",
         "**Before:**",
         "",

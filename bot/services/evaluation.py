@@ -10,6 +10,7 @@ from bot.answering import Answerer
 from bot.evaluation.recall import Evaluation, GoldQuestion, evaluate
 from bot.evaluation.replay import Replayed, replay
 from bot.services.library import Library
+from bot.services.library_reader import LibraryReader
 from db.traces import recent_traces
 
 
@@ -34,4 +35,4 @@ def replay_recent(
     `answerer`; [] when none are stored."""
     with library.sessions() as session:
         rows = recent_traces(session, since=since, limit=limit)
-        return replay(session, rows, answerer) if rows else []
+        return replay(session, rows, answerer, reader=LibraryReader(library)) if rows else []

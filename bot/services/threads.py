@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
+from sqlalchemy.orm import Session
+
 from bot.answering import Answer, Answerer, Exchange, as_thread_text
 from bot.services.asking import ask
 from bot.services.library import Library
@@ -27,6 +29,7 @@ from db.conversations import (
     turns_of,
 )
 from db.models import ConversationTurn, Episode
+from db.traces import citations_by_turn
 
 
 @dataclass(frozen=True)
@@ -41,12 +44,14 @@ class ThreadAnswer:
     new_thread: bool
 
 
-def _exchanges(turns: Sequence[ConversationTurn]) -> list[Exchange]:
-    """The thread's question-and-answer pairs, oldest first."""
+def _exchanges(session: Session, turns: Sequence[ConversationTurn]) -> list[Exchange]:
+    """The thread's question-and-answer pairs, oldest first, with what each answer cited."""
+    answers = [t.id for t in turns if t.role == "assistant"]
+    cited = citations_by_turn(session, answers)
     pairs: list[Exchange] = []
     for asked, answered in pairwise(turns):
         if asked.role == "user" and answered.role == "assistant":
-            pairs.append(Exchange(asked.text, answered.text))
+            pairs.append(Exchange(asked.text, answered.text, cited.get(answered.id, ())))
     return pairs
 
 
@@ -66,7 +71,7 @@ def answer_in_thread(
         if conversation is not None:
             episode_id = conversation.episode_id
             episode = session.get(Episode, episode_id) if episode_id is not None else None
-            history = _exchanges(turns_of(session, conversation.id))
+            history = _exchanges(session, turns_of(session, conversation.id))
             conversation_id: int | None = conversation.id
         else:
             episode, history, conversation_id = focus_episode(session, channel), [], None

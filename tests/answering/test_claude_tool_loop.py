@@ -24,6 +24,7 @@ from bot.ingest.pipeline import ingest_file
 from bot.services.asking import ask
 from bot.services.library import Library
 from bot.services.library_reader import LibraryReader
+from bot.services.threads import answer_in_thread, thread_posted
 from db.models import AnswerTrace
 from db.traces import tool_calls_of
 from tests.conftest import SEED_SLUG
@@ -223,3 +224,35 @@ def test_a_thread_follow_up_runs_the_loop_with_the_thread(
     first = _sent(claude_api)[0]
     assert first["messages"][0]["content"][0]["text"] == "Who is Boris?"
     assert "tools" in first and answer.answerer == "claude"
+
+
+def test_a_library_wide_follow_up_is_given_what_the_thread_cited(
+    two_episodes: Library, claude_api: AnthropicStandIn
+) -> None:
+    answerer = _answerer(claude_api)
+    first = answer_in_thread(
+        two_episodes,
+        answerer,
+        channel="C0TOOLS",
+        question="What should a gardener plant first in a new bed?",
+        user_id="U1",
+        thread_ts=None,
+    )
+    assert first.library_wide and first.answer.citations
+    thread_posted(two_episodes, first.conversation_id, "1700000000.000100")
+    cited = [c.turn_id for c in first.answer.citations]
+    before = len(_sent(claude_api))
+    answer_in_thread(
+        two_episodes,
+        answerer,
+        channel="C0TOOLS",
+        question="Why does that order help the tomatoes grow?",
+        user_id="U1",
+        thread_ts="1700000000.000100",
+    )
+    follow_up = _sent(claude_api)[before]
+    question_message = follow_up["messages"][-1]["content"]
+    given = [b["source"] for b in question_message if b["type"] == "search_result"]
+    assert given[: len(cited)] == cited
+    row = _last_trace(two_episodes)
+    assert set(cited) <= set(json.loads(row.passages))

@@ -70,8 +70,14 @@ def test_replay_with_another_model_shows_both_answers_and_their_tokens(
         assert after["input_tokens"] + after["cache_read_input_tokens"] > 0
         assert after["output_tokens"] > 0 and after["latency_ms"] > 0
         assert trace["same_passages"] is True and trace["problem"] is None
+    # The library-wide question searched once before answering, both times.
+    assert traces[1]["before"]["round_trips"] == traces[1]["after"]["round_trips"] == 2
+    for side in (traces[1]["before"], traces[1]["after"]):
+        [search] = side["searches"]
+        assert search.startswith("search “cursorbench”") and "new passages" in search
+    assert traces[0]["before"]["searches"] == traces[0]["after"]["searches"] == []
     sent = [r.body["model"] for r in claude_api.requests_to("/v1/messages")]
-    assert sent == [OLD_MODEL, OLD_MODEL, NEW_MODEL, NEW_MODEL]
+    assert sent == [OLD_MODEL, OLD_MODEL, OLD_MODEL, NEW_MODEL, NEW_MODEL, NEW_MODEL]
     # The one-episode question reads the whole episode as a cached document: the replay's
     # request writes its own cache (a new model has its own), counted as such.
     assert traces[0]["after"]["cache_creation_input_tokens"] > 0
@@ -82,6 +88,7 @@ def test_replay_with_another_model_shows_both_answers_and_their_tokens(
     assert "## 1. Trace 2 · " in text and "the whole library" in text
     assert f"| answered by | claude · {OLD_MODEL} | claude · {NEW_MODEL} |" in text
     assert "| tokens | " in text and " out |" in text
+    assert "| searches | search “cursorbench” → " in text and "(2 requests) |" in text
     assert "**Before:**" in text and "**Now:**" in text
     assert "## Totals over 1 answered both times" in text
     assert KEY not in text + shown.stderr + replayed.stderr

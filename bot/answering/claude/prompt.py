@@ -185,7 +185,10 @@ def build_prompt(
         # the cached prefix (system prompt + document), whatever the thread says after it.
         turns[0][1].insert(0, _document(request.episode.title, passages, cache))
     else:
-        search_results = [p.hit for p in request.passages]
+        # A follow-up's thread cited these: given first, so "tell me more" builds on them.
+        carried = list(request.carried)
+        ids = {passage_id(hit) for hit in carried}
+        search_results = carried + [p.hit for p in request.passages if passage_id(p.hit) not in ids]
         last = [search_result_block(hit) for hit in search_results]
         text = _question_text(request, hint=False, tools=tools and bool(search_results))
         last.append({"type": "text", "text": text})
