@@ -13,7 +13,15 @@ from typing import Any
 from sqlalchemy import Row, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from db.models import Channel, Conversation, Episode, Segment, SpeakerToken, Takeaway
+from db.models import (
+    Channel,
+    Conversation,
+    Episode,
+    EpisodeAlias,
+    Segment,
+    SpeakerToken,
+    Takeaway,
+)
 
 
 @dataclass(frozen=True)
@@ -164,8 +172,26 @@ def swap_episode(
 
 
 def get_episode(session: Session, slug: str) -> Episode | None:
-    """The episode with this slug, if any."""
-    return session.scalar(select(Episode).where(Episode.slug == slug))
+    """The episode with this slug, or known by it (an alias), if any; its own slug may
+    differ from the one asked for."""
+    episode = session.scalar(select(Episode).where(Episode.slug == slug))
+    if episode is not None:
+        return episode
+    return session.scalar(
+        select(Episode)
+        .join(EpisodeAlias, EpisodeAlias.episode_id == Episode.id)
+        .where(EpisodeAlias.slug == slug)
+    )
+
+
+def add_alias(session: Session, slug: str, episode_slug: str) -> None:
+    """Remember that `slug` names the stored episode `episode_slug` (in the caller's
+    transaction); nothing happens when `slug` is an episode's own or already an alias."""
+    episode_id = session.scalar(select(Episode.id).where(Episode.slug == episode_slug))
+    taken = session.scalar(select(Episode.id).where(Episode.slug == slug))
+    if episode_id is None or taken is not None or session.get(EpisodeAlias, slug) is not None:
+        return
+    session.add(EpisodeAlias(slug=slug, episode_id=episode_id))
 
 
 def list_episodes(session: Session) -> list[Episode]:

@@ -185,6 +185,19 @@ class ConversationTurn(Base):
     )
 
 
+class EpisodeAlias(Base):
+    """Another slug an episode is known by: the slug of a second source of it that ingest
+    recognised and did not store (an archive's `-20` copy, say), so what people type, and
+    question sets written against that source, still find it."""
+
+    __tablename__ = "episode_aliases"
+
+    slug: Mapped[str] = mapped_column(String(200), primary_key=True)
+    episode_id: Mapped[int] = mapped_column(
+        ForeignKey("episodes.id", ondelete="CASCADE"), index=True
+    )
+
+
 class LibraryGeneration(Base):
     """One row whose counter triggers on `episodes` move at every change (migration 0008):
     how a process knows its cached view of the library is out of date."""

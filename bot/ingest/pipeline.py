@@ -27,7 +27,7 @@ from bot.ingest.reader import parse_text, read_text
 from bot.ingest.storing import EpisodeExists, SameEpisode, Stored, StoreOutcome, store_episode
 from bot.retrieval.scope import LIBRARY_WORDS
 from bot.retrieval.words import query_terms
-from db.episodes import EpisodeRecord, namesake_rows, retitle
+from db.episodes import EpisodeRecord, add_alias, namesake_rows, retitle
 
 log = logging.getLogger(__name__)
 
@@ -293,6 +293,16 @@ def _note(stored: Stored, slug: str, retitled: dict[str, str]) -> str:
     return ""
 
 
+def _remember_alias(session_factory: sessionmaker[Session], slug: str, stored: str) -> None:
+    """A duplicate's own slug finds the stored episode from now on (its transaction was
+    rolled back with the duplicate); losing the alias costs nothing but the alias."""
+    try:
+        with session_factory.begin() as session:
+            add_alias(session, slug, stored)
+    except SQLAlchemyError:
+        log.debug("alias %s -> %s not stored", slug, stored, exc_info=True)
+
+
 def store_prepared(
     session_factory: sessionmaker[Session],
     prepared: PreparedEpisode,
@@ -322,6 +332,8 @@ def store_prepared(
                 replace=replace,
                 keep=run.stored if run else (),
             )
+            if stored.slug != record.slug:  # found under its other source's slug
+                add_alias(session, record.slug, stored.slug)
             retitled: dict[str, str] = {}
             # Also on a replace: a misfiled episode swapped in again must not win back the
             # title and video it was given by mistake.
@@ -336,6 +348,7 @@ def store_prepared(
             "add --replace to swap it in",
         )
     except SameEpisode as same:
+        _remember_alias(session_factory, record.slug, same.slug)
         return _duplicate(path, same, run.stored.get(same.slug) if run else None)
     except SQLAlchemyError as exc:
         log.debug("database error while ingesting %s", path, exc_info=True)

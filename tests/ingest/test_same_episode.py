@@ -372,3 +372,24 @@ def test_a_clip_with_the_episode_title_is_not_the_episode(
     [result] = ingest_paths(seeded, [tmp_path / "episodes"], replace=True)
     assert (result.status, result.slug) == ("ingested", "mike-krieger-clip")
     assert sorted(e.slug for e in _episodes(seeded)) == [SEED_SLUG, "mike-krieger-clip"]
+
+
+def test_a_duplicate_s_own_slug_finds_the_stored_episode(
+    seeded: sessionmaker[Session], tmp_path: Path
+) -> None:
+    from bot.retrieval import retrieve
+    from db.episodes import get_episode
+
+    _archive_copy(tmp_path)  # the archive's copy of the seed, under the folder name mike-krieger
+    [result] = ingest_paths(seeded, [tmp_path / "episodes"])
+    assert result.status == "duplicate"
+    with seeded() as session:
+        found = get_episode(session, "mike-krieger")
+        assert found is not None and found.slug == SEED_SLUG
+        # Whatever takes a slug takes the alias: search in it finds the seed's turns.
+        [hit] = retrieve(session, "Who is Boris?", episode="mike-krieger", limit=1)
+        assert hit.hit.episode_slug == SEED_SLUG
+        assert get_episode(session, "mike-krieger-2") is None
+    # A rerun finds the alias already there.
+    [again] = ingest_paths(seeded, [tmp_path / "episodes"])
+    assert again.status == "duplicate"
