@@ -42,6 +42,30 @@ class EpisodeAbout:
     text: str
 
 
+@dataclass(frozen=True)
+class SpeakerShare:
+    """How much one speaker says in one episode: turns and characters of content, and the
+    episode's named guest (if its source names one)."""
+
+    episode_id: int
+    speaker: str
+    turns: int
+    characters: int
+    guest: str | None
+
+
+def speaker_shares(session: Session) -> list[SpeakerShare]:
+    """Every speaker of every episode with how many content turns and characters they have."""
+    rows = session.connection().exec_driver_sql(
+        "SELECT s.episode_id AS episode_id, s.speaker AS speaker, "
+        "count(DISTINCT s.position) AS turns, sum(length(s.text)) AS characters, "
+        "e.guest AS guest "
+        "FROM segments AS s JOIN episodes AS e ON e.id = s.episode_id "
+        "WHERE s.kind = 'content' GROUP BY s.episode_id, s.speaker"
+    )
+    return [SpeakerShare(**row._mapping) for row in rows]
+
+
 def library_version(session: Session) -> tuple[object, ...]:
     """Changes whenever any process adds, replaces, retitles or removes an episode: triggers
     on `episodes` move a counter (migration 0008)."""
@@ -72,6 +96,23 @@ def episodes_about(session: Session) -> list[EpisodeAbout]:
     return [EpisodeAbout(**row._mapping) for row in rows]
 
 
+def match_count(
+    session: Session, expression: str, *, cap: int, span: tuple[int, int] | None = None
+) -> int:
+    """How many passages match `expression` (within `span`, a rowid range, if given),
+    counted up to `cap`."""
+    first, last = span or (0, LAST_ROWID)
+    return (
+        _driver(session)
+        .execute(
+            "SELECT count(*) FROM (SELECT 1 FROM segments_fts WHERE segments_fts MATCH ? "
+            "AND rowid BETWEEN ? AND ? LIMIT ?)",
+            (expression, first, last, cap),
+        )
+        .fetchone()[0]
+    )
+
+
 def matching_ids(
     session: Session, expression: str, *, cap: int, span: tuple[int, int] | None = None
 ) -> list[int] | None:
@@ -79,21 +120,19 @@ def matching_ids(
     given), or None when there are `cap` or more (a common word: fetching its matches would
     cost more than it tells)."""
     first, last = span or (0, LAST_ROWID)
-    driver = _driver(session)
     # Counting inside SQLite first: for a common word that is all there is to do, and it
     # costs a third of handing its rows to Python.
-    counted = driver.execute(
-        "SELECT count(*) FROM (SELECT 1 FROM segments_fts WHERE segments_fts MATCH ? "
-        "AND rowid BETWEEN ? AND ? LIMIT ?)",
-        (expression, first, last, cap),
-    ).fetchone()[0]
-    if counted >= cap:
+    if match_count(session, expression, cap=cap, span=span) >= cap:
         return None
-    rows = driver.execute(
-        "SELECT rowid FROM segments_fts WHERE segments_fts MATCH ? "
-        "AND rowid BETWEEN ? AND ? ORDER BY rowid",
-        (expression, first, last),
-    ).fetchall()
+    rows = (
+        _driver(session)
+        .execute(
+            "SELECT rowid FROM segments_fts WHERE segments_fts MATCH ? "
+            "AND rowid BETWEEN ? AND ? ORDER BY rowid",
+            (expression, first, last),
+        )
+        .fetchall()
+    )
     return [row[0] for row in rows]
 
 

@@ -180,3 +180,57 @@ def turn_span(session: Session, episode_id: int) -> tuple[int, int] | None:
         )
     ).one()
     return None if first is None else (first, last)
+
+
+_NEXT_TURN_SQL = f"""
+SELECT {_HIT_COLUMNS.format(relevance="0.0")}, s.episode_id AS episode_id
+FROM segments AS s
+JOIN episodes AS e ON e.id = s.episode_id
+WHERE s.id IN ({{marks}})
+ORDER BY s.id"""
+
+
+def following_passages(
+    session: Session, segment_ids: Sequence[int], *, reach: int = 10
+) -> dict[int, list[SearchHit]]:
+    """For each passage, the passages after it in its episode, of the next turns (not its
+    own), looked for within `reach` rowids after it, in order."""
+    wanted = sorted(set(segment_ids))
+    if not wanted:
+        return {}
+    window = sorted({i for s in wanted for i in range(s, s + reach + 1)})
+    marks = ", ".join("?" * len(window))
+    result = session.connection().exec_driver_sql(_NEXT_TURN_SQL.format(marks=marks), tuple(window))
+    names = list(result.keys())
+    pick = itemgetter(*(names.index(name) for name in _HIT_FIELDS))
+    episode_at = names.index("episode_id")
+    rows = {row[0]: (row[episode_at], SearchHit(*pick(row))) for row in result}
+    following: dict[int, list[SearchHit]] = {}
+    for segment in wanted:
+        if segment not in rows:
+            continue
+        episode, hit = rows[segment]
+        following[segment] = [
+            other
+            for i in range(segment + 1, segment + reach + 1)
+            if i in rows and rows[i][0] == episode and (other := rows[i][1]).position > hit.position
+        ]
+    return following
+
+
+_BY_ID_SQL = f"""
+SELECT {_HIT_COLUMNS.format(relevance="0.0")}
+FROM segments AS s
+JOIN episodes AS e ON e.id = s.episode_id
+WHERE s.id IN ({{marks}})"""
+
+
+def passages_by_id(session: Session, segment_ids: Sequence[int]) -> list[SearchHit]:
+    """The passages with these ids (relevance 0: the caller scores them)."""
+    if not segment_ids:
+        return []
+    marks = ", ".join("?" * len(segment_ids))
+    result = session.connection().exec_driver_sql(
+        _BY_ID_SQL.format(marks=marks), tuple(segment_ids)
+    )
+    return _hits(result)

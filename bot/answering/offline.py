@@ -4,15 +4,16 @@ question instead of quoting whatever matched a stray word."""
 
 from __future__ import annotations
 
-import re
+from collections.abc import Mapping
 
 from bot.answering import Answer, AnswerRequest, Citation, passage_id
+from bot.answering.quotes import MAX_WORDS, group_weights, pick_quote
 from bot.retrieval.query import term_groups
-from bot.retrieval.words import query_terms, stems
+from bot.retrieval.words import query_terms
 from db.traces import Trace
 
-SENTENCE = re.compile(r"(?<=[.!?])\s+")
-QUOTE_WORDS = 40  # about two spoken sentences
+QUOTE_WORDS = MAX_WORDS  # about two spoken sentences
+
 MAX_QUOTES = 3
 # A passage much weaker than the best one is noise, not a second source.
 RELATIVE_SCORE_FLOOR = 0.5
@@ -33,36 +34,13 @@ COVERED_INTRO = "Here is what the episode says, quoted from the transcript:"
 COVERED_INTRO_LIBRARY = "Here is what the episodes say, quoted from their transcripts:"
 
 
-def _matches(groups: list[frozenset[str]], text: str) -> int:
-    said = set(stems(text))
-    return sum(not group.isdisjoint(said) for group in groups)
-
-
-def _windows(text: str) -> list[list[str]]:
-    """Candidate quotes: sentences, or overlapping word windows in unpunctuated speech."""
-    windows: list[list[str]] = []
-    for sentence in SENTENCE.split(text):
-        words = sentence.split()
-        if len(words) <= QUOTE_WORDS:
-            windows.append(words)
-            continue
-        step = QUOTE_WORDS // 2
-        for start in range(0, len(words) - step, step):
-            windows.append(words[start : start + QUOTE_WORDS])
-    return [w for w in windows if w]
-
-
-def best_quote(text: str, groups: list[frozenset[str]]) -> str:
-    """The window of `text` that contains the most question terms, with ellipses where cut."""
-    windows = _windows(text)
-    best = max(windows, key=lambda window: _matches(groups, " ".join(window)))
-    quote = " ".join(best)
-    cut_after = not text.endswith(quote) and not quote.endswith((".", "!", "?"))
-    if not text.startswith(quote):
-        quote = "…" + quote
-    if cut_after:
-        quote += "…"
-    return quote
+def best_quote(
+    text: str, groups: list[frozenset[str]], rarity: Mapping[str, float] | None = None
+) -> str:
+    """The whole sentences (or clauses) of `text` that best quote it for the question's
+    terms, the rarer weighing more, with ellipses where the passage was cut."""
+    weights = group_weights(groups, rarity or {})
+    return pick_quote(text, groups, max_words=QUOTE_WORDS, weights=weights).shown()
 
 
 class OfflineAnswerer:
@@ -90,9 +68,10 @@ class OfflineAnswerer:
                 position=p.hit.position,
                 speaker=p.hit.speaker,
                 start_seconds=p.hit.start_seconds,
-                quote=best_quote(p.hit.text, groups),
+                quote=best_quote(p.hit.text, groups, p.rarity),
                 episode_url=p.hit.episode_url,
             )
+            # In retrieval's order: a host's question never ahead of the answer after it.
             for p in passages[:MAX_QUOTES]
             if p.score >= floor
         ]

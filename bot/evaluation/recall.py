@@ -1,7 +1,8 @@
 """Retrieval evaluation: recall@k and MRR of `retrieve` on questions whose answering turns
 are known, in the dev-questions format: one JSON object a line,
 `{"q": "question", "gold": [21, 22]}`, optionally with `"episode": "slug"`, the episode the
-gold turns are in."""
+gold turns are in, and `"style": "direct"` or `"paraphrase"` (asked in the transcript's words
+or in other words), for figures per style."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ class GoldQuestion:
     gold: frozenset[int]
     episode: str | None = None
     line: int = 0  # where it is in its file, for messages
+    style: str | None = None  # "direct" or "paraphrase", when the file says
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,15 @@ class Miss:
 
 
 @dataclass(frozen=True)
+class Figures:
+    """recall@k and MRR of some of the questions (those of one style, say)."""
+
+    questions: int
+    recall: dict[int, float]
+    mrr: float
+
+
+@dataclass(frozen=True)
 class Evaluation:
     """recall@k for each k, MRR (a miss beyond max(k) counts 0) and the misses."""
 
@@ -55,6 +66,8 @@ class Evaluation:
     recall: dict[int, float]
     mrr: float
     misses: list[Miss] = field(default_factory=list)
+    # The same figures per question style ("direct", "paraphrase"), when the file has styles.
+    styles: dict[str, Figures] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, object]:
         """Plain JSON types, ks as strings."""
@@ -63,6 +76,14 @@ class Evaluation:
             "questions": self.questions,
             "recall": {str(k): round(v, 4) for k, v in self.recall.items()},
             "mrr": round(self.mrr, 4),
+            "styles": {
+                style: {
+                    "questions": f.questions,
+                    "recall": {str(k): round(v, 4) for k, v in f.recall.items()},
+                    "mrr": round(f.mrr, 4),
+                }
+                for style, f in self.styles.items()
+            },
             "misses": [
                 {
                     "question": m.question,
@@ -84,6 +105,7 @@ def _gold_question(line: str, number: int) -> GoldQuestion:
     if not isinstance(item, dict):
         raise QuestionsError(f'line {number} is not an object like {{"q": ..., "gold": [...]}}')
     question, gold, episode = item.get("q"), item.get("gold"), item.get("episode")
+    style = item.get("style")
     if not isinstance(question, str) or not question.strip():
         raise QuestionsError(f'line {number} has no question ("q")')
     if (
@@ -94,7 +116,9 @@ def _gold_question(line: str, number: int) -> GoldQuestion:
         raise QuestionsError(f'line {number}: "gold" must be a list of turn numbers')
     if episode is not None and not isinstance(episode, str):
         raise QuestionsError(f'line {number}: "episode" must be a slug')
-    return GoldQuestion(question, frozenset(gold), episode, number)
+    if style is not None and not isinstance(style, str):
+        raise QuestionsError(f'line {number}: "style" must be a word such as "paraphrase"')
+    return GoldQuestion(question, frozenset(gold), episode, number, style)
 
 
 def read_questions(path: Path) -> list[GoldQuestion]:
@@ -113,6 +137,17 @@ def read_questions(path: Path) -> list[GoldQuestion]:
     if not questions:
         raise QuestionsError(f"{path} holds no questions")
     return questions
+
+
+def by_style(questions: Sequence[GoldQuestion]) -> dict[str, list[GoldQuestion]]:
+    """The questions grouped by their style, in order of first appearance; {} when no
+    question has one (a file without styles has nothing to break down)."""
+    groups: dict[str, list[GoldQuestion]] = {}
+    if not any(item.style for item in questions):
+        return groups
+    for item in questions:
+        groups.setdefault(item.style or "unstyled", []).append(item)
+    return groups
 
 
 def parse_ks(text: str) -> tuple[int, ...]:
@@ -141,6 +176,7 @@ def evaluate(
     one; library-wide, in the question's own "episode", else in `gold_episode`. Every gold
     episode must exist: a typo would otherwise score as a miss, not as an error."""
     depth = max(ks)
+    stored: list[str] = []  # each question's gold episode by its stored slug (not an alias)
     for item in questions:
         in_episode = episode or item.episode or gold_episode
         if in_episode is None:
@@ -148,16 +184,16 @@ def evaluate(
                 f"line {item.line} does not say which episode its gold turns are in: add "
                 '"episode" to it, or give --gold-episode'
             )
-        if get_episode(session, in_episode) is None:
+        found_episode = get_episode(session, in_episode)
+        if found_episode is None:
             raise QuestionsError(
                 f"line {item.line}: no episode has the slug {in_episode!r}; "
                 "`episode-bot episodes` lists them"
             )
-    found_at_k = dict.fromkeys(ks, 0)
-    reciprocal = 0.0
+        stored.append(found_episode.slug)
+    ranks: list[int | None] = []
     misses: list[Miss] = []
-    for item in questions:
-        in_episode = str(episode or item.episode or gold_episode)
+    for item, in_episode in zip(questions, stored, strict=True):
         try:
             found = retrieve(session, item.question, episode=episode, limit=depth)
         except EmptyQuery:
@@ -167,9 +203,7 @@ def evaluate(
         ranked = [(r.hit.episode_slug, r.hit.position) for r in found]
         gold = {(in_episode, turn) for turn in item.gold}
         rank = next((i + 1 for i, moment in enumerate(ranked) if moment in gold), None)
-        for k in ks:
-            found_at_k[k] += rank is not None and rank <= k
-        reciprocal += 1 / rank if rank else 0.0
+        ranks.append(rank)
         if rank != 1:
             misses.append(
                 Miss(
@@ -180,14 +214,31 @@ def evaluate(
                     tuple(ranked[:SHOWN_PER_MISS]),
                 )
             )
-    count = len(questions)
+    recall, mrr = _figures(ranks, ks)
+    rank_of = dict(zip(map(id, questions), ranks, strict=True))
+    styles = {
+        style: Figures(len(group), *_figures([rank_of[id(q)] for q in group], ks))
+        for style, group in by_style(questions).items()
+    }
     return Evaluation(
         scope=episode or "all",
-        questions=count,
-        recall={k: found_at_k[k] / count for k in ks},
-        mrr=reciprocal / count,
+        questions=len(questions),
+        recall=recall,
+        mrr=mrr,
         misses=misses,
+        styles=styles,
     )
+
+
+def _figures(ranks: Sequence[int | None], ks: Sequence[int]) -> tuple[dict[int, float], float]:
+    """recall@k for each k and MRR of the first gold turn's ranks (None: not in the top)."""
+    count = max(1, len(ranks))
+    recall = {k: sum(r is not None and r <= k for r in ranks) / count for k in ks}
+    return recall, sum(1 / r for r in ranks if r) / count
+
+
+def _figures_line(recall: dict[int, float], mrr: float) -> str:
+    return "  ".join(f"recall@{k} {v:.2f}" for k, v in recall.items()) + f"  MRR {mrr:.3f}"
 
 
 def render(evaluation: Evaluation) -> str:
@@ -195,8 +246,12 @@ def render(evaluation: Evaluation) -> str:
     scope = "the whole library" if evaluation.scope == "all" else evaluation.scope
     lines = [
         f"{evaluation.questions} questions, searched in {scope}",
-        "  ".join(f"recall@{k} {v:.2f}" for k, v in evaluation.recall.items())
-        + f"  MRR {evaluation.mrr:.3f}",
+        _figures_line(evaluation.recall, evaluation.mrr),
+    ]
+    width = max(map(len, evaluation.styles), default=0)
+    lines += [
+        f"  {style:<{width}}  {f.questions:>3} questions  {_figures_line(f.recall, f.mrr)}"
+        for style, f in evaluation.styles.items()
     ]
     if evaluation.misses:
         lines.append("gold turn not first:")

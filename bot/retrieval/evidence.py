@@ -8,13 +8,20 @@ from __future__ import annotations
 import bisect
 import math
 import threading
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
 from bot.retrieval.words import light_stem, word_set
-from db.library_stats import episode_spans, episodes_about, library_version
+from db.library_stats import (
+    SpeakerShare,
+    episode_spans,
+    episodes_about,
+    library_version,
+    speaker_shares,
+)
 
 # bm25's usual constants, over episodes rather than passages.
 K1 = 1.2
@@ -33,6 +40,8 @@ class LibraryIndex:
     last_ids: tuple[int, ...]
     passages: Mapping[int, int]
     about: Mapping[int, frozenset[str]]
+    # Who asks the questions in each episode (see host_of); absent when no one clearly does.
+    hosts: Mapping[int, str] = field(default_factory=dict)
 
     def episode_of(self, segment_id: int) -> int | None:
         """The episode a passage belongs to, found from the rowid spans."""
@@ -88,10 +97,39 @@ def library_index(session: Session) -> LibraryIndex:
             for a in episodes_about(session)
             if a.episode_id in passages
         },
+        hosts=hosts_of(speaker_shares(session)),
     )
     with _lock:
         _cached = (version, index)
     return index
+
+
+# A speaker with fewer turns than this share of an episode's is a guest appearance or a
+# cold-open voice, never its host.
+HOST_MIN_TURN_SHARE = 0.2
+
+
+def hosts_of(shares: Sequence[SpeakerShare]) -> dict[int, str]:
+    """Each episode's host: of the speakers who take a fair share of the turns and are not
+    the named guest, the one who says least per turn (the host asks, the guest answers).
+    An episode with one speaker has no host."""
+    by_episode: dict[int, list[SpeakerShare]] = defaultdict(list)
+    for share in shares:
+        by_episode[share.episode_id].append(share)
+    hosts: dict[int, str] = {}
+    for episode, speakers in by_episode.items():
+        if len(speakers) < 2:
+            continue
+        turns = sum(s.turns for s in speakers)
+        guest = word_set(speakers[0].guest or "")
+        regular = [
+            s
+            for s in speakers
+            if s.turns >= HOST_MIN_TURN_SHARE * turns and guest.isdisjoint(word_set(s.speaker))
+        ]
+        if regular:
+            hosts[episode] = min(regular, key=lambda s: s.characters / s.turns).speaker
+    return hosts
 
 
 def episode_scores(

@@ -1,20 +1,29 @@
 """Question -> ranked passages, scoped to one episode or the whole library.
 
 The question becomes quoted search terms (query.py). Candidates come from FTS5 (one
-episode: bm25 over every term; the library: see candidates.py), then the rerank
-(rerank.py) weighs how much of the question each passage, its turn and the question before
+episode: bm25 over every term; the library: see candidates.py, and the passages that say
+most of the rarer words together), then the rerank (rerank.py) scores each by bm25 over
+every term with the idf of the passages searched (so candidates of different searches
+compare) and weighs how much of the question the passage, its turn and the question before
 it hold, words said together, kind (ads, teasers and intros never outrank conversation that
 matches as well), the speaker named, and library-wide how much the passage's episode is
-about the question (evidence.py).
+about the question (evidence.py). Last, a host's question lends its score to the guest's
+answer after it (answers.py).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 
 from sqlalchemy.orm import Session
 
-from bot.retrieval.candidates import EVIDENCE_CAP, library_candidates
+from bot.retrieval.answers import lend_to_answers
+from bot.retrieval.candidates import (
+    EVIDENCE_CAP,
+    co_occurring,
+    library_candidates,
+)
 from bot.retrieval.evidence import LibraryIndex, episode_scores, library_index
 from bot.retrieval.query import (
     SPONSOR_INTENT,
@@ -23,11 +32,24 @@ from bot.retrieval.query import (
     term_groups,
     variants,
 )
-from bot.retrieval.rerank import KIND_WEIGHTS, SPONSOR_INTENT_WEIGHT, RankedPassage, rerank
-from bot.retrieval.words import query_terms
+from bot.retrieval.rerank import (
+    KIND_WEIGHTS,
+    SPONSOR_INTENT_WEIGHT,
+    RankedPassage,
+    rerank,
+    term_positions,
+)
+from bot.retrieval.words import light_stem, query_terms
 from db.episodes import get_episode
-from db.library_stats import matching_ids, turn_context_ids
-from db.search import SearchHit, episode_scope, search_segments, speaker_name_tokens
+from db.library_stats import match_count, matching_ids, turn_context_ids
+from db.search import (
+    SearchHit,
+    episode_scope,
+    following_passages,
+    passages_by_id,
+    search_segments,
+    speaker_name_tokens,
+)
 
 CANDIDATES = 40
 # Library-wide, the episodes most about the question are searched with every one of its
@@ -74,8 +96,12 @@ def retrieve(
         t: matching_ids(session, term_expression(t), cap=EVIDENCE_CAP, span=span) for t in terms
     }
     prior = None
+    index = library_index(session)
     if scope is None:
-        index = library_index(session)
+        total = sum(index.passages.values())
+        idf = _idf(session, search_terms, matches, total, span)
+        rarity = {t: max(w.values()) for t, w in zip(search_terms, idf, strict=True)}
+        together = co_occurring(matches, rarity)
         scores = episode_scores(index, matches, {t: variants(t) for t in terms})
         best = sorted(scores, key=scores.__getitem__, reverse=True)[:EPISODES_SEARCHED]
         hits = library_candidates(
@@ -88,7 +114,12 @@ def retrieve(
             per_episode=PER_EPISODE,
         )
         prior = _episode_prior(index, scores)
+        held = {hit.segment_id for hit in hits}
+        more = [i for i, _ in together if i not in held]
+        hits += passages_by_id(session, more)
     else:
+        total = scope.last_id - scope.first_id + 1
+        idf = _idf(session, search_terms, matches, total, span)
         expression = build_expression(search_terms)
         hits = search_segments(session, expression, scope=scope, limit=candidates)
     wants_sponsors = bool(SPONSOR_INTENT.search(question))
@@ -101,15 +132,66 @@ def retrieve(
     def is_named_speaker(speaker: str) -> bool:
         return bool(names) and not names.isdisjoint(query_terms(speaker))
 
+    groups = term_groups(search_terms)
     ranked = rerank(
         hits,
-        term_groups(search_terms),
+        groups,
         kind_weight=kind_weight,
         is_named_speaker=is_named_speaker,
         in_context=_context_matcher(session, hits, search_terms, matches),
         prior=prior,
+        idf=idf,
+    )
+    ranked = lend_to_answers(
+        ranked,
+        host_of=lambda hit: index.hosts.get(index.episode_of(hit.segment_id) or -1),
+        next_turns=lambda asked: following_passages(session, [h.segment_id for h in asked]),
+        pick=lambda parts: _best_part(parts, groups),
     )
     return ranked[:limit]
+
+
+def _best_part(parts: Sequence[SearchHit], groups: Sequence[frozenset[str]]) -> SearchHit:
+    """The passage of a turn that holds most of the question's terms; the first on a tie."""
+    wanted = set().union(*groups)
+
+    def held(hit: SearchHit) -> int:
+        where = term_positions(hit.text, wanted)
+        return sum(not group.isdisjoint(where) for group in groups)
+
+    return max(parts, key=held)
+
+
+def _idf(
+    session: Session,
+    terms: Sequence[str],
+    matches: Mapping[str, Sequence[int] | None],
+    total: int,
+    span: tuple[int, int] | None,
+) -> list[dict[str, float]]:
+    """bm25's idf of each term's stems over the passages searched (one episode or the
+    library), from their match counts; a term too common to have them counted is taken as
+    found in EVIDENCE_CAP passages, the least it can be. A term with other spellings has
+    each counted: "he" says far less than "gender", though either answers "pronoun"."""
+    total = max(1, total)
+
+    def weight(found: int) -> float:
+        found = min(total, found)
+        return math.log(1 + (total - found + 0.5) / (found + 0.5))
+
+    weights = []
+    for term in terms:
+        spellings = variants(term)
+        if len(spellings) == 1:
+            ids = matches.get(term)
+            weights.append({light_stem(term): weight(EVIDENCE_CAP if ids is None else len(ids))})
+            continue
+        counted = {
+            light_stem(v): weight(match_count(session, f'"{v}"', cap=EVIDENCE_CAP, span=span))
+            for v in spellings
+        }
+        weights.append(counted)
+    return weights
 
 
 def _episode_prior(

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from bot.retrieval.porter import porter_stem
+
 WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?", re.UNICODE)
 MAX_TERMS = 24  # a 5,000-character paste still costs one bounded query
-SUFFIXES = ("ings", "ing", "ers", "er", "ies", "ied", "es", "ed", "ly", "s")
 
 STOPWORDS = frozenset(
     """a about above after again against all also am an and any are aren't as at be because
@@ -46,12 +47,10 @@ def query_terms(text: str) -> list[str]:
 
 @lru_cache(maxsize=1 << 16)
 def light_stem(word: str) -> str:
-    """A crude suffix strip, enough to see that "showed" answers "show" when reranking.
-    Cached: a transcript's vocabulary is small and reranking stems every candidate word."""
-    for suffix in SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)]
-    return word
+    """The word's stem as FTS5's porter tokenizer makes it, so that what the index matched
+    ("pricing" for "priced") is what reranking and quoting count as a match. Cached: a
+    transcript's vocabulary is small and reranking stems every candidate word."""
+    return porter_stem(word)
 
 
 def stems(text: str) -> list[str]:

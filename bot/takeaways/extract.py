@@ -4,9 +4,10 @@ from it and a question that invites discussion. Never from sponsor reads or the 
 Offline (no key), two sources, in this order of posting:
 - the episode's own key-takeaway bullets, each located by searching for it in the
   conversation and quoting the passage's sentence that shares most of its words;
-- self-contained, quotable sentences from the guest: a full sentence of 12 to 45 words that
-  does not lean on what came before ("And that...", "It was..."), is not a question, and
-  says something general ("I think", "the biggest", "you have to") more than it hedges.
+- self-contained, quotable lines from the guest: whole sentences (or clauses) of 12 to 40
+  words, cut by the offline answer's quote rules (bot/answering/quotes.py), that do not lean
+  on what came before ("And that...", "It was..."), are not questions, and say something
+  general ("I think", "the biggest", "you have to") more than they hedge.
 """
 
 from __future__ import annotations
@@ -16,31 +17,15 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.answering import quotes
 from bot.retrieval import retrieve
 from bot.retrieval.query import term_groups
-from bot.retrieval.words import query_terms, stems
+from bot.retrieval.words import query_terms
 from db.search import SearchHit
 
-WORD_SPAN = re.compile(r"\S+")
-MIN_WORDS, MAX_WORDS = 12, 40
-# Speech-to-text rarely punctuates: a quote then starts where a claim starts ("I think…")
-# and ends before a word that opens the next clause.
-CLAUSE_BREAK = frozenset("and so but because which then or like".split())
+MIN_WORDS, MAX_WORDS = 12, quotes.MAX_WORDS
 # A quote does not end on these: it would stop mid-thought.
-FUNCTION_WORDS = frozenset(
-    "a an the of to in on at for with by from and or but so that this is are was were be been "
-    "it its it's i i'm i'd i'll you you're we we're we'll they they're my our your their me us "
-    "he she them am has have had not can could would will do does did don't what how why when "
-    "where who as if then than about into up out all some more most much many one two there "
-    "here those these that's there's like just really very kind sort kinda sorta gonna wanna "
-    "um uh know mean think say said get got go going thing things stuff way".split()
-)
-# Where a claim starts: a quote may begin here even without punctuation before it.
-CLAIM_STARTS = (
-    "i think", "i believe", "what i've learned", "the key", "the biggest", "the lesson",
-    "the way to", "the goal", "the trick", "the hardest", "you have to", "you need to",
-    "the best", "the most important", "my advice", "the thing i",
-)  # fmt: skip
+FUNCTION_WORDS = quotes.HANGING
 WANTED = 30  # extracted takeaways per episode, besides the bullets
 POSTABLE_KINDS = frozenset({"content"})
 # A sentence starting with these leans on the one before it.
@@ -53,6 +38,7 @@ INSIGHT = (
     "the lesson", "what i've learned", "the way to", "you have to", "you need to", "should",
     "important", "never", "always", "the real", "matters", "the trick", "the goal", "the point",
 )  # fmt: skip
+REPORTED_SPEECH = re.compile(r'"[^"]*"|\u201c[^\u201d]*\u201d')
 FILLER = ("you know", "kind of", "sort of", "i mean", " like ", " um", " uh", "i guess")
 QUESTIONS = (
     "Where does this hold for our product, and where doesn't it?",
@@ -93,31 +79,10 @@ def guest_of(passages: Sequence[SearchHit], named: str | None) -> str | None:
 
 
 def candidate_quotes(text: str) -> list[str]:
-    """Verbatim stretches of `text` that could stand as quotes: each starts at the turn's
-    start, at a sentence start or where a claim starts, and ends at a sentence end or before
-    the next clause, MIN_WORDS to MAX_WORDS words long."""
-    words = list(WORD_SPAN.finditer(text))
-    lowered = [w.group(0).lower().strip(",;:") for w in words]
-    starts = {0} | {i + 1 for i, w in enumerate(lowered) if words[i].group(0)[-1] in ".!?"}
-    for i in range(len(words)):
-        ahead = " ".join(lowered[i : i + 4])
-        if any(ahead.startswith(marker) for marker in CLAIM_STARTS):
-            starts.add(i)
-    quotes: list[str] = []
-    for first in sorted(starts):
-        best_end = None
-        for last in range(first + MIN_WORDS - 1, min(first + MAX_WORDS, len(words))):
-            ends_sentence = words[last].group(0)[-1] in ".!?"
-            next_breaks = last + 1 == len(words) or lowered[last + 1] in CLAUSE_BREAK
-            if lowered[last] in FUNCTION_WORDS:
-                continue
-            if ends_sentence or next_breaks:
-                best_end = last
-                if ends_sentence:
-                    break
-        if best_end is not None:
-            quotes.append(text[words[first].start() : words[best_end].end()])
-    return quotes
+    """Verbatim stretches of `text` that could stand as quotes, MIN_WORDS to MAX_WORDS
+    words long: whole sentences, or whole clauses where there is no punctuation, never
+    starting inside a quotation or ending on a comma (the offline answer's quote rules)."""
+    return quotes.candidate_quotes(text, min_words=MIN_WORDS, max_words=MAX_WORDS)
 
 
 def quotability(sentence: str) -> float:
@@ -127,7 +92,9 @@ def quotability(sentence: str) -> float:
         return -1.0
     if words[0].lower().strip(",") in LEANING or words[-1].lower() in FUNCTION_WORDS:
         return -1.0
-    lowered = f" {sentence.lower()} "
+    # What the guest reports someone else saying ("People say, "I think..."") is not the
+    # guest's own claim: its markers do not count.
+    lowered = f" {REPORTED_SPEECH.sub(' ', sentence.lower())} "
     insights = sum(marker in lowered for marker in INSIGHT)
     if not insights:
         return -1.0  # says nothing general: a story or a pleasantry, not a takeaway
@@ -165,13 +132,7 @@ def extract(passages: Sequence[SearchHit], guest: str, first_rank: int) -> list[
 def best_sentence(text: str, about: str) -> str | None:
     """The candidate quote of `text` sharing most words with `about`, if any shares one."""
     groups = term_groups(query_terms(about))
-    scored = [
-        (sum(not g.isdisjoint(stems(s)) for g in groups), s)
-        for s in candidate_quotes(text)
-        if s.split()[-1].lower() not in FUNCTION_WORDS
-    ]
-    scored = [(score, s) for score, s in scored if score > 0]
-    return max(scored, key=lambda item: item[0])[1] if scored else None
+    return quotes.best_matching(text, groups, min_words=MIN_WORDS, max_words=MAX_WORDS)
 
 
 def locate(

@@ -60,7 +60,8 @@ def library(session_factory: sessionmaker[Session], tmp_path: Path) -> Session:
             (
                 "Nora Quill",
                 "Honestly people were kind. Readers wrote thank-you notes, other "
-                "founders told us it freed them to stop their own projects sooner.",
+                "founders told us it freed them to stop their own projects sooner, and a "
+                "few asked for the code so they could keep reading that way.",
             ),
             (host, "What would you do differently with Pressly?"),
             ("Nora Quill", "I would have tested Pressly sharing features in the first month."),
@@ -101,9 +102,10 @@ def test_an_answer_is_found_by_the_question_it_answers(library: Session) -> None
     ranked = retrieve(library, "How did people react when Pressly was shut down?", limit=5)
     found = [(r.hit.episode_slug, r.hit.position) for r in ranked]
     # Turn 6 is the answer, and says only "people" of the question; turn 5, the host's
-    # question, holds every word. The answer must beat the turns that just name the app.
-    assert found[0] == ("nora-news", 5), found
-    assert ("nora-news", 6) in found[:3], found
+    # question, holds every word and lends its score to the answer after it: the answer
+    # first, the question still among the best.
+    assert found[0] == ("nora-news", 6), found
+    assert ("nora-news", 5) in found[:3], found
 
 
 def _hit(segment_id: int, text: str) -> SearchHit:
@@ -138,7 +140,7 @@ def test_the_episode_index_follows_every_change_to_the_library(
     ingest_paths(session_factory, [path])
     with session_factory() as session:
         before = library_index(session)
-        assert "shipp" in next(iter(before.about.values()))  # stems
+        assert "ship" in next(iter(before.about.values()))  # Porter stems, as FTS5's
     # The newest episode replaced: SQLite may give it the same id and the same passages;
     # only the title differs, and the index must see it.
     path.write_text(path.read_text().replace("Shipping small", "Pricing boldly"))
@@ -147,7 +149,7 @@ def test_the_episode_index_follows_every_change_to_the_library(
     with session_factory() as session:
         after = library_index(session)
         words = next(iter(after.about.values()))
-        assert "pric" in words and "shipp" not in words
+        assert "price" in words and "ship" not in words
 
 
 def test_an_episode_without_passages_is_never_searched(
@@ -188,6 +190,7 @@ def test_the_best_episodes_are_searched_with_the_common_words_too(
     # Make every word but "shut" common, as "people" is across a real archive: the library-
     # wide search then matches "shut" alone, and the answer (which says only "people")
     # is found by searching its episode with every word.
+    from bot.retrieval import answers
     from bot.retrieval import candidates as library_search
     from bot.retrieval import search as retrieval
 
@@ -195,6 +198,10 @@ def test_the_best_episodes_are_searched_with_the_common_words_too(
     question = "How did people react when Pressly was shut down?"
     found = [(r.hit.episode_slug, r.hit.position) for r in retrieve(library, question, limit=5)]
     assert ("nora-news", 6) in found
+    # Without that search, nor the two other ways it is found (its host's question lending
+    # it its score, and passages found by the rare words they say together), it is missed.
     monkeypatch.setattr(retrieval, "EPISODES_SEARCHED", 0)
+    monkeypatch.setattr(library_search, "CO_OCCURRING", 0)
+    monkeypatch.setattr(answers, "LOOKED_AT", 0)
     found = [(r.hit.episode_slug, r.hit.position) for r in retrieve(library, question, limit=5)]
     assert ("nora-news", 6) not in found

@@ -108,12 +108,15 @@ def test_library_wide_search_finds_the_moment_by_its_rare_words(
     session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Shrink "common" to a few passages so the seed alone behaves like a big library.
+    from bot.retrieval import answers
     from bot.retrieval import candidates as library_search
     from bot.retrieval import search as retrieval
 
     monkeypatch.setattr(library_search, "RARE_TERM_CAP", 5)
     monkeypatch.setattr(retrieval, "EVIDENCE_CAP", 5)
     monkeypatch.setattr(retrieval, "EPISODES_SEARCHED", 0)
+    # Only what the searches match: the answers host questions lend to are tested apart.
+    monkeypatch.setattr(answers, "LOOKED_AT", 0)
     ranked = retrieve(session, "What did Mike say about the merge queue at Anthropic?", limit=3)
     # "merge" and "queue" are rare; "Anthropic" is everywhere and is not matched on.
     assert ranked[0].hit.position == 21
@@ -123,11 +126,13 @@ def test_library_wide_search_finds_the_moment_by_its_rare_words(
 def test_library_wide_common_words_only_match_passages_with_all_of_them(
     session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from bot.retrieval import answers
     from bot.retrieval import candidates as library_search
     from bot.retrieval import search as retrieval
 
     monkeypatch.setattr(library_search, "RARE_TERM_CAP", 2)
     monkeypatch.setattr(retrieval, "EVIDENCE_CAP", 2)
+    monkeypatch.setattr(answers, "LOOKED_AT", 0)
     ranked = retrieve(session, "product people think", limit=10)
     assert ranked
     for r in ranked:
