@@ -256,3 +256,14 @@ def test_a_library_wide_follow_up_is_given_what_the_thread_cited(
     assert given[: len(cited)] == cited
     row = _last_trace(two_episodes)
     assert set(cited) <= set(json.loads(row.passages))
+
+
+def test_a_progress_listener_that_fails_costs_nothing(
+    library: Library, claude_api: AnthropicStandIn
+) -> None:
+    def broken(_: str) -> None:
+        raise ConnectionError("status update refused")
+
+    answer = ask(library, QUESTION, _answerer(claude_api), progress=broken)
+    assert answer.answerer == "claude" and answer.covered
+    assert len(tool_calls_of(_last_trace(library))) == 1

@@ -10,6 +10,7 @@ Citations API numbers them (in order across all messages)."""
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -22,6 +23,8 @@ from bot.answering.claude.client import retry_budget
 from bot.answering.claude.prompt import MAX_TOKENS, Prompt
 from bot.answering.claude.tools import LIST, READ, SEARCH, TOOLS, run_tool
 from db.traces import ToolCall
+
+log = logging.getLogger(__name__)
 
 MAX_ROUNDS = 4
 # No new round of searches starts this long after the question; Claude answers instead.
@@ -146,8 +149,7 @@ def run_loop(
             if late:  # the calls of a reply must all be answered, if only to say no
                 results.append(_tool_result(use.id, [_note(OUT_OF_ROUNDS)], error=True))
                 continue
-            if progress is not None:
-                progress(_describe(use.name, use.input))
+            _tell(progress, _describe(use.name, use.input))
             run = run_tool(reader, use.name, use.input, round=rounds, seen=seen)
             if run.call is not None:
                 calls.append(run.call)
@@ -160,6 +162,16 @@ def run_loop(
         messages.append({"role": "user", "content": results})
     grown = replace(prompt, messages=messages, search_results=given)
     return LoopResult(message, grown, calls, round_trips, usage)
+
+
+def _tell(progress: Progress | None, doing: str) -> None:
+    """Pass on what the loop is doing; a listener that fails never costs the answer."""
+    if progress is None:
+        return
+    try:
+        progress(doing)
+    except Exception:  # e.g. Slack refusing a status update
+        log.warning("progress could not be shown", exc_info=True)
 
 
 def _note(text: str) -> dict[str, Any]:
