@@ -12,6 +12,7 @@ over all rounds, and checks that every ask was answered with exactly one post.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import socket
@@ -48,6 +49,10 @@ serve(app, host="127.0.0.1", port=int(sys.argv[4]))
 """
 
 
+# Slack's trigger_id is unique per command invocation; a repeated one is a replay.
+TRIGGERS = itertools.count(1)
+
+
 def free_port() -> int:
     """A port nobody listens on."""
     with socket.socket() as probe:
@@ -77,7 +82,7 @@ def signed_ask(port: int, text: str, response_url: str) -> float:
             "user_id": "U0BENCH",
             "team_id": "T00000001",
             "response_url": response_url,
-            "trigger_id": "1.2.3",
+            "trigger_id": f"{next(TRIGGERS)}.1.2",
         }
     )
     status, _, seconds = post_signed(f"http://127.0.0.1:{port}/slack/events", body, SIGNING_SECRET)

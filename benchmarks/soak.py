@@ -20,6 +20,7 @@ each goal with ok or MISS. Always exits 0: it is a benchmark.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import os
@@ -88,6 +89,10 @@ FOLLOW_UPS = (
 MARKER = re.compile(r"\(#(w?\d+f?)\)")
 
 
+# Slack's trigger_id is unique per command invocation; a repeated one is a replay.
+TRIGGERS = itertools.count(1)
+
+
 @dataclass(frozen=True)
 class Posted:
     """One chat.postMessage the stand-in accepted, with the ts it gave the message."""
@@ -97,6 +102,7 @@ class Posted:
     thread_ts: str | None
     marker: str | None  # "17" for ask 17, "17f" for its follow-up, "w3" for warm-up ask 3
     answer_id: str | None  # the value the feedback buttons carry
+    at: float = field(default_factory=time.monotonic)  # when the stand-in accepted it
 
 
 @dataclass
@@ -243,6 +249,7 @@ class Soak:
         self.acks: list[Ack] = []
         self._lock = threading.Lock()
         self.counting = False  # warm-up requests are not counted
+        self.began = time.monotonic()  # when the counted asks start
         self.reacting = True  # follow-ups and clicks are sent for answers that arrive
         self.asks_sent: set[int] = set()
         self.follow_ups: dict[int, str] = {}  # ask number -> the thread it was sent in
@@ -285,7 +292,7 @@ class Soak:
                 "user_id": f"U0SOAK{number % 97:03d}",
                 "team_id": TEAM_ID,
                 "response_url": self.slack.response_url,
-                "trigger_id": "1.2.3",
+                "trigger_id": f"{next(TRIGGERS)}.1.2",
             }
         )
         self._submit(lambda: self._send("ask", body, "application/x-www-form-urlencoded", {}))
@@ -532,8 +539,17 @@ def report(
             print(f"  {label}: {', '.join('#' + m for m in markers[:20])}")
     for post in soak.unmatched[:5]:
         print(f"  no marker: channel {post.channel} thread_ts {post.thread_ts} ts {post.ts}")
+    for label, wanted in (("ask", str.isdigit), ("follow-up", lambda m: m.endswith("f"))):
+        answered = [p.at for m in expected if wanted(m) for p in soak.posts.get(m, [])[:1]]
+        if answered:
+            last = max(answered) - soak.began
+            print(
+                f"  the last answer to a{'n' * (label == 'ask')} {label} came {last:.1f} s "
+                "after the first ask was sent"
+            )
     if claude_calls is not None:
-        print(f"Claude: {claude_calls} Messages API requests received by the stand-in")
+        pace = f", each held {args.claude_seconds:g} s" if args.claude_seconds else ""
+        print(f"Claude: {claude_calls} Messages API requests received by the stand-in{pace}")
     print(
         f"feedback: {soak.clicks} clicks, {thanked} thanked; "
         f"other private replies: {len(other_replies)}"
@@ -579,11 +595,22 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--minutes", type=float, default=5.0)
     parser.add_argument("--claude", action="store_true", help="Claude writes the answers")
+    parser.add_argument(
+        "--claude-seconds",
+        type=float,
+        default=0.0,
+        help="with --claude: each Messages API request takes this long (a real model's pace)",
+    )
     parser.add_argument("--seed", type=int, default=1, help="which asks get follow-ups, clicks")
     args = parser.parse_args()
 
     slack = RecordingSlackApi().start()
-    claude = AnthropicStandIn(api_key=ANTHROPIC_KEY).start() if args.claude else None
+    claude = None
+    if args.claude:
+        claude = AnthropicStandIn(api_key=ANTHROPIC_KEY, timeout_seconds=args.claude_seconds)
+        claude.start()
+        if args.claude_seconds:
+            claude.fail_next("timeout", times=10**9)  # every answer held back that long
     work = Path(tempfile.mkdtemp(prefix="soak-bench-"))
     log_path = work / "serve.log"
     log_file = log_path.open("wb")
@@ -602,7 +629,7 @@ def main() -> int:
         soak.reacting, soak.counting = True, True
 
         rss = RssSampler(process.pid).start()
-        began = time.monotonic()
+        began = soak.began = time.monotonic()
         bursts = math.ceil(args.asks / args.concurrency)
         interval = args.minutes * 60 / bursts
         for burst in range(bursts):
@@ -633,7 +660,9 @@ def main() -> int:
         if claude is not None:
             claude.stop()
     thanked = sum(1 for text in replies if text.startswith("Thanks: noted"))
-    others = [text for text in replies if not text.startswith("Thanks: noted")]
+    busy = sum(1 for text in replies if text.startswith("Busy:"))
+    print(f'told they were waiting ("Busy: about N questions ahead"): {busy}')
+    others = [t for t in replies if not t.startswith(("Thanks: noted", "Busy:"))]
     report(soak, args, rss, log_path, wall_s, thanked, others, claude_calls)
     return 0
 

@@ -98,6 +98,9 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
     port: int = Field(default=3000, ge=1, le=65535)
+    # On SIGTERM (a deploy), how long answers under way may take to finish before exiting;
+    # what is left is answered by the next process to start.
+    shutdown_grace_seconds: float = Field(default=20.0, ge=0, le=600)
     # Claude writes the answers when a key is set; without one, answers quote the transcript.
     anthropic_api_key: SecretStr | None = None
     anthropic_model: str = DEFAULT_MODEL
@@ -203,3 +206,15 @@ def load_settings() -> Settings:
         name = str(first["loc"][0]).upper() if first["loc"] else "a setting"
         message = str(first["msg"]).removeprefix("Value error, ").rstrip(".")
         raise ConfigError(f"{name} is invalid: {message}.") from None
+
+
+# What may sit between a URL's `scheme://` and its host: `user:key@` (the last `@` before
+# the path wins, as a password may hold one).
+_USER_INFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*://)[^/?#]*@")
+
+
+def redacted_url(url: str | None) -> str:
+    """`url` safe to print: any user info (`user:key@`) becomes `***@`; "" when unset."""
+    if not url:
+        return ""
+    return _USER_INFO.sub(r"\1***@", url, count=1)

@@ -93,6 +93,35 @@ def claim_event(session: Session, event_id: str, *, now: datetime | None = None)
     return result.rowcount == 1
 
 
+@dataclass(frozen=True)
+class TurnPlace:
+    """Where a stored turn was said: its role, its conversation's channel and thread root
+    (None until the root message exists), and whether it is that conversation's first
+    answer (the root message itself, when the conversation is rooted at an answer)."""
+
+    role: str
+    channel: str
+    thread_ts: str | None
+    first_answer: bool
+
+
+def turn_place(session: Session, turn_id: int) -> TurnPlace | None:
+    """Where the turn was said, or None when it is not stored (any more)."""
+    row = session.execute(
+        select(ConversationTurn.role, Conversation.channel, Conversation.thread_ts, Conversation.id)
+        .join(Conversation, Conversation.id == ConversationTurn.conversation_id)
+        .where(ConversationTurn.id == turn_id)
+    ).one_or_none()
+    if row is None:
+        return None
+    first = session.scalar(
+        select(func.min(ConversationTurn.id)).where(
+            ConversationTurn.conversation_id == row.id, ConversationTurn.role == "assistant"
+        )
+    )
+    return TurnPlace(row.role, row.channel, row.thread_ts, first_answer=first == turn_id)
+
+
 def record_feedback(session: Session, turn_id: int, user_id: str, *, helpful: bool) -> bool:
     """Store a click; the last click of a user on an answer wins. False if the answer is
     gone (its conversation was deleted)."""

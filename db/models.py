@@ -10,6 +10,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -183,6 +184,38 @@ class ConversationTurn(Base):
     created_at: Mapped[datetime] = mapped_column(
         DateTime, server_default=func.current_timestamp(), index=True
     )
+
+
+class PendingAsk(Base):
+    """A question the bot acknowledged and owes an answer: stored before the acknowledgement
+    goes out, claimed by the process that answers it (a lease, as daily posts have), marked
+    done once the answer is posted. A process that dies leaves its asks for the next one;
+    `dedup_key` (the event id, or the slash command's trigger_id) makes a replay of the same
+    request the same ask."""
+
+    __tablename__ = "pending_asks"
+    __table_args__ = (
+        CheckConstraint(
+            "state IN ('pending', 'working', 'done', 'told')", name="ck_pending_asks_state"
+        ),
+        CheckConstraint("kind IN ('command', 'event')", name="ck_pending_asks_kind"),
+        Index("ix_pending_asks_open", "state", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedup_key: Mapped[str | None] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    channel: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str | None] = mapped_column(String(32))
+    # The bot's thread the answer goes in (None: a new message, as `/episode ask` posts).
+    thread_ts: Mapped[str | None] = mapped_column(String(32))
+    question: Mapped[str] = mapped_column(Text)
+    response_url: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(10), default="pending", server_default="pending")
+    created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.current_timestamp())
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class EpisodeAlias(Base):

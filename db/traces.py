@@ -6,11 +6,12 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import pairwise
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.models import AnswerTrace
+from db.models import AnswerTrace, ConversationTurn
 
 
 @dataclass(frozen=True)
@@ -79,12 +80,15 @@ def record_trace(
     history: Sequence[tuple[str, str]] = (),
     turn_id: int | None = None,
 ) -> AnswerTrace:
-    """Store one answer's trace; `history` is the thread's earlier (question, answer) pairs."""
+    """Store one answer's trace; `history` is the thread's earlier (question, answer) pairs.
+    An answer stored in a thread (`turn_id`) keeps no copy of them: the thread's turns are
+    stored once, in its conversation, and `history_of` reads them back from there (a copy in
+    every trace made one 500-message thread 36 MB of traces)."""
     row = AnswerTrace(
         turn_id=turn_id,
         episode_slug=episode_slug,
         question=question,
-        history=json.dumps([list(pair) for pair in history]),
+        history=json.dumps([list(pair) for pair in history] if turn_id is None else []),
         passages=json.dumps(list(trace.passages)),
         answer=answer,
         citations=json.dumps(list(citations)),
@@ -102,6 +106,32 @@ def record_trace(
     session.add(row)
     session.flush()
     return row
+
+
+def history_of(session: Session, row: AnswerTrace) -> list[tuple[str, str]]:
+    """The (question, answer) pairs the thread held before the traced answer: from the
+    trace itself, or, for an answer in a thread, from the thread's stored turns."""
+    kept = [tuple(pair) for pair in json.loads(row.history or "[]")]
+    if kept or row.turn_id is None:
+        return [(str(q), str(a)) for q, a in kept]
+    reply = session.get(ConversationTurn, row.turn_id)
+    if reply is None:
+        return []
+    earlier = session.scalars(
+        select(ConversationTurn)
+        .where(
+            ConversationTurn.conversation_id == reply.conversation_id,
+            ConversationTurn.id < reply.id,
+        )
+        .order_by(ConversationTurn.id)
+    ).all()
+    # The last of them is the traced answer's own question.
+    turns = list(earlier[:-1])
+    return [
+        (asked.text, answered.text)
+        for asked, answered in pairwise(turns)
+        if asked.role == "user" and answered.role == "assistant"
+    ]
 
 
 def tool_calls_of(row: AnswerTrace) -> list[ToolCall]:

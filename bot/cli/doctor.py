@@ -1,5 +1,5 @@
 """`episode-bot doctor`: what works with the current settings, one line per part. Never
-prints a token or key, only whether it was accepted."""
+prints a token or key, only whether it was accepted, and never a URL's user info."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import sys
 import click
 
 from bot.cli.support import settings_or_exit
+from bot.config import Settings, redacted_url
 from bot.services.health import Check, check_claude, check_database
 
 MARKS = {True: "✓", False: "✗", None: "-"}  # works, broken, not configured
@@ -18,6 +19,15 @@ def line(check: Check) -> str:
     return f"{MARKS[check.ok]} {check.part}: {check.detail}"
 
 
+def without_user_info(text: str, settings: Settings) -> str:
+    """`text` with every configured URL in it shown as `redacted_url` shows it: a check
+    written elsewhere (Slack's, say) may quote a URL as it was configured."""
+    for url in (settings.slack_api_url, settings.anthropic_base_url, settings.database_url):
+        if url and (shown := redacted_url(url)) != url:
+            text = text.replace(url, shown)
+    return text
+
+
 @click.command()
 def doctor() -> None:
     """Check the configuration: database, Slack token, Anthropic key. Says what works."""
@@ -26,6 +36,6 @@ def doctor() -> None:
     settings = settings_or_exit()
     checks = [check_database(settings), check_slack(settings), check_claude(settings)]
     for check in checks:
-        click.echo(line(check))
+        click.echo(without_user_info(line(check), settings))
     if any(check.ok is False for check in checks):
         sys.exit(1)

@@ -18,7 +18,7 @@ from bot.answering import Answer, Answerer, Exchange, LibraryReader, passage_id
 from bot.answering.prepare import prepare
 from bot.retrieval import EmptyQuery, UnknownEpisode
 from db.models import AnswerTrace
-from db.traces import ToolCall, Trace, tool_calls_of
+from db.traces import ToolCall, Trace, history_of, tool_calls_of
 
 
 @dataclass(frozen=True)
@@ -136,7 +136,7 @@ def replay(
     library again on a library-wide question, as it would when asked."""
     replayed: list[Replayed] = []
     for row in rows:
-        history = [Exchange(q, a) for q, a in json.loads(row.history)]
+        history = [Exchange(q, a) for q, a in history_of(session, row)]
         after: Side | None = None
         problem = None
         try:

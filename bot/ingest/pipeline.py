@@ -1,4 +1,5 @@
-"""Ingest files and folders: parse, mark kinds, store; one file's failure never stops the run."""
+"""Ingest files and folders: parse, mark kinds, store; one file's failure never stops the run
+(a full disk does: every later file would fail the same way)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ import logging
 import multiprocessing
 import os
 import re
+import sqlite3
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import closing
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -51,6 +54,8 @@ class FileResult:
     slug: str | None = None
     turns: int = 0
     message: str = ""
+    # The run cannot go on (the disk is full): no later file is tried.
+    stops_run: bool = False
 
     @property
     def failed(self) -> bool:
@@ -104,31 +109,67 @@ def derived_slug(name: str) -> str:
     return f"{slug}-episode" if slug in LIBRARY_WORDS else slug
 
 
+def _inside(path: Path, folder: Path) -> bool:
+    """Whether `path`, every link on the way followed, is within `folder` (resolved)."""
+    return path.resolve().is_relative_to(folder)
+
+
+def _link_out(link: Path, folder: Path) -> FileResult:
+    kind = "folder" if link.is_dir() else "file"
+    return FileResult(
+        link,
+        "failed",
+        message=f"skipped: it is a link to a {kind} outside {folder}, and links are followed "
+        "only within the folder given; name the file itself to ingest it",
+    )
+
+
+def _walk(folder: Path) -> tuple[list[Path], list[FileResult]]:
+    """A folder's transcript files, recursively, leaving out hidden ones. A link (to a file
+    or a folder) is followed only when it leads to a place within the folder: an untrusted
+    archive must not publish whatever else the process can read."""
+    root = folder.resolve()
+    found: list[Path] = []
+    refused: list[FileResult] = []
+    for parent, folders, names in os.walk(folder):  # links to folders are not walked into
+        here = Path(parent)
+        folders[:] = sorted(d for d in folders if not d.startswith("."))
+        for name in folders:
+            if (here / name).is_symlink() and not _inside(here / name, root):
+                refused.append(_link_out(here / name, folder))
+        for name in sorted(names):
+            path = here / name
+            if name.startswith(".") or path.suffix.lower() not in TRANSCRIPT_SUFFIXES:
+                continue
+            if path.is_symlink() and not _inside(path, root):
+                refused.append(_link_out(path, folder))
+            elif path.is_file():
+                found.append(path)
+    return sorted(found), refused
+
+
 def expand_paths(paths: Iterable[Path]) -> tuple[list[Path], list[FileResult]]:
-    """Files to ingest (folders walked recursively, duplicates dropped) and missing paths."""
+    """Files to ingest (folders walked recursively, duplicates dropped), and the paths that
+    fail before reading: missing ones, and links out of a folder given. A file named
+    itself is read even when it is a link: the person named it."""
     files: list[Path] = []
-    missing: list[FileResult] = []
+    failed: list[FileResult] = []
     seen: set[Path] = set()
     for path in paths:
         if path.is_dir():
-            found = sorted(
-                p
-                for p in path.rglob("*")
-                if p.is_file()
-                and p.suffix.lower() in TRANSCRIPT_SUFFIXES
-                and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            )
+            found, refused = _walk(path)
+            failed.extend(refused)
         elif path.exists():
             found = [path]
         else:
-            missing.append(FileResult(path, "failed", message="no such file or folder"))
+            failed.append(FileResult(path, "failed", message="no such file or folder"))
             continue
         for file in found:
             key = file.resolve()
             if key not in seen:
                 seen.add(key)
                 files.append(file)
-    return files, missing
+    return files, failed
 
 
 @dataclass(frozen=True)
@@ -303,6 +344,25 @@ def _remember_alias(session_factory: sessionmaker[Session], slug: str, stored: s
         log.debug("alias %s -> %s not stored", slug, stored, exc_info=True)
 
 
+DISK_FULL = (
+    "the disk holding the database is full, so the run stopped here; the files stored "
+    "before this one are kept: free some space and run the same ingest again"
+)
+POSTGRES_DISK_FULL = "53100"  # SQLSTATE disk_full
+
+
+def disk_full(exc: SQLAlchemyError) -> bool:
+    """Whether the database refused a write because its disk (or its size limit) is full:
+    every later file would fail the same way."""
+    orig = getattr(exc, "orig", None)
+    if isinstance(orig, sqlite3.Error):
+        code = getattr(orig, "sqlite_errorcode", None)
+        if code is not None:
+            return code & 0xFF == sqlite3.SQLITE_FULL
+        return "database or disk is full" in str(orig)
+    return getattr(orig, "pgcode", None) == POSTGRES_DISK_FULL
+
+
 def store_prepared(
     session_factory: sessionmaker[Session],
     prepared: PreparedEpisode,
@@ -352,6 +412,8 @@ def store_prepared(
         return _duplicate(path, same, run.stored.get(same.slug) if run else None)
     except SQLAlchemyError as exc:
         log.debug("database error while ingesting %s", path, exc_info=True)
+        if disk_full(exc):
+            return FileResult(path, "failed", message=DISK_FULL, stops_run=True)
         return FileResult(path, "failed", message=f"database error: {exc.__class__.__name__}")
     if run is not None:
         run.stored.setdefault(stored.slug, path)
@@ -425,15 +487,19 @@ def ingest_files(
         raise ParseError("--slug names one episode, so give it exactly one file")
     run = RunMemory()
     results: list[FileResult] = []
-    for prepared in _prepared_in_order(files, fmt, slug):
-        result = (
-            prepared
-            if isinstance(prepared, FileResult)
-            else store_prepared(session_factory, prepared, replace=replace, run=run)
-        )
-        results.append(result)
-        if on_result:
-            on_result(result)
+    # closing: a run stopped early shuts its parsing workers down at once.
+    with closing(_prepared_in_order(files, fmt, slug)) as prepared_files:
+        for prepared in prepared_files:
+            result = (
+                prepared
+                if isinstance(prepared, FileResult)
+                else store_prepared(session_factory, prepared, replace=replace, run=run)
+            )
+            results.append(result)
+            if on_result:
+                on_result(result)
+            if result.stops_run:
+                break
     return results
 
 

@@ -66,7 +66,8 @@ class Publisher(Protocol):
         ...
 
     def find_posted(self, channel: str, post_id: int) -> str | None:
-        """The ts of this day's post if an earlier attempt got it out after all."""
+        """The ts of this day's post if an earlier attempt got it out after all. Raises
+        PublishFailed when Slack cannot be asked (then nobody knows, so nothing is posted)."""
         ...
 
 
@@ -78,6 +79,7 @@ class Outcome(StrEnum):
     ALREADY = "already posted or being posted"
     NOTHING = "no takeaway to post"
     FAILED = "Slack refused the post; it will be retried"
+    HELD = "held back: Slack could not be checked for an earlier post; it will be retried"
 
 
 @dataclass(frozen=True)
@@ -202,9 +204,14 @@ class DailyPoster:
             return Result(Outcome.ALREADY)
         post_id, takeaway_id, attempts = claimed
         try:
-            if attempts > 1 and (ts := self._publisher.find_posted(channel, post_id)):
-                self._record_posted(channel, post_id, owner, ts, takeaway_id, stamp)
-                return Result(Outcome.POSTED)
+            if attempts > 1:  # an earlier attempt may have got the post out after all
+                try:
+                    ts = self._publisher.find_posted(channel, post_id)
+                except PublishFailed as exc:
+                    return self._hold(channel, post_id, owner, exc, stamp)
+                if ts:
+                    self._record_posted(channel, post_id, owner, ts, takeaway_id, stamp)
+                    return Result(Outcome.POSTED)
             pick = self._pick(channel, post_id, takeaway_id)
             if pick is None:
                 self._fail(post_id, owner, "no takeaway", stamp, final=True)
@@ -214,6 +221,23 @@ class DailyPoster:
             log.exception("takeaway of the day for %s failed", channel)
             self._fail(post_id, owner, type(exc).__name__, stamp)
             return Result(Outcome.FAILED, error=type(exc).__name__)
+
+    def _hold(
+        self, channel: str, post_id: int, owner: str, exc: PublishFailed, stamp: datetime
+    ) -> Result:
+        """Slack could not say whether an earlier attempt posted: posting now could post
+        twice, so the claim is released for a later look (or the day given up, when Slack
+        would refuse the same way all day)."""
+        log.log(
+            logging.ERROR if exc.final else logging.WARNING,
+            "takeaway of the day for %s held back: could not check Slack for an earlier post "
+            "(%s)%s",
+            channel,
+            exc.reason,
+            "; skipped for today" if exc.final else "; it will be checked again later",
+        )
+        self._fail(post_id, owner, f"history: {exc.reason}", stamp, final=exc.final)
+        return Result(Outcome.HELD, error=exc.reason)
 
     def _pick(self, channel: str, post_id: int, takeaway_id: int | None) -> Pick | None:
         if takeaway_id is not None:  # a retry posts what the first attempt chose

@@ -1,12 +1,12 @@
 """What works with the current settings (`episode-bot doctor`): the database and Claude here,
 Slack in bot/slack/health.py. A verdict never holds a token or key, only whether it was
-accepted."""
+accepted, and a URL is shown without its user info (`user:key@` is `***@`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.config import Settings, secret
+from bot.config import Settings, redacted_url, secret
 from db.engine import DatabaseError, head_revision, open_database
 from db.episodes import count_episodes
 
@@ -33,7 +33,7 @@ def check_database(settings: Settings) -> Check:
     return Check(
         "database",
         True,
-        f"{settings.database_url} at schema {head_revision()}, {episodes} episode(s)",
+        f"{redacted_url(settings.database_url)} at schema {head_revision()}, {episodes} episode(s)",
     )
 
 
@@ -62,5 +62,6 @@ def check_claude(settings: Settings) -> Check:
     except anthropic.APIStatusError as exc:
         return Check("claude", False, f"Anthropic answered HTTP {exc.status_code}; try again later")
     except anthropic.APIConnectionError:
-        return Check("claude", False, f"cannot reach Anthropic at {client.base_url}")
+        where = redacted_url(str(client.base_url))
+        return Check("claude", False, f"cannot reach Anthropic at {where}")
     return Check("claude", True, f"key accepted, model {model} available: Claude writes answers")

@@ -8,7 +8,8 @@ from slack_bolt import App
 from slack_bolt.error import BoltError
 
 from bot.answering import Answerer
-from bot.config import Settings, secret
+from bot.config import Settings, redacted_url, secret
+from bot.services.asks import AskBook, Recorder
 from bot.services.library import Library
 from bot.slack import listeners
 from bot.slack.client import web_client
@@ -28,15 +29,42 @@ class SlackStartError(Exception):
     """The app cannot start (Slack refused the token, or cannot be reached): one sentence."""
 
 
+# How long writing a question down may wait for the acknowledgements under way: the
+# moment it is acknowledged, give or take this.
+SETTLE_SECONDS = 0.2
+
+
+def build_deps(
+    settings: Settings,
+    library: Library,
+    answerer: Answerer,
+    *,
+    in_flight: InFlight | None = None,
+) -> Deps:
+    """What the listeners share: the library, the answerer and its pool, the book of asks.
+    Answers wait for the requests counted by `in_flight` (the HTTP server's) to be acked."""
+    book, in_flight = AskBook(library), in_flight or InFlight()
+    return Deps(
+        library,
+        answerer,
+        answer_pool(answerer),
+        in_flight=in_flight,
+        settings=settings,
+        asks=book,
+        recorder=Recorder(book, settle=lambda: in_flight.wait_until_quiet(SETTLE_SECONDS)),
+    )
+
+
 def create_app(
     settings: Settings,
     library: Library,
     answerer: Answerer,
     *,
     in_flight: InFlight | None = None,
+    deps: Deps | None = None,
 ) -> App:
-    """A Bolt app whose Web API client honours SLACK_API_URL and waits out rate limits.
-    Answers wait for the requests counted by `in_flight` (the HTTP server's) to be acked."""
+    """A Bolt app whose Web API client honours SLACK_API_URL and waits out rate limits,
+    its listeners given `deps` (built from the rest when not given)."""
     client = web_client(settings)
     bolt_logger = logging.getLogger("slack_bolt.App")
     if not any(isinstance(f, _SameTokenWarning) for f in bolt_logger.filters):
@@ -50,14 +78,9 @@ def create_app(
         ) from None
     except OSError:
         raise SlackStartError(
-            f"Cannot reach Slack at {settings.slack_api_url}: check the network or SLACK_API_URL."
+            f"Cannot reach Slack at {redacted_url(settings.slack_api_url)}: check the network "
+            "or SLACK_API_URL."
         ) from None
-    deps = Deps(
-        library,
-        answerer,
-        answer_pool(answerer),
-        in_flight=in_flight or InFlight(),
-        settings=settings,
-    )
+    deps = deps or build_deps(settings, library, answerer, in_flight=in_flight)
     listeners.register(app, deps)
     return app

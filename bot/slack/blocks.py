@@ -191,6 +191,10 @@ FEEDBACK_THANKS = {
     False: "Thanks: noted that this answer didn't help.",
 }
 FEEDBACK_GONE = "That answer is no longer stored, so the click wasn't recorded."
+FEEDBACK_REFUSED = (
+    "That button isn't on the answer it names, so the click wasn't recorded: use the buttons "
+    "under the answer itself."
+)
 
 
 def ephemeral(text: str) -> dict[str, Any]:

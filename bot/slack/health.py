@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.config import Settings, secret, slack_problem
+from bot.config import Settings, redacted_url, secret, slack_problem
 from bot.services.health import CHECK_TIMEOUT_SECONDS, Check
 
 
@@ -26,7 +26,8 @@ def check_slack(settings: Settings) -> Check:
     except SlackApiError as exc:
         return Check("slack", False, f"Slack refused SLACK_BOT_TOKEN ({exc.response.get('error')})")
     except OSError as exc:
-        return Check("slack", False, f"cannot reach {settings.slack_api_url}: {type(exc).__name__}")
+        where = redacted_url(settings.slack_api_url)
+        return Check("slack", False, f"cannot reach {where}: {type(exc).__name__}")
     detail = f"token accepted: bot @{identity.get('user')} in workspace {identity.get('team')}"
     if problem:
         return Check("slack", False, f"{detail}, but {problem}")

@@ -4,7 +4,12 @@ with its Slack publisher, and the transport (HTTP on waitress, or Socket Mode)."
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable
+import logging
+import os
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from slack_bolt import App
@@ -15,18 +20,24 @@ from bot.services.answerers import answerer_from_settings, takeaway_writer_from_
 from bot.services.daily_posts import DailyPoster, Result, schedules
 from bot.services.library import Library, warm_up
 from bot.services.scheduler import DigestScheduler
-from bot.slack.app import create_app
+from bot.slack.app import build_deps, create_app
 from bot.slack.in_flight import InFlight
+from bot.slack.listeners.asks import keep_recovering, recover
+from bot.slack.listeners.deps import Deps
 from bot.slack.server import serve
 from bot.slack.takeaway_publisher import SlackPublisher
 
 
-def build_app(settings: Settings, library: Library, in_flight: InFlight | None = None) -> App:
-    """The Bolt app with the answerer the settings call for, and the library index built.
-    Raises SlackStartError (one sentence) when Slack refuses the token or is unreachable."""
-    app = create_app(settings, library, answerer_from_settings(settings), in_flight=in_flight)
+def build_app(
+    settings: Settings, library: Library, in_flight: InFlight | None = None
+) -> tuple[App, Deps]:
+    """The Bolt app with the answerer the settings call for, its listeners' deps, and the
+    library index built. Raises SlackStartError (one sentence) when Slack refuses the
+    token or is unreachable."""
+    deps = build_deps(settings, library, answerer_from_settings(settings), in_flight=in_flight)
+    app = create_app(settings, library, deps.answerer, deps=deps)
     warm_up(library)
-    return app
+    return app, deps
 
 
 def _daily_poster(settings: Settings, library: Library, app: App) -> DailyPoster:
@@ -50,13 +61,12 @@ def run_http(
     port: int,
     on_ready: Callable[[], None] = lambda: None,
 ) -> None:
-    """Serve Slack's requests over HTTP until interrupted, posting takeaways meanwhile;
-    `on_ready` runs once the app is built, before the server starts."""
+    """Serve Slack's requests over HTTP until SIGINT or SIGTERM, posting takeaways
+    meanwhile; `on_ready` runs once the app is built, before the server starts."""
     in_flight = InFlight()
-    app = build_app(settings, library, in_flight)
+    app, deps = build_app(settings, library, in_flight)
     on_ready()
-    daily = start_daily_posts(settings, library, app)
-    try:
+    with _answering(settings, library, app, deps):
         serve(
             app,
             host=host,
@@ -64,18 +74,16 @@ def run_http(
             in_flight=in_flight,
             signing_secret=secret(settings.slack_signing_secret),
         )
-    finally:
-        daily.shutdown()
 
 
 def run_socket(
     settings: Settings, library: Library, *, on_ready: Callable[[], None] = lambda: None
 ) -> None:
-    """Take Slack's requests over Socket Mode until interrupted (no public URL needed);
-    `on_ready` runs once the app is built, before connecting."""
+    """Take Slack's requests over Socket Mode until SIGINT or SIGTERM (no public URL
+    needed); `on_ready` runs once the app is built, before connecting."""
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-    app = build_app(settings, library)
+    app, deps = build_app(settings, library)
     on_ready()
     gc.collect()
     gc.freeze()  # as `serve` does: start-up objects out of the collector's way
@@ -83,11 +91,42 @@ def run_socket(
     handler = SocketModeHandler(
         app, app_token=secret(settings.slack_app_token), web_client=app.client
     )
+    with _answering(settings, library, app, deps):
+        try:
+            handler.start()
+        finally:
+            handler.close()
+
+
+@contextmanager
+def _answering(settings: Settings, library: Library, app: App, deps: Deps) -> Iterator[None]:
+    """Around the transport: SIGTERM stops it as SIGINT does; questions left unanswered by
+    an earlier process are answered; takeaways are posted. On the way out no new work is
+    taken, answers under way get SHUTDOWN_GRACE_SECONDS to finish, and the rest are left
+    in the book for the next process."""
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    stop = threading.Event()
+    recover(deps, app.client)
+    keep_recovering(deps, app.client, stop)
     daily = start_daily_posts(settings, library, app)
     try:
-        handler.start()
+        yield
+    except KeyboardInterrupt:
+        pass
     finally:
+        stop.set()
         daily.shutdown()
+        unfinished = deps.drain(settings.shutdown_grace_seconds)
+        signal.signal(signal.SIGTERM, previous)
+        if unfinished:
+            # Their questions are back in the book: their threads must not post after it.
+            logging.shutdown()
+            os._exit(0)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM (a deploy, `docker stop`, systemd) ends the server as Ctrl-C does."""
+    raise KeyboardInterrupt
 
 
 def post_takeaway_now(settings: Settings, library: Library, channel: str) -> Result:

@@ -3,8 +3,6 @@ retry can find a post whose reply was lost), and the look for an earlier attempt
 
 from __future__ import annotations
 
-import logging
-
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -13,7 +11,6 @@ from bot.slack import blocks
 from bot.slack.client import without_blind_resends
 from bot.takeaways.picking import Pick
 
-log = logging.getLogger(__name__)
 METADATA_TYPE = "episode_bot_takeaway"
 HISTORY_LOOKBACK = 200  # messages searched for an earlier attempt's post
 # Slack errors a retry the same day would meet again: the day is skipped, logged once.
@@ -29,6 +26,13 @@ FINAL_ERRORS = frozenset(
         "restricted_action",
     }
 )
+
+
+def _failure(exc: SlackApiError | OSError) -> PublishFailed:
+    """Slack's error code (or the network error's name), final for FINAL_ERRORS."""
+    error = exc.response.get("error") if isinstance(exc, SlackApiError) else None
+    reason = str(error or type(exc).__name__)
+    return PublishFailed(reason, final=reason in FINAL_ERRORS)
 
 
 class SlackPublisher:
@@ -47,20 +51,19 @@ class SlackPublisher:
                 **message,
             )
         except (SlackApiError, OSError) as exc:
-            error = exc.response.get("error") if isinstance(exc, SlackApiError) else None
-            reason = str(error or type(exc).__name__)
-            raise PublishFailed(reason, final=reason in FINAL_ERRORS) from None
+            raise _failure(exc) from None
         return str(posted["ts"])
 
     def find_posted(self, channel: str, post_id: int) -> str | None:
-        """The ts of this day's post if an earlier attempt got it to Slack after all."""
+        """The ts of this day's post if an earlier attempt got it to Slack after all. Raises
+        PublishFailed (final for FINAL_ERRORS) when Slack cannot be asked: not knowing is
+        not the same as not posted."""
         try:
             history = self._client.conversations_history(
                 channel=channel, limit=HISTORY_LOOKBACK, include_all_metadata=True
             )
         except (SlackApiError, OSError) as exc:
-            log.info("could not check %s for an earlier post: %s", channel, type(exc).__name__)
-            return None
+            raise _failure(exc) from None  # the poster logs it, and holds the post back
         for message in history.get("messages", []):
             metadata = message.get("metadata") or {}
             payload = metadata.get("event_payload") or {}

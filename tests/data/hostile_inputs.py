@@ -8,6 +8,7 @@ files and environments from it.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,10 @@ ROOT_TS = "<<root_ts>>"  # replaced by the ts of the bot's answer the thread han
 
 LONG_QUESTION = "Who is Boris and what does he work on at Anthropic? " * 80  # 4,160 chars
 assert len(LONG_QUESTION) > 4000
+
+
+# Slack's trigger_id is unique per command invocation; a repeated one is a replay.
+TRIGGERS = itertools.count(1)
 
 
 @dataclass(frozen=True)
@@ -148,7 +153,7 @@ def command(text: str | None = "ask Who is Boris?", **fields: str | None) -> dic
         "channel_id": "C0REQUESTS",
         "user_id": "U0ASKER",
         "team_id": "T00000001",
-        "trigger_id": "1.2.3",
+        "trigger_id": f"{next(TRIGGERS)}.1.2",
         "response_url": RESPONSE_URL,
         **fields,
     }

@@ -3,6 +3,7 @@ signs them and sent over HTTP, and the real Web API client talking to a loopback
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import socket
@@ -27,6 +28,10 @@ SCRIPT = Path(sys.executable).parent / "episode-bot"
 BOT_TOKEN = "xoxb-777-episode-bot-test-token-do-not-leak"
 SIGNING_SECRET = "5ec7e75ec7e75ec7e75ec7e75ec7e7ab"
 ACK_BUDGET_S = 3.0
+
+
+# Slack's trigger_id is unique per command invocation; a repeated one is a replay.
+TRIGGERS = itertools.count(1)
 
 
 def _free_port() -> int:
@@ -74,7 +79,7 @@ class Server:
             "channel_id": "C0CHANNEL",
             "user_id": "U0ASKER",
             "team_id": "T00000001",
-            "trigger_id": "1.2.3",
+            "trigger_id": f"{next(TRIGGERS)}.1.2",
             "response_url": self.slack.response_url,
             **extra,
         }

@@ -3,6 +3,7 @@ Web API and of Slack's WebSocket end."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -19,6 +20,10 @@ from tests.fakes.socket_mode import SocketModeStandIn
 SCRIPT = Path(sys.executable).parent / "episode-bot"
 BOT_TOKEN = "xoxb-888-socket-test-token-do-not-leak"
 APP_TOKEN = "xapp-1-socket-test-app-token-do-not-leak"
+
+
+# Slack's trigger_id is unique per command invocation; a repeated one is a replay.
+TRIGGERS = itertools.count(1)
 
 
 @pytest.fixture
@@ -63,7 +68,7 @@ def test_a_slash_command_over_socket_mode_is_acked_and_answered_once(
                 "user_id": "U0ASKER",
                 "team_id": "T00000001",
                 "response_url": web.response_url,
-                "trigger_id": "1.2.3",
+                "trigger_id": f"{next(TRIGGERS)}.1.2",
             },
         )
         started = time.monotonic()

@@ -13,7 +13,7 @@ import httpx2
 
 from bot.answering import Answer, Answerer, AnswerRequest
 from bot.answering.breaker import Breaker
-from bot.answering.claude.citations import read_reply
+from bot.answering.claude.citations import read_reply, unbacked
 from bot.answering.claude.client import RETRY_BUDGET_SECONDS, RetryBudgetSpent, retry_budget
 from bot.answering.claude.prompt import MAX_TOKENS, Prompt, build_prompt
 from bot.answering.claude.tool_loop import (
@@ -36,6 +36,10 @@ MODEL_UNKNOWN = (
     "Claude answers are off: Anthropic does not know the model in ANTHROPIC_MODEL, so answers "
     "quote the transcript until it is fixed; `episode-bot doctor` checks it."
 )
+UNBACKED = (
+    "Claude's answer could not be checked against the transcript, so this answer quotes the "
+    "transcript directly."
+)
 COMPLETE = frozenset({"end_turn", "max_tokens", "stop_sequence"})
 # What Claude cannot recover from by waiting: stop asking until the process restarts.
 _CONFIG_FAULTS: dict[type[anthropic.APIStatusError], str] = {
@@ -50,8 +54,10 @@ class ClaudeAnswerer:
 
     name = "claude"
     reads_whole_episode = True
-    # Each answer mostly waits on the network; more at once would meet rate limits sooner.
-    answers_at_once = 8
+    # Each answer mostly waits on the network: 200 questions at once, with Claude taking 3 s a
+    # request, are answered within 45 s with 32 (benchmarks/soak.py --claude-seconds 3).
+    # Rate limits are the client's Pacing's to meet: a 429 halves the requests open at once.
+    answers_at_once = 32
 
     def __init__(
         self,
@@ -85,8 +91,10 @@ class ClaudeAnswerer:
             reason = "resting after repeated failures"
             return self._fall_back(request, reason=reason, notice=UNAVAILABLE, began=began)
         answer = self._ask_claude(request, began)
-        if answer.notice in (None, UNAVAILABLE):  # refused keys are not Claude's outages
-            self._breaker.record(ok=answer.notice is None)
+        # Refused keys are not Claude's outages; an answer that could not be checked is
+        # not one either (Claude answered), and a trial call must always be recorded.
+        if answer.notice in (None, UNAVAILABLE, UNBACKED):
+            self._breaker.record(ok=answer.notice != UNAVAILABLE)
         return answer
 
     def _ask_claude(self, request: AnswerRequest, began: float) -> Answer:
@@ -147,6 +155,10 @@ class ClaudeAnswerer:
             round_trips=loop.round_trips,
             **loop.usage,
         )
+        if (why := unbacked(reply)) is not None:
+            # Prose that no checked quote backs must never be shown as if it were cited.
+            log.warning("Claude's answer was not shown: %s", why)
+            return self._quote_instead(request, why, spent=trace, began=began)
         return Answer(
             request.question,
             reply.text,
@@ -183,6 +195,22 @@ class ClaudeAnswerer:
         return self._fall_back(
             request, reason=f"HTTP {exc.status_code}", notice=notice, began=began
         )
+
+    def _quote_instead(
+        self, request: AnswerRequest, reason: str, *, spent: Trace, began: float
+    ) -> Answer:
+        """The offline answer in place of Claude's unbacked one; the trace keeps what
+        Claude's reply cost, and why it was not shown."""
+        answer = self._fall_back(request, reason=reason, notice=UNBACKED, began=began)
+        assert answer.trace is not None  # _fall_back always gives one
+        cost = {name: getattr(spent, name) for name in USAGE_FIELDS}
+        trace = replace(
+            answer.trace,
+            tool_calls=spent.tool_calls,
+            round_trips=spent.round_trips,
+            **cost,
+        )
+        return replace(answer, trace=trace)
 
     def _fall_back(
         self, request: AnswerRequest, *, reason: str, notice: str | None, began: float

@@ -20,6 +20,18 @@ from db.search import SearchHit
 
 log = logging.getLogger(__name__)
 SPACES = re.compile(r"\s+")
+# How Claude says the transcript does not cover a question (its prompt asks for one plain
+# sentence): "does not cover", "isn't mentioned", "no mention of", "couldn't find"...
+NOT_COVERED = re.compile(
+    r"\b(?:(?:does|do|did|is|are|was|were|could|can)(?: not|n[\u2019']t)|cannot)\s+"
+    r"(?:seem to\s+|appear to\s+)?(?:be\s+)?"
+    r"(?:cover|mention|discuss|address|say|talk about|touch on|include|find|contain)"
+    r"|\bnot\s+(?:covered|mentioned|discussed|addressed)\b"
+    r"|\bno\s+(?:mention|discussion|information)\b",
+    re.IGNORECASE,
+)
+# A reply longer than this is an answer, whatever it says about coverage on the way.
+NOT_COVERED_MAX_WORDS = 60
 
 
 @dataclass(frozen=True)
@@ -106,3 +118,21 @@ def read_reply(content: Sequence[Any], prompt: Prompt, question: str) -> ReadRep
                 piece += " "
         pieces.append(piece)
     return ReadReply("".join(pieces).strip(), citations, dropped)
+
+
+def reads_as_not_covered(text: str) -> bool:
+    """Whether a reply is Claude saying, briefly, that the transcript does not cover the
+    question (what it is asked to say then, with nothing to cite)."""
+    return len(text.split()) <= NOT_COVERED_MAX_WORDS and NOT_COVERED.search(text) is not None
+
+
+def unbacked(reply: ReadReply) -> str | None:
+    """Why the reply's prose must not be shown (no checked citation backs it), or None: a
+    reply with citations left, or a brief "the transcript does not cover this"."""
+    if reply.citations:
+        return None
+    if reply.dropped:
+        return f"all {reply.dropped} citations were dropped"
+    if reads_as_not_covered(reply.text):
+        return None
+    return "it cited nothing but did not say the transcript does not cover the question"

@@ -5,6 +5,7 @@ the quoted answer that replaces Claude's in an outage."""
 from __future__ import annotations
 
 import email.utils
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -68,6 +69,43 @@ class RetryBudget(Middleware):
         return response
 
 
+class Pacing(Middleware):
+    """How many requests to Anthropic are open at once: up to `most`, halved (not below
+    `least`) on each 429 and grown back by one on each success, so a rate limit slows the
+    answer pool down rather than failing its answers. A request over the limit waits for a
+    free place; the SDK's own retries (and their Retry-After) happen inside it."""
+
+    def __init__(self, most: int = 32, least: int = 2) -> None:
+        self.most, self.least = most, least
+        self._limit = most
+        self._open = 0
+        self._changed = threading.Condition()
+
+    @property
+    def limit(self) -> int:
+        """Requests allowed open at once now."""
+        return self._limit
+
+    def handle(self, request: APIRequest, call_next: CallNext) -> Any:
+        """Wait for a place, send, and learn from the status."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._open < self._limit)
+            self._open += 1
+        status = 0
+        try:
+            response = call_next(request)
+            status = response.status_code
+            return response
+        finally:
+            with self._changed:
+                self._open -= 1
+                if status == 429:
+                    self._limit = max(self.least, self._limit // 2)
+                elif 200 <= status < 300:
+                    self._limit = min(self.most, self._limit + 1)
+                self._changed.notify_all()
+
+
 @contextmanager
 def retry_budget(seconds: float = RETRY_BUDGET_SECONDS) -> Iterator[None]:
     """Bound the total time the calls inside may spend on retries."""
@@ -79,13 +117,18 @@ def retry_budget(seconds: float = RETRY_BUDGET_SECONDS) -> Iterator[None]:
 
 
 def build_client(
-    api_key: str, base_url: str | None = None, *, timeout: httpx2.Timeout = ATTEMPT_TIMEOUT
+    api_key: str,
+    base_url: str | None = None,
+    *,
+    timeout: httpx2.Timeout = ATTEMPT_TIMEOUT,
+    pacing: Pacing | None = None,
 ) -> anthropic.Anthropic:
-    """The real SDK client; `base_url` None lets the SDK read ANTHROPIC_BASE_URL itself."""
+    """The real SDK client; `base_url` None lets the SDK read ANTHROPIC_BASE_URL itself.
+    Every request of the process goes through one `pacing` (see Pacing)."""
     return anthropic.Anthropic(
         api_key=api_key,
         base_url=base_url,
         max_retries=MAX_RETRIES,
         timeout=timeout,
-        middleware=[RetryBudget(timeout)],
+        middleware=[RetryBudget(timeout), pacing or Pacing()],
     )

@@ -1,4 +1,5 @@
-"""Helpful / Not helpful buttons: stored per person per answer, the last click wins."""
+"""Helpful / Not helpful buttons: stored per person per answer, the last click wins; a click
+that is not on the answer it names is refused (see bot/services/feedback.py)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,33 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk.errors import SlackApiError
 
-from bot.services.feedback import record_click
+from bot.services.feedback import Clicked, ClickPlace, record_click
 from bot.slack import blocks
 from bot.slack.listeners.deps import Deps
 
 log = logging.getLogger(__name__)
 MAX_ID = 2**63 - 1  # SQLite's largest integer: a bigger "answer id" is no answer of ours
+REPLIES = {
+    Clicked.STORED: None,  # thanks, by what was clicked
+    Clicked.GONE: blocks.FEEDBACK_GONE,
+    Clicked.REFUSED: blocks.FEEDBACK_REFUSED,
+}
+
+
+def _text(parent: object, key: str) -> str | None:
+    value = parent.get(key) if isinstance(parent, dict) else None
+    return value if isinstance(value, str) and value else None
+
+
+def click_place(body: dict[str, Any]) -> ClickPlace:
+    """Where the clicked button was, from the parts of a block_actions payload Slack sends:
+    the channel, and the container (or message) with its ts and thread."""
+    container, message = body.get("container"), body.get("message")
+    return ClickPlace(
+        channel=_text(body.get("channel"), "id") or _text(container, "channel_id"),
+        message_ts=_text(container, "message_ts") or _text(message, "ts"),
+        thread_ts=_text(container, "thread_ts") or _text(message, "thread_ts"),
+    )
 
 
 def _store(body: dict[str, Any], respond: Respond, deps: Deps, *, helpful: bool) -> None:
@@ -23,12 +45,14 @@ def _store(body: dict[str, Any], respond: Respond, deps: Deps, *, helpful: bool)
     user_id = user.get("id") if isinstance(user, dict) else None
     value = action.get("value") if isinstance(action, dict) else None
     turn_id = int(value) if isinstance(value, str) and value.isdigit() else None
-    stored = False
+    clicked = Clicked.GONE
     if isinstance(user_id, str) and turn_id is not None and turn_id <= MAX_ID:
-        stored = record_click(deps.library, turn_id, user_id, helpful=helpful)
+        clicked = record_click(
+            deps.library, turn_id, user_id, helpful=helpful, where=click_place(body)
+        )
     try:
         respond(
-            **blocks.ephemeral(blocks.FEEDBACK_THANKS[helpful] if stored else blocks.FEEDBACK_GONE),
+            **blocks.ephemeral(REPLIES[clicked] or blocks.FEEDBACK_THANKS[helpful]),
             replace_original=False,
         )
     except (ValueError, SlackApiError, OSError) as exc:  # no response_url, or Slack down

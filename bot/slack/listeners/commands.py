@@ -20,10 +20,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.retrieval import EmptyQuery, UnknownEpisode
 from bot.retrieval.scope import means_library
 from bot.services import channels, feedback
+from bot.services.asks import NewAsk
 from bot.slack import blocks
+from bot.slack.listeners.asks import ahead, busy_text, take
 from bot.slack.listeners.deps import Deps
 from bot.slack.listeners.digest import run_digest
-from bot.slack.listeners.replies import answer_and_post
 
 log = logging.getLogger(__name__)
 
@@ -42,24 +43,33 @@ def parse_command(text: str) -> tuple[str, str]:
     return ("help", "") if len(words) == 1 and "?" not in first else ("ask", text.strip())
 
 
-def _ask(
-    deps: Deps, command: dict[str, Any], question: str, client: WebClient, respond: Respond
+def _take_ask(
+    deps: Deps, command: dict[str, Any], question: str, ack: Ack, client: WebClient
 ) -> None:
-    try:
-        answer_and_post(
-            deps,
-            client,
+    """Acknowledge and, in the same moment, write the ask down: a question acknowledged is
+    never lost. A replay of the same command (its trigger_id) is not answered again. One
+    whose answer will be late is told how many questions wait before it."""
+    ack()
+    trigger = command.get("trigger_id")
+    response_url = command.get("response_url")
+    url = response_url if isinstance(response_url, str) else None
+    waiting = ahead(deps)
+    take(
+        deps,
+        client,
+        NewAsk(
+            dedup_key=f"command:{trigger}" if isinstance(trigger, str) and trigger else None,
+            kind="command",
             channel=command["channel_id"],
-            question=question,
             user_id=command.get("user_id"),
             thread_ts=None,
-        )
-    except SlackApiError as exc:
-        log.warning("chat.postMessage refused: %s", exc.response.get("error"))
-        respond(**blocks.post_failed(exc.response.get("error")))
-    except OSError as exc:  # Slack unreachable for longer than the client's retries
-        log.warning("Slack unreachable while posting an answer: %s", type(exc).__name__)
-        respond(**blocks.post_failed("unreachable"))
+            question=question,
+            response_url=url,
+        ),
+    )
+    if waiting is not None:
+        respond = Respond(response_url=url)
+        _run(lambda: respond(**blocks.ephemeral(busy_text(waiting))), "ask", respond)
 
 
 def _search(deps: Deps, command: dict[str, Any], terms: str, respond: Respond) -> None:
@@ -96,15 +106,17 @@ def on_episode(
         return
     text = command.get("text")
     subcommand, rest = parse_command(text if isinstance(text, str) else "")
+    if subcommand == "ask" and rest:
+        _take_ask(deps, command, rest, ack, client)
+        return
     handlers: dict[str, Callable[[], None]] = {
-        "ask": lambda: _ask(deps, command, rest, client, respond),
         "search": lambda: _search(deps, command, rest, respond),
         "episodes": lambda: _episodes(deps, command, respond),
         "use": lambda: _use(deps, command, rest, respond),
         "stats": lambda: _stats(deps, respond),
         "digest": lambda: run_digest(deps, command["channel_id"], rest, respond),
     }
-    if subcommand not in handlers or (subcommand in NEEDS_TEXT and not rest):
+    if subcommand not in handlers or (subcommand in NEEDS_TEXT and not rest):  # "ask" too
         ack(**blocks.help_message())
         return
     ack()

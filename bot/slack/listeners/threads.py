@@ -12,47 +12,45 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.retrieval import EmptyQuery
 from bot.services import threads as thread_memory
-from bot.slack import blocks
+from bot.services.asks import NewAsk
+from bot.slack.listeners.asks import ahead, busy_text, take
 from bot.slack.listeners.deps import Deps
-from bot.slack.listeners.replies import answer_and_post
 
 log = logging.getLogger(__name__)
 MENTION = re.compile(r"<@[UW][A-Z0-9]+>")
 
 
-def _first_delivery(deps: Deps, body: dict[str, Any]) -> bool:
+def _take(deps: Deps, client: WebClient, body: dict[str, Any], thread_ts: str) -> None:
+    """Write the question down and queue it, once per Slack event however often Slack
+    delivers it (the event id is the ask's key); one whose answer will be late is told how
+    many questions wait before it."""
+    event = body["event"]
     event_id = body.get("event_id")
-    return thread_memory.first_delivery(deps.library, str(event_id) if event_id else None)
-
-
-def _reply(deps: Deps, client: WebClient, event: dict[str, Any], thread_ts: str) -> None:
-    question = MENTION.sub(" ", event.get("text", "")).strip()
-    try:
-        if not question:
-            client.chat_postMessage(
-                channel=event["channel"], thread_ts=thread_ts, text=blocks.HELP_TEXT
-            )
-            return
-        answer_and_post(
-            deps,
-            client,
+    waiting = ahead(deps)
+    take(
+        deps,
+        client,
+        NewAsk(
+            dedup_key=f"event:{event_id}" if isinstance(event_id, str) and event_id else None,
+            kind="event",
             channel=event["channel"],
-            question=question,
             user_id=event.get("user"),
             thread_ts=thread_ts,
-        )
-    except EmptyQuery:
-        client.chat_postMessage(
+            question=MENTION.sub(" ", event.get("text", "")).strip(),
+        ),
+    )
+    if waiting is None or not event.get("user"):
+        return
+    try:
+        client.chat_postEphemeral(
             channel=event["channel"],
+            user=event["user"],
             thread_ts=thread_ts,
-            text=blocks.NO_WORDS,
+            text=busy_text(waiting),
         )
-    except SlackApiError as exc:
-        log.warning("could not reply in thread: %s", exc.response.get("error"))
-    except OSError as exc:  # Slack unreachable for longer than the client's retries
-        log.warning("could not reply in thread: Slack unreachable (%s)", type(exc).__name__)
+    except (SlackApiError, OSError) as exc:  # the answer still comes
+        log.warning("could not say the bot is busy: %s", type(exc).__name__)
 
 
 def _well_formed(event: dict[str, Any]) -> bool:
@@ -89,16 +87,14 @@ def on_message(
             return  # the app_mention event for this message answers it
         if not thread_memory.is_bot_thread(deps.library, event["channel"], thread_ts):
             return
-    if _first_delivery(deps, body):
-        deps.in_background(lambda: _reply(deps, client, event, thread_ts))
+    _take(deps, client, body, thread_ts)
 
 
 def on_mention(event: dict[str, Any], body: dict[str, Any], client: WebClient, deps: Deps) -> None:
     """An @-mention anywhere: answered in a thread under that message."""
-    if event.get("bot_id") or not _well_formed(event) or not _first_delivery(deps, body):
+    if event.get("bot_id") or not _well_formed(event):
         return
-    thread_ts = event.get("thread_ts") or event["ts"]
-    deps.in_background(lambda: _reply(deps, client, event, thread_ts))
+    _take(deps, client, body, event.get("thread_ts") or event["ts"])
 
 
 def register(app: App) -> None:
