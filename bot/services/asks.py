@@ -163,6 +163,10 @@ class Recorder:
         """Write `ask` down as soon as can be; never blocks."""
         self._waiting.put((ask, recorded, failed))
 
+    def pending(self) -> int:
+        """Asks submitted and not yet written down (each waits for an answer too)."""
+        return self._waiting.qsize()
+
     def close(self, timeout: float = 10.0) -> None:
         """Write down what was submitted, then stop."""
         self._waiting.put(None)

@@ -63,8 +63,10 @@ class Deps:
         return self._work.stopping.is_set()
 
     def waiting(self) -> int:
-        """How many pieces of work wait for a free answer thread."""
-        return self._work.queued()
+        """How many questions wait for a free answer thread (those still being written
+        down included)."""
+        recording = self.recorder.pending() if self.recorder is not None else 0
+        return self._work.queued() + recording
 
     def in_background(self, work: Callable[[], None]) -> bool:
         """Run `work` on the answer pool; its failure is logged, never lost silently.
