@@ -114,6 +114,8 @@ def _answering(settings: Settings, library: Library, app: App, deps: Deps) -> It
     except KeyboardInterrupt:
         pass
     finally:
+        # A second SIGTERM (some supervisors repeat it) must not cut the drain short.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         stop.set()
         daily.shutdown()
         unfinished = deps.drain(settings.shutdown_grace_seconds)
