@@ -21,7 +21,6 @@ from bot.takeaways.picking import Pick
 from db.channels import focus_episode
 from db.conversations import (
     add_turn,
-    claim_event,
     drop_conversation,
     find_conversation,
     set_thread,
@@ -128,15 +127,6 @@ def is_bot_thread(library: Library, channel: str, thread_ts: str) -> bool:
     """Whether the bot keeps a conversation rooted at this thread."""
     with library.sessions() as session:
         return find_conversation(session, channel, thread_ts) is not None
-
-
-def first_delivery(library: Library, event_id: str | None) -> bool:
-    """True the first time a Slack event id is seen (or when it has none); False for
-    Slack's retries of it."""
-    if not event_id:
-        return True
-    with library.sessions.begin() as session:
-        return claim_event(session, event_id)
 
 
 def start_takeaway_thread(library: Library, channel: str, pick: Pick) -> tuple[int, int]:
