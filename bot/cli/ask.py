@@ -49,7 +49,10 @@ def ask(question: tuple[str, ...], episode: str | None, as_json: bool) -> None:
     text = words_of(question, "question")
     settings = settings_or_exit()
     answerer = answerer_from_settings(settings)
-    with open_or_exit(settings=settings) as library, plain_query_errors("question", episode):
+    with (
+        open_or_exit(settings=settings) as library,
+        plain_query_errors("question", episode, library),
+    ):
         answer = ask_library(library, text, answerer, episode=episode, progress=_progress())
     if as_json:
         payload = asdict(answer)

@@ -45,7 +45,7 @@ def eval_command(
         questions = read_questions(questions_file)
     except QuestionsError as exc:
         raise click.ClickException(f"{exc}.") from None
-    with open_or_exit() as library, plain_query_errors("question", episode):
+    with open_or_exit() as library, plain_query_errors("question", episode, library):
         try:
             result = recall_of(
                 library, questions, episode=episode, gold_episode=gold_episode, ks=ks

@@ -113,24 +113,33 @@ def _ingest_with_progress(
 
 
 @click.command()
+@click.argument("words", nargs=-1)
 @json_option()
-def episodes(as_json: bool) -> None:
-    """List the episodes in the library."""
+def episodes(words: tuple[str, ...], as_json: bool) -> None:
+    """List the episodes in the library, newest first: all of them, or those whose title,
+    guest or slug contain every one of WORDS (any case)."""
+    text = " ".join(words).strip()
     with open_or_exit() as library:
-        rows = [
-            {
-                "slug": e.slug,
-                "title": e.title,
-                "turns": e.turns,
-                "published_on": e.published_on.isoformat() if e.published_on else None,
-            }
-            for e in library_service.episodes(library)
-        ]
+        found = library_service.episodes_matching(library, text)
+    rows = [
+        {
+            "slug": e.slug,
+            "title": e.title,
+            "turns": e.turns,
+            "published_on": e.published_on.isoformat() if e.published_on else None,
+        }
+        for e in found
+    ]
     if as_json:
         echo_json(rows)
         return
     if not rows:
-        click.echo("The library is empty: add transcripts with `episode-bot ingest PATH`.")
+        click.echo(
+            f"No episode's title, guest or slug contains {text!r}; `episode-bot episodes` "
+            "lists them all."
+            if text
+            else "The library is empty: add transcripts with `episode-bot ingest PATH`."
+        )
     for row in rows:
         click.echo(
             f"{row['slug']}  {row['published_on'] or '—'}  {row['turns']} turns  {row['title']}"
@@ -146,7 +155,7 @@ def search(query: tuple[str, ...], episode: str | None, limit: int, as_json: boo
     """Find the transcript turns that match QUERY, best first, across the whole library
     unless --episode names one."""
     text = words_of(query, "search")
-    with open_or_exit() as library, plain_query_errors("search", episode):
+    with open_or_exit() as library, plain_query_errors("search", episode, library):
         ranked = library_service.search(library, text, episode=episode, limit=limit)
     if as_json:
         echo_json(

@@ -15,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.retrieval import EmptyQuery, UnknownEpisode
-from bot.services.library import DatabaseError, Library, open_library
+from bot.services.library import DatabaseError, EpisodeInfo, Library, closest_episodes, open_library
 
 
 def settings_or_exit() -> Settings:
@@ -49,8 +49,11 @@ def echo_json(data: object) -> None:
 
 
 @contextmanager
-def plain_query_errors(what: str, episode: str | None) -> Iterator[None]:
-    """Retrieval's refusals as one sentence each."""
+def plain_query_errors(
+    what: str, episode: str | None, library: Library | None = None
+) -> Iterator[None]:
+    """Retrieval's refusals as one sentence each; an unknown slug with the closest ones
+    (`library`: the one the command opened; without it, it is opened again to look)."""
     try:
         yield
     except EmptyQuery:
@@ -58,15 +61,41 @@ def plain_query_errors(what: str, episode: str | None) -> Iterator[None]:
             f"The {what} has no words to look for: use letters or numbers."
         ) from None
     except UnknownEpisode:
-        raise click.ClickException(
-            f"No episode has the slug {episode!r}; `episode-bot episodes` lists them."
-        ) from None
+        raise click.ClickException(unknown_slug(episode or "", library)) from None
     except SQLAlchemyError as exc:
         logging.getLogger(__name__).debug("library error", exc_info=exc)
         raise click.ClickException(
             "The library could not be read (is DATABASE_URL an episode-bot database?); "
             "`episode-bot doctor` checks it."
         ) from None
+
+
+def unknown_slug(slug: str, library: Library | None = None) -> str:
+    """`No episode has the slug 'x'.` with up to three close slugs and their titles, or how
+    to list the episodes when none is close."""
+    closest = _closest(slug, library)
+    if not closest:
+        return f"No episode has the slug {slug!r}; `episode-bot episodes` lists them."
+    options = [f"{e.slug} ({_shorten(e.title)})" for e in closest]
+    one_of = options[0] if len(options) == 1 else ", ".join(options[:-1]) + " or " + options[-1]
+    return f"No episode has the slug {slug!r}. Did you mean {one_of}?"
+
+
+def _closest(slug: str, library: Library | None) -> list[EpisodeInfo]:
+    """The did-you-mean episodes; none when the library cannot be read for them."""
+    try:
+        if library is None:
+            library, _ = open_library(settings_or_exit(), load_sample=False)
+        return closest_episodes(library, slug)
+    except (click.ClickException, DatabaseError, SQLAlchemyError) as exc:
+        logging.getLogger(__name__).debug("no did-you-mean: %s", type(exc).__name__)
+        return []
+
+
+def _shorten(title: str, limit: int = 80) -> str:
+    """One line of a title, at most `limit` characters."""
+    title = printable(" ".join(title.split()))
+    return title if len(title) <= limit else title[: limit - 1].rstrip() + "…"
 
 
 def printable(path: Path | str) -> str:

@@ -4,7 +4,14 @@ library when it has none."""
 from __future__ import annotations
 
 from bot.retrieval.rerank import RankedPassage
-from bot.services.library import EpisodeInfo, Library, episodes, search
+from bot.services.library import (
+    EpisodeInfo,
+    EpisodePage,
+    Library,
+    closest_episodes,
+    episode_page,
+    search,
+)
 from db.channels import clear_focus, focus_episode, set_focus_episode
 from db.episodes import count_episodes, get_episode
 
@@ -39,6 +46,14 @@ def search_here(library: Library, channel: str, text: str, limit: int) -> list[R
     return search(library, text, episode=focus_of(library, channel), limit=limit)
 
 
-def episodes_here(library: Library, channel: str) -> tuple[list[EpisodeInfo], str | None]:
-    """Every episode, and the slug of the channel's focus among them."""
-    return episodes(library), focus_of(library, channel)
+def episode_page_here(
+    library: Library, channel: str, words: str = "", page: int = 1
+) -> tuple[EpisodePage, str | None]:
+    """A page of the episodes (those matching `words`, if any), and the slug of the
+    channel's focus."""
+    return episode_page(library, words, page), focus_of(library, channel)
+
+
+def did_you_mean(library: Library, slug: str) -> list[EpisodeInfo]:
+    """The episodes closest to a slug `/episode use` did not find, closest first."""
+    return closest_episodes(library, slug)

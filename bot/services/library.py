@@ -17,6 +17,7 @@ from bot.ingest.pipeline import FileResult, expand_paths, ingest_file, ingest_fi
 from bot.retrieval import UnknownEpisode, retrieve
 from bot.retrieval.evidence import library_index
 from bot.retrieval.rerank import RankedPassage
+from bot.services.suggest import closest, matching
 from db.engine import DatabaseError, head_revision, open_database
 from db.episodes import count_episodes, get_episode, list_episodes
 from db.models import Episode
@@ -115,6 +116,41 @@ def episodes(library: Library) -> list[EpisodeInfo]:
     """Every episode, newest publication first, undated ones last."""
     with library.sessions() as session:
         return [EpisodeInfo.of(e) for e in list_episodes(session)]
+
+
+@dataclass(frozen=True)
+class EpisodePage:
+    """One page of the library's episodes (newest first), maybe only those matching some
+    words: the page's episodes, its number (from 1), how many pages and episodes in all."""
+
+    episodes: list[EpisodeInfo]
+    page: int
+    pages: int
+    total: int
+    words: str = ""
+
+
+def episode_page(library: Library, words: str = "", page: int = 1, size: int = 25) -> EpisodePage:
+    """Page `page` of the episodes whose title, guest or slug contain every one of `words`
+    (all episodes when there are none), `size` to a page, newest first. A page past the
+    last is the last; an empty result is page 1 of 0."""
+    found = episodes_matching(library, words)
+    pages = -(-len(found) // size)
+    page = min(max(page, 1), max(pages, 1))
+    start = (page - 1) * size
+    return EpisodePage(found[start : start + size], page, pages, len(found), words.strip())
+
+
+def episodes_matching(library: Library, words: str) -> list[EpisodeInfo]:
+    """The episodes whose title, guest or slug contain every one of `words` (any case),
+    newest first; every episode when there are none."""
+    return matching(words, episodes(library))
+
+
+def closest_episodes(library: Library, slug: str, limit: int = 3) -> list[EpisodeInfo]:
+    """Up to `limit` episodes closest to a slug the library does not have (did you mean),
+    closest first; none when nothing is close."""
+    return closest(slug, episodes(library), limit)
 
 
 def find_episode(session: Session, slug: str) -> Episode:

@@ -7,6 +7,7 @@ escaped, so nobody can make the bot say <!channel> or fake a mention by typing o
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from bot.answering import Answer, Citation, format_timestamp
@@ -15,11 +16,14 @@ from bot.retrieval.rerank import RankedPassage
 
 if TYPE_CHECKING:
     from bot.services.feedback import AnswerStats
+    from bot.services.library import EpisodePage
     from bot.takeaways.picking import Pick
 
 SECTION_LIMIT = 3000  # Slack's maximum for a section's text
 MAX_BLOCKS = 50  # Slack's maximum per message
 FALLBACK_LIMIT = 3000
+LISTED_TITLE = 150  # characters of a title in the episodes list
+SUGGESTED_TITLE = 80  # characters of a title in a did-you-mean
 USER_ID = re.compile(r"[UW][A-Z0-9]{2,20}")
 MARKDOWN_BOLD = re.compile(r"\*\*(\S(?:.*?\S)?)\*\*")
 HELPFUL_ACTION = "feedback_helpful"
@@ -162,7 +166,8 @@ HELP_TEXT = (
     "`/episode ask &lt;question&gt;` (or just `/episode &lt;question&gt;`): an answer here, "
     "quoting who said it and where; reply in its thread to follow up.\n"
     "`/episode search &lt;words&gt;`: the turns that mention them, only for you.\n"
-    "`/episode episodes`: the episodes I know.\n"
+    "`/episode episodes [words] [page]`: the episodes I know, newest first; words filter "
+    "by title or guest.\n"
     "`/episode use &lt;slug&gt;`: make one episode this channel's default; "
     "`/episode use all`: ask across the whole library again.\n"
     "`/episode stats`: answers given lately, and how many were marked helpful.\n"
@@ -215,9 +220,23 @@ def post_failed(error: str | None) -> dict[str, Any]:
     return ephemeral(sentence)
 
 
-def unknown_slug(slug: str) -> dict[str, Any]:
-    """`/episode use` with a slug the library does not have."""
-    return ephemeral(f"No episode has the slug “{escape(slug)}”: `/episode episodes` lists them.")
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _one_of(options: list[str]) -> str:
+    """`a`, `a or b`, `a, b or c`."""
+    return options[0] if len(options) == 1 else ", ".join(options[:-1]) + " or " + options[-1]
+
+
+def unknown_slug(slug: str, closest: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
+    """`/episode use` with a slug the library does not have: the closest episodes' slugs
+    and titles when some are close, else how to list them."""
+    said = f"No episode has the slug “{escape(slug)}”"
+    if not closest:
+        return ephemeral(f"{said}: `/episode episodes` lists them.")
+    options = [f"`{escape(s)}` (_{escape(_shorten(t, SUGGESTED_TITLE))}_)" for s, t in closest]
+    return ephemeral(f"{said}. Did you mean {_one_of(options)}?")
 
 
 def focus_set(title: str) -> dict[str, Any]:
@@ -256,16 +275,49 @@ def search_message(query: str, hits: list[RankedPassage]) -> dict[str, Any]:
     return {**ephemeral(text[:FALLBACK_LIMIT]), "blocks": [_section(p) for p in split_text(text)]}
 
 
-def episodes_message(episodes: list[tuple[str, str, int]], focus: str | None) -> dict[str, Any]:
-    """The library: slug, title and turns of each episode, the channel's focus marked."""
-    if not episodes:
-        return ephemeral("The library is empty: load transcripts with `episode-bot ingest`.")
-    lines = ["*Episodes*"]
-    for slug, title, turns in episodes:
-        mark = " ← this channel's episode" if slug == focus else ""
-        lines.append(f"`{escape(slug)}` {escape(title)} ({turns} turns){mark}")
+def _lines_within(lines: list[str], limit: int) -> str:
+    """As many whole lines as fit in `limit` characters."""
+    kept: list[str] = []
+    size = 0
+    for line in lines:
+        size += len(line) + 1
+        if size > limit + 1:
+            break
+        kept.append(line)
+    return "\n".join(kept)
+
+
+def episodes_message(page: EpisodePage, focus: str | None) -> dict[str, Any]:
+    """One page of the library (or of the episodes matching some words): slug, title and
+    turns of each, the channel's focus marked, and how to see the next page."""
+    if not page.total:
+        if not page.words:
+            return ephemeral("The library is empty: load transcripts with `episode-bot ingest`.")
+        return ephemeral(
+            f"No episode's title, guest or slug contains “{escape(page.words)}”: "
+            "`/episode episodes` lists them all."
+        )
+    what = f"*Episodes matching “{escape(page.words)}”*" if page.words else "*Episodes*"
+    count = "1 episode" if page.total == 1 else f"{page.total:,} episodes, newest first"
+    lines = [f"{what} · page {page.page} of {page.pages} · {count}"]
+    for e in page.episodes:
+        mark = " ← this channel's episode" if e.slug == focus else ""
+        title = escape(_shorten(e.title, LISTED_TITLE))
+        lines.append(f"`{escape(e.slug)}` {title} ({e.turns} turns){mark}")
+    notes = []
+    if focus and focus not in {e.slug for e in page.episodes}:
+        notes.append(f"This channel's episode: `{escape(focus)}`.")
+    if page.page < page.pages:
+        words = f"{escape(page.words)} " if page.words else ""
+        notes.append(f"More: `/episode episodes {words}{page.page + 1}`.")
+    if not page.words and page.pages > 1:
+        notes.append("Find one: `/episode episodes &lt;words from its title or guest&gt;`.")
     text = "\n".join(lines)
-    return {**ephemeral(text[:FALLBACK_LIMIT]), "blocks": [_section(p) for p in split_text(text)]}
+    blocks = [_section(p) for p in split_text(text)]
+    if notes:
+        blocks.append(_context(" ".join(notes)))
+    fallback = _lines_within(lines + notes, FALLBACK_LIMIT)
+    return {**ephemeral(fallback), "blocks": blocks}
 
 
 def stats_message(periods: list[tuple[int, AnswerStats]]) -> dict[str, Any]:

@@ -77,10 +77,19 @@ def _search(deps: Deps, command: dict[str, Any], terms: str, respond: Respond) -
     respond(**blocks.search_message(terms, hits))
 
 
-def _episodes(deps: Deps, command: dict[str, Any], respond: Respond) -> None:
-    episodes, focus = channels.episodes_here(deps.library, command["channel_id"])
-    rows = [(e.slug, e.title, e.turns) for e in episodes]
-    respond(**blocks.episodes_message(rows, focus))
+def page_of(text: str) -> tuple[str, int]:
+    """`episodes [words] [page]`: the words to filter by and the page asked for (a last word
+    that is a number of at most six digits; 1 without one)."""
+    words = text.split()
+    if words and words[-1].isdecimal() and len(words[-1]) <= 6:
+        return " ".join(words[:-1]), int(words[-1])
+    return " ".join(words), 1
+
+
+def _episodes(deps: Deps, command: dict[str, Any], rest: str, respond: Respond) -> None:
+    words, number = page_of(rest)
+    page, focus = channels.episode_page_here(deps.library, command["channel_id"], words, number)
+    respond(**blocks.episodes_message(page, focus))
 
 
 def _use(deps: Deps, command: dict[str, Any], slug: str, respond: Respond) -> None:
@@ -89,7 +98,11 @@ def _use(deps: Deps, command: dict[str, Any], slug: str, respond: Respond) -> No
         respond(**blocks.focus_cleared(episodes))
         return
     title = channels.use_episode(deps.library, command["channel_id"], slug)
-    respond(**(blocks.unknown_slug(slug) if title is None else blocks.focus_set(title)))
+    if title is None:
+        closest = [(e.slug, e.title) for e in channels.did_you_mean(deps.library, slug)]
+        respond(**blocks.unknown_slug(slug, closest))
+        return
+    respond(**blocks.focus_set(title))
 
 
 def _stats(deps: Deps, respond: Respond) -> None:
@@ -111,7 +124,7 @@ def on_episode(
         return
     handlers: dict[str, Callable[[], None]] = {
         "search": lambda: _search(deps, command, rest, respond),
-        "episodes": lambda: _episodes(deps, command, respond),
+        "episodes": lambda: _episodes(deps, command, rest, respond),
         "use": lambda: _use(deps, command, rest, respond),
         "stats": lambda: _stats(deps, respond),
         "digest": lambda: run_digest(deps, command["channel_id"], rest, respond),
