@@ -33,6 +33,8 @@ from db.asks import (
 
 log = logging.getLogger(__name__)
 
+__all__ = ["Ask", "AskBook", "NewAsk", "Recorder", "owner_gone", "process_owner", "too_old"]
+
 # Past this, an ask left by a dead process is not answered but its asker told to ask again:
 # a slash command's response_url lives 30 minutes, and an answer that late helps nobody.
 TOO_OLD = timedelta(minutes=30)

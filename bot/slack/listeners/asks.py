@@ -18,11 +18,10 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.retrieval import EmptyQuery, UnknownEpisode
-from bot.services.asks import ORPHANED_AFTER, NewAsk, too_old
+from bot.services.asks import ORPHANED_AFTER, Ask, NewAsk, too_old
 from bot.slack import blocks
 from bot.slack.listeners.deps import Deps
 from bot.slack.listeners.replies import answer_and_post
-from db.asks import Ask
 
 log = logging.getLogger(__name__)
 
