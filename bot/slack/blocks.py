@@ -188,6 +188,10 @@ POST_FAILURES = {
 NO_WORDS = "That has no words I can look for: try asking in words."
 NO_CHANNEL = "That request came without a channel, so I can't answer it: try again from one."
 LIBRARY_TROUBLE = "I couldn't read the episode library just now: please try again in a minute."
+# A question a process acknowledged and died before answering, found too late to answer.
+RESTARTED = "I restarted before I could answer “{question}”: please ask it again."
+# Told once to a person whose answer waits behind many others.
+BUSY = "Busy: about {ahead} questions ahead of yours. Your answer will come here."
 FOCUS_GONE = (
     "This channel's episode is gone from the library: pick another with `/episode use <slug>`."
 )

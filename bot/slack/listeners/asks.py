@@ -1,6 +1,6 @@
-"""Questions the bot acknowledged: written down before the acknowledgement, answered once
-(claimed first), crossed off when posted; after a restart, answered if still fresh, or the
-asker told in one sentence to ask again.
+"""Questions the bot acknowledged: written down in the moment of the acknowledgement,
+answered once (claimed first), crossed off when posted; after a restart, answered if still
+fresh, or the asker told in one sentence to ask again.
 
 Two kinds: a slash command (`/episode ask`: the answer is a new message in the channel,
 errors go to its response_url) and an event (a mention, a reply in the bot's thread, a
@@ -27,8 +27,6 @@ log = logging.getLogger(__name__)
 
 # How often a running process looks for asks a dead process left.
 RECOVERY_SECONDS = 60.0
-RESTARTED = "I restarted before I could answer “{question}”: please ask it again."
-BUSY = "Busy: about {ahead} questions ahead of yours. Your answer will come here."
 
 
 def take(deps: Deps, client: WebClient, ask: NewAsk) -> None:
@@ -69,7 +67,7 @@ def ahead(deps: Deps) -> int | None:
 
 def busy_text(waiting: int) -> str:
     """The one line a person whose answer will be late is told."""
-    return BUSY.format(ahead=waiting)
+    return blocks.BUSY.format(ahead=waiting)
 
 
 def answer(deps: Deps, client: WebClient, ask_id: int, *, taking_from: str | None = None) -> None:
@@ -152,7 +150,7 @@ def _tell_restarted(client: WebClient, ask: Ask) -> None:
     """One sentence: the bot restarted before answering; ask again. In the thread for an
     event; for a slash command (its response_url long expired) as a message only the asker
     sees."""
-    text = RESTARTED.format(question=_short(ask.question))
+    text = blocks.RESTARTED.format(question=_short(ask.question))
     try:
         if ask.kind == "event":
             client.chat_postMessage(channel=ask.channel, thread_ts=ask.thread_ts, text=text)
