@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import Integer, delete, func, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from db.models import Conversation, ConversationTurn, Feedback, ProcessedEvent
+from db.models import Conversation, ConversationTurn, Feedback
 
 
 def start_conversation(
@@ -76,21 +76,6 @@ def turns_of(session: Session, conversation_id: int) -> list[ConversationTurn]:
             .order_by(ConversationTurn.id)
         )
     )
-
-
-# Slack retries a delivery three times within about five minutes; a day is ample.
-EVENT_MEMORY = timedelta(days=1)
-
-
-def claim_event(session: Session, event_id: str, *, now: datetime | None = None) -> bool:
-    """True the first time an event id is seen; False for Slack's retries of it. Ids older
-    than EVENT_MEMORY are forgotten here, so the table stays one day's worth."""
-    cutoff = (now or datetime.now(UTC).replace(tzinfo=None)) - EVENT_MEMORY
-    session.execute(delete(ProcessedEvent).where(ProcessedEvent.received_at < cutoff))
-    result = session.execute(
-        sqlite_insert(ProcessedEvent).values(event_id=event_id).on_conflict_do_nothing()
-    )
-    return result.rowcount == 1
 
 
 @dataclass(frozen=True)

@@ -243,7 +243,8 @@ class LibraryGeneration(Base):
 
 
 class ProcessedEvent(Base):
-    """A Slack event id already handled: Slack retries deliveries, answers go out once."""
+    """A Slack event id already handled (migration 0003). No longer written: an event's
+    question is its own key in pending_asks; the table stays until a migration drops it."""
 
     __tablename__ = "processed_events"
 

@@ -228,6 +228,11 @@ def _shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+def restarted(question: str) -> str:
+    """The one sentence for an asker whose question a dead process left too long."""
+    return RESTARTED.format(question=_shorten(" ".join(question.split()), 80))
+
+
 def _one_of(options: list[str]) -> str:
     """`a`, `a or b`, `a, b or c`."""
     return options[0] if len(options) == 1 else ", ".join(options[:-1]) + " or " + options[-1]

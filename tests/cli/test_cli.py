@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import subprocess
 import sys
@@ -23,18 +22,6 @@ def run(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProce
     return subprocess.run(
         [str(SCRIPT), *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=60
     )
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    """A fresh machine: no .env, no DATABASE_URL, an empty data folder."""
-    clean = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "LOG_LEVEL"} and not k.startswith(("ANTHROPIC_", "SLACK_"))
-    }
-    clean["XDG_DATA_HOME"] = str(tmp_path / "data")
-    return clean
 
 
 def test_first_ask_creates_the_database_loads_the_sample_and_answers(

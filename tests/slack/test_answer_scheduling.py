@@ -1,33 +1,11 @@
-"""Slack retries are remembered for a day, and answers let acknowledgements go first."""
+"""Answers let acknowledgements go first."""
 
 from __future__ import annotations
 
 import threading
 import time
-from datetime import UTC, datetime, timedelta
-
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, sessionmaker
 
 from bot.slack.in_flight import InFlight
-from db.conversations import claim_event
-from db.models import ProcessedEvent
-
-
-def test_a_retry_within_the_day_is_refused_and_old_ids_are_forgotten(
-    session_factory: sessionmaker[Session],
-) -> None:
-    with session_factory.begin() as session:
-        assert claim_event(session, "Ev-first")
-    with session_factory.begin() as session:
-        assert not claim_event(session, "Ev-first")
-    two_days_on = datetime.now(UTC).replace(tzinfo=None) + timedelta(days=2)
-    with session_factory.begin() as session:
-        assert claim_event(session, "Ev-later", now=two_days_on)
-    with session_factory() as session:
-        kept = session.scalars(select(ProcessedEvent.event_id)).all()
-        assert kept == ["Ev-later"]
-        assert session.scalar(select(func.count()).select_from(ProcessedEvent)) == 1
 
 
 def test_an_answer_waits_while_a_request_is_being_acknowledged() -> None:

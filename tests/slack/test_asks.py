@@ -25,7 +25,7 @@ def _ask(dedup_key: str | None = None) -> NewAsk:
         user_id="U0ASKER",
         thread_ts=None,
         question="Who is Boris?",
-        response_url="https://hooks.slack.com/commands/T1/2/3",
+        response_url="http://127.0.0.1:9/response_url",
     )
 
 

@@ -150,7 +150,7 @@ def _tell_restarted(client: WebClient, ask: Ask) -> None:
     """One sentence: the bot restarted before answering; ask again. In the thread for an
     event; for a slash command (its response_url long expired) as a message only the asker
     sees."""
-    text = blocks.RESTARTED.format(question=_short(ask.question))
+    text = blocks.restarted(ask.question)
     try:
         if ask.kind == "event":
             client.chat_postMessage(channel=ask.channel, thread_ts=ask.thread_ts, text=text)
@@ -158,11 +158,6 @@ def _tell_restarted(client: WebClient, ask: Ask) -> None:
             client.chat_postEphemeral(channel=ask.channel, user=ask.user_id, text=text)
     except (SlackApiError, OSError) as exc:
         log.warning("could not tell an asker to ask again: %s", type(exc).__name__)
-
-
-def _short(question: str, limit: int = 80) -> str:
-    question = " ".join(question.split())
-    return question if len(question) <= limit else question[: limit - 1].rstrip() + "…"
 
 
 def recover(deps: Deps, client: WebClient, *, older_than: timedelta | None = None) -> int:
