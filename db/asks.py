@@ -39,6 +39,7 @@ class Ask:
     response_url: str | None
     created_at: datetime
     claimed_by: str | None = None  # the process holding it, when one does
+    team_id: str | None = None  # the asker's workspace, when Slack said
 
     @classmethod
     def of(cls, row: PendingAsk) -> Ask:
@@ -53,6 +54,7 @@ class Ask:
             row.response_url,
             row.created_at,
             row.claimed_by if row.state == "working" else None,
+            row.team_id,
         )
 
 
@@ -66,6 +68,7 @@ def record_ask(
     thread_ts: str | None,
     question: str,
     response_url: str | None,
+    team_id: str | None = None,
     now: datetime | None = None,
 ) -> int | None:
     """Store an ask; its id, or None when `dedup_key` was stored already (a replay or a
@@ -81,6 +84,7 @@ def record_ask(
             thread_ts=thread_ts,
             question=question,
             response_url=response_url,
+            team_id=team_id,
             state="pending",
             created_at=now,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -11,6 +12,8 @@ from bot.answering.moment import moment_url
 from bot.retrieval.rerank import RankedPassage
 from db.search import SearchHit
 from db.traces import Trace
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -100,9 +103,35 @@ class LibraryReader(Protocol):
         ...
 
 
-# Told what an answer is doing while it is made ("Searching for “pricing”"), for people
-# who would otherwise wait without a word; called from the answering thread.
-Progress = Callable[[str], None]
+class Watcher:
+    """Hears an answer being made, for a person who would otherwise wait without a word:
+    that answering began (about one episode, or the library), what it searches for, and
+    the answer's text so far as it is written. Called from the answering thread; each
+    method does nothing here, and a surface overrides what it shows. A watcher that fails
+    never costs the answer (see `tell`)."""
+
+    def started(self, episode_title: str | None) -> None:
+        """The question was read and answering begins: about `episode_title`, or across
+        the library (None)."""
+
+    def searching(self, doing: str) -> None:
+        """What the answerer is doing now (`Searching for “pricing”`)."""
+
+    def writing(self, text: str) -> None:
+        """The answer's text so far (markers included); each call's text goes on from the
+        last's, except when an answer is replaced (an outage, say): the finished Answer is
+        what counts."""
+
+
+def tell(watcher: Watcher | None, hear: Callable[[Watcher], None]) -> None:
+    """Pass something on to `watcher`; one that fails (Slack refusing an update, say) is
+    logged and forgotten."""
+    if watcher is None:
+        return
+    try:
+        hear(watcher)
+    except Exception:
+        log.warning("an answer's progress could not be shown", exc_info=True)
 
 
 @dataclass(frozen=True)
@@ -122,7 +151,7 @@ class AnswerRequest:
     library: LibraryReader | None = None
     # A library-wide follow-up: the passages the thread's last answer cited, to build on.
     carried: Sequence[SearchHit] = ()
-    progress: Progress | None = None
+    watcher: Watcher | None = None
 
     @property
     def terms_text(self) -> str:
@@ -138,6 +167,9 @@ class Answerer(Protocol):
     reads_whole_episode: bool
     # How many answers the Slack app works out at once with it.
     answers_at_once: int
+    # Whether its answers take seconds and are written as they go (the watcher hears the
+    # text): worth showing progress for. An answer ready at once is simply posted.
+    writes_as_it_goes: bool
 
     def answer(self, request: AnswerRequest) -> Answer:
         """Answer `request.question` from the transcript only."""

@@ -51,6 +51,7 @@ class OfflineAnswerer:
     # Pure Python: under the GIL a second worker adds no throughput and takes CPU from
     # acknowledgements (measured: ack p99 145 ms with two, 109 ms with one).
     answers_at_once = 1
+    writes_as_it_goes = False
 
     def answer(self, request: AnswerRequest) -> Answer:
         """Quote the best passages, or say the episode does not cover the question."""

@@ -13,7 +13,7 @@ from bot.answering import (
     EpisodeText,
     Exchange,
     LibraryReader,
-    Progress,
+    Watcher,
     parse_turn_id,
 )
 from bot.retrieval import retrieve
@@ -60,13 +60,13 @@ def prepare(
     episode: str | None = None,
     history: Sequence[Exchange] = (),
     reader: LibraryReader | None = None,
-    progress: Progress | None = None,
+    watcher: Watcher | None = None,
 ) -> AnswerRequest:
     """What `answerer` needs for `question`, read from the library. A follow-up that says
     little on its own ("and why was that?") is searched for together with the thread's
     previous question. Answering comes after, so no database read stays open during it.
     A library-wide question also carries `reader`, for an answerer that searches further,
-    and `progress`, to tell the person asking what it is doing."""
+    and every question `watcher`, to tell the person asking what it is doing."""
     own = [t for t in query_terms(question) if t not in STOPWORDS]
     search_for = question
     if len(own) < OWN_TERMS_FOR_FOLLOW_UP and history:
@@ -83,5 +83,5 @@ def prepare(
         library_wide=episode is None,
         library=reader if episode is None else None,
         carried=carried,
-        progress=progress,
+        watcher=watcher,
     )

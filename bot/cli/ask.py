@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import asdict
 
 import click
 
-from bot.answering import Answer, format_timestamp
+from bot.answering import Answer, Watcher, format_timestamp
 from bot.answering.moment import moment_url
 from bot.cli.options import json_option, scope_options, words_of
 from bot.cli.support import echo_json, open_or_exit, plain_query_errors, printable, settings_or_exit
@@ -32,11 +31,16 @@ def render_answer(answer: Answer, *, library_wide: bool) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def _progress() -> Callable[[str], None] | None:
-    """In a terminal, what Claude searches for while a library-wide answer is written."""
-    if not click.get_text_stream("stderr").isatty():
-        return None
-    return lambda doing: click.echo(f"{printable(doing)}…", err=True)
+class _Searches(Watcher):
+    """Prints what Claude searches for while a library-wide answer is written."""
+
+    def searching(self, doing: str) -> None:
+        click.echo(f"{printable(doing)}…", err=True)
+
+
+def _watcher() -> Watcher | None:
+    """In a terminal, a watcher of the searches (the answer itself prints once checked)."""
+    return _Searches() if click.get_text_stream("stderr").isatty() else None
 
 
 @click.command()
@@ -53,7 +57,7 @@ def ask(question: tuple[str, ...], episode: str | None, as_json: bool) -> None:
         open_or_exit(settings=settings) as library,
         plain_query_errors("question", episode, library),
     ):
-        answer = ask_library(library, text, answerer, episode=episode, progress=_progress())
+        answer = ask_library(library, text, answerer, episode=episode, watcher=_watcher())
     if as_json:
         payload = asdict(answer)
         payload.pop("trace")

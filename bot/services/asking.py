@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.answering import Answer, Answerer, Exchange, Progress
+from bot.answering import Answer, Answerer, AnswerRequest, Exchange, Watcher, tell
 from bot.answering.prepare import prepare
 from bot.services.library import Library
 from bot.services.library_reader import LibraryReader
@@ -34,12 +34,13 @@ def ask(
     episode: str | None = None,
     history: Sequence[Exchange] = (),
     record_reply: RecordReply | None = None,
-    progress: Progress | None = None,
+    watcher: Watcher | None = None,
 ) -> Answer:
     """Answer `question` from one episode (by slug) or the whole library (None), with the
-    thread so far; library-wide, Claude may search the library further, and `progress`
-    hears what it searches for. Raises EmptyQuery, UnknownEpisode, or SQLAlchemyError
-    when the library cannot be read (or `record_reply` cannot store the reply)."""
+    thread so far; library-wide, Claude may search the library further. `watcher` hears
+    that answering began, what it searches for and the text as it is written. Raises
+    EmptyQuery, UnknownEpisode, or SQLAlchemyError when the library cannot be read (or
+    `record_reply` cannot store the reply)."""
     with library.sessions() as session:
         request = prepare(
             session,
@@ -48,12 +49,22 @@ def ask(
             episode=episode,
             history=history,
             reader=LibraryReader(library),
-            progress=progress,
+            watcher=watcher,
         )
+    tell(watcher, lambda w: w.started(_about(request)))
     answer = answerer.answer(request)
     turn_id = record_reply(answer) if record_reply is not None else None
     _keep_trace(library, answer, episode=episode, history=history, turn_id=turn_id)
     return answer
+
+
+def _about(request: AnswerRequest) -> str | None:
+    """The title of the episode a question is about, or None across the library."""
+    if request.library_wide:
+        return None
+    if request.episode is not None:
+        return request.episode.title
+    return request.passages[0].hit.episode_title if request.passages else None
 
 
 def _keep_trace(

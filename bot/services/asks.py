@@ -58,6 +58,7 @@ class NewAsk:
     thread_ts: str | None
     question: str
     response_url: str | None = None
+    team_id: str | None = None  # the asker's workspace
 
 
 class AskBook:

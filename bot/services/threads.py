@@ -14,7 +14,7 @@ from itertools import pairwise
 
 from sqlalchemy.orm import Session
 
-from bot.answering import Answer, Answerer, Exchange, Progress, as_thread_text
+from bot.answering import Answer, Answerer, Exchange, Watcher, as_thread_text
 from bot.services.asking import ask
 from bot.services.library import Library
 from bot.takeaways.picking import Pick
@@ -62,11 +62,11 @@ def answer_in_thread(
     question: str,
     user_id: str | None,
     thread_ts: str | None,
-    progress: Progress | None = None,
+    watcher: Watcher | None = None,
 ) -> ThreadAnswer:
     """Answer `question` in the thread `thread_ts` (a follow-up when the bot has that thread),
     or as a new thread's root (None) about the channel's focus episode, and store both;
-    `progress` hears what a library-wide answer searches for while it is written."""
+    `watcher` hears the answer being made (see Watcher)."""
     with library.sessions() as session:
         conversation = find_conversation(session, channel, thread_ts) if thread_ts else None
         if conversation is not None:
@@ -103,7 +103,7 @@ def answer_in_thread(
         episode=slug,
         history=history,
         record_reply=record_reply,
-        progress=progress,
+        watcher=watcher,
     )
     assert conversation_id is not None and reply_id is not None  # record_reply ran
     return ThreadAnswer(

@@ -27,6 +27,7 @@ from bot.services.library_reader import LibraryReader
 from bot.services.threads import answer_in_thread, thread_posted
 from db.models import AnswerTrace
 from db.traces import tool_calls_of
+from tests.answering.watching import Heard
 from tests.conftest import SEED_SLUG
 from tests.fakes.anthropic_api import AnthropicStandIn
 
@@ -104,7 +105,7 @@ def test_the_trace_records_each_search_and_every_request(
 ) -> None:
     heard: list[str] = []
     claude_api.tool_calls_next(("search_transcripts", {"query": "merge queue", "limit": 10}))
-    answer = ask(library, QUESTION, _answerer(claude_api), progress=heard.append)
+    answer = ask(library, QUESTION, _answerer(claude_api), watcher=Heard(heard))
     sent = _sent(claude_api)
     [result] = _tool_results(sent[1])
     given = [b["source"] for b in result["content"] if b["type"] == "search_result"]
@@ -208,7 +209,10 @@ def test_an_outage_in_the_middle_of_the_loop_gives_the_offline_answer(
         claude_api.fail_next("500", times=10)
 
     answer = ask(
-        library, QUESTION, _answerer(claude_api, budget_seconds=1.0), progress=fail_from_now
+        library,
+        QUESTION,
+        _answerer(claude_api, budget_seconds=1.0),
+        watcher=Heard(fail=fail_from_now),
     )
     assert answer.answerer == "offline" and answer.notice == UNAVAILABLE
     assert answer.citations  # the quoted answer, in Claude's place
@@ -264,6 +268,6 @@ def test_a_progress_listener_that_fails_costs_nothing(
     def broken(_: str) -> None:
         raise ConnectionError("status update refused")
 
-    answer = ask(library, QUESTION, _answerer(claude_api), progress=broken)
+    answer = ask(library, QUESTION, _answerer(claude_api), watcher=Heard(fail=broken))
     assert answer.answerer == "claude" and answer.covered
     assert len(tool_calls_of(_last_trace(library))) == 1

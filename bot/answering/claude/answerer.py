@@ -13,9 +13,10 @@ import httpx2
 
 from bot.answering import Answer, Answerer, AnswerRequest
 from bot.answering.breaker import Breaker
-from bot.answering.claude.citations import read_reply, unbacked
+from bot.answering.claude.citations import ReplyReader, read_reply, unbacked
 from bot.answering.claude.client import RETRY_BUDGET_SECONDS, RetryBudgetSpent, retry_budget
 from bot.answering.claude.prompt import MAX_TOKENS, Prompt, build_prompt
+from bot.answering.claude.streaming import read_stream
 from bot.answering.claude.tool_loop import (
     MAX_ROUNDS,
     TOOL_BUDGET_SECONDS,
@@ -58,6 +59,7 @@ class ClaudeAnswerer:
     # request, are answered within 45 s with 32 (benchmarks/soak.py --claude-seconds 3).
     # Rate limits are the client's Pacing's to meet: a 429 halves the requests open at once.
     answers_at_once = 32
+    writes_as_it_goes = True
 
     def __init__(
         self,
@@ -111,11 +113,12 @@ class ClaudeAnswerer:
                     retry_seconds=self._budget,
                     max_rounds=self._max_rounds,
                     tool_budget_seconds=self._tool_budget,
-                    progress=request.progress,
+                    watcher=request.watcher,
                     cache=self._caching,
+                    terms=request.terms_text,
                 )
             else:
-                loop = self._ask_once(prompt)
+                loop = self._ask_once(prompt, request)
         except anthropic.APIStatusError as exc:
             for fault, notice in _CONFIG_FAULTS.items():
                 if isinstance(exc, fault):
@@ -168,7 +171,7 @@ class ClaudeAnswerer:
             trace=trace,
         )
 
-    def _ask_once(self, prompt: Prompt) -> LoopResult:
+    def _ask_once(self, prompt: Prompt, request: AnswerRequest) -> LoopResult:
         """One request, no tools: the whole episode, or the passages, are all Claude has."""
         with (
             retry_budget(self._budget),
@@ -179,7 +182,8 @@ class ClaudeAnswerer:
                 messages=prompt.messages,  # type: ignore[arg-type]
             ) as stream,
         ):
-            message = stream.get_final_message()
+            reader = ReplyReader(prompt, request.terms_text)
+            message = read_stream(stream, reader, request.watcher, may_call_tools=False)
         usage = {name: getattr(message.usage, name, 0) or 0 for name in USAGE_FIELDS}
         return LoopResult(message, prompt, usage=usage)
 

@@ -74,50 +74,82 @@ def _cited_passages(citation: Any, prompt: Prompt) -> list[SearchHit] | None:
     return cited if _same_text(citation.cited_text, cited) else None
 
 
-def read_reply(content: Sequence[Any], prompt: Prompt, question: str) -> ReadReply:
-    """Text and checked citations from a Messages API response's content blocks."""
-    groups = term_groups(query_terms(question))
-    numbers: dict[str, int] = {}
-    citations: list[Citation] = []
-    pieces: list[str] = []
-    dropped = 0
-    for block in content:
+class ReplyReader:
+    """Reads a reply one text block at a time, as it streams or all at once: each block's
+    piece of the answer (its text, with a marker after a cited claim) and, at the end, the
+    whole ReadReply. Markers number the passages in the order they are first cited, so a
+    block's markers are known the moment the block ends."""
+
+    def __init__(self, prompt: Prompt, question: str) -> None:
+        self._prompt = prompt
+        self._groups = term_groups(query_terms(question))
+        self._numbers: dict[str, int] = {}
+        self._citations: list[Citation] = []
+        self._pieces: list[str] = []
+        self._dropped = 0
+
+    def add(self, block: Any) -> str:
+        """Read one content block; its piece of the answer ("" for a block that is not
+        text)."""
         if getattr(block, "type", None) != "text":
-            continue
-        markers: list[int] = []
-        for citation in block.citations or []:
-            passages = _cited_passages(citation, prompt)
-            if passages is None:
-                dropped += 1
-                log.warning(
-                    "dropped a citation of something not given: %s",
-                    getattr(citation, "type", "?"),
-                )
-                continue
-            for hit in passages:
-                key = passage_id(hit)
-                if key not in numbers:
-                    numbers[key] = len(citations) + 1
-                    citations.append(
-                        Citation(
-                            episode_slug=hit.episode_slug,
-                            episode_title=hit.episode_title,
-                            position=hit.position,
-                            speaker=hit.speaker,
-                            start_seconds=hit.start_seconds,
-                            quote=best_quote(hit.text, groups),
-                            episode_url=hit.episode_url,
-                        )
-                    )
-                markers.append(numbers[key])
+            return ""
+        markers = [self._number(hit) for hit in self._checked(block.citations or [])]
         piece = block.text
         if markers:
             piece = piece.rstrip() + " " + "".join(f"[{n}]" for n in dict.fromkeys(markers))
             # Claude's cited spans end mid-sentence; keep the space that followed the span.
             if block.text != block.text.rstrip():
                 piece += " "
-        pieces.append(piece)
-    return ReadReply("".join(pieces).strip(), citations, dropped)
+        self._pieces.append(piece)
+        return piece
+
+    def _checked(self, citations: Sequence[Any]) -> list[SearchHit]:
+        cited: list[SearchHit] = []
+        for citation in citations:
+            passages = _cited_passages(citation, self._prompt)
+            if passages is None:
+                self._dropped += 1
+                log.warning(
+                    "dropped a citation of something not given: %s",
+                    getattr(citation, "type", "?"),
+                )
+                continue
+            cited.extend(passages)
+        return cited
+
+    def _number(self, hit: SearchHit) -> int:
+        key = passage_id(hit)
+        if key not in self._numbers:
+            self._numbers[key] = len(self._citations) + 1
+            self._citations.append(
+                Citation(
+                    episode_slug=hit.episode_slug,
+                    episode_title=hit.episode_title,
+                    position=hit.position,
+                    speaker=hit.speaker,
+                    start_seconds=hit.start_seconds,
+                    quote=best_quote(hit.text, self._groups),
+                    episode_url=hit.episode_url,
+                )
+            )
+        return self._numbers[key]
+
+    @property
+    def text(self) -> str:
+        """The answer so far, as it reads when finished."""
+        return "".join(self._pieces).strip()
+
+    def reply(self) -> ReadReply:
+        """Everything read: the text, the checked citations, how many were dropped."""
+        return ReadReply(self.text, list(self._citations), self._dropped)
+
+
+def read_reply(content: Sequence[Any], prompt: Prompt, question: str) -> ReadReply:
+    """Text and checked citations from a Messages API response's content blocks."""
+    reader = ReplyReader(prompt, question)
+    for block in content:
+        reader.add(block)
+    return reader.reply()
 
 
 def reads_as_not_covered(text: str) -> bool:

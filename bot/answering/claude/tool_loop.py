@@ -18,9 +18,11 @@ from typing import Any
 import anthropic
 from anthropic.types import Message
 
-from bot.answering import LibraryReader, Progress, passage_id
+from bot.answering import LibraryReader, Watcher, passage_id, tell
+from bot.answering.claude.citations import ReplyReader
 from bot.answering.claude.client import retry_budget
 from bot.answering.claude.prompt import MAX_TOKENS, Prompt
+from bot.answering.claude.streaming import read_stream
 from bot.answering.claude.tools import LIST, READ, SEARCH, TOOLS, run_tool
 from db.traces import ToolCall
 
@@ -110,11 +112,13 @@ def run_loop(
     retry_seconds: float,
     max_rounds: int = MAX_ROUNDS,
     tool_budget_seconds: float = TOOL_BUDGET_SECONDS,
-    progress: Progress | None = None,
+    watcher: Watcher | None = None,
     cache: bool = True,
+    terms: str = "",
 ) -> LoopResult:
     """Ask Claude with the library tools until it answers; API errors propagate (the
-    caller falls back), a tool that fails is a tool error Claude reads."""
+    caller falls back), a tool that fails is a tool error Claude reads. `watcher` hears
+    each search and the answer as it is written (quotes picked for `terms`)."""
     deadline = time.monotonic() + tool_budget_seconds
     messages = list(prompt.messages)
     given = list(prompt.search_results)
@@ -135,7 +139,8 @@ def run_loop(
                 tool_choice={"type": "none"} if must_answer else {"type": "auto"},
             ) as stream,
         ):
-            message = stream.get_final_message()
+            replies = ReplyReader(replace(prompt, search_results=list(given)), terms)
+            message = read_stream(stream, replies, watcher, may_call_tools=not must_answer)
         round_trips += 1
         for name in USAGE_FIELDS:
             usage[name] += getattr(message.usage, name, 0) or 0
@@ -149,7 +154,8 @@ def run_loop(
             if late:  # the calls of a reply must all be answered, if only to say no
                 results.append(_tool_result(use.id, [_note(OUT_OF_ROUNDS)], error=True))
                 continue
-            _tell(progress, _describe(use.name, use.input))
+            doing = _describe(use.name, use.input)
+            tell(watcher, lambda w, doing=doing: w.searching(doing))
             run = run_tool(reader, use.name, use.input, round=rounds, seen=seen)
             if run.call is not None:
                 calls.append(run.call)
@@ -162,16 +168,6 @@ def run_loop(
         messages.append({"role": "user", "content": results})
     grown = replace(prompt, messages=messages, search_results=given)
     return LoopResult(message, grown, calls, round_trips, usage)
-
-
-def _tell(progress: Progress | None, doing: str) -> None:
-    """Pass on what the loop is doing; a listener that fails never costs the answer."""
-    if progress is None:
-        return
-    try:
-        progress(doing)
-    except Exception:  # e.g. Slack refusing a status update
-        log.warning("progress could not be shown", exc_info=True)
 
 
 def _note(text: str) -> dict[str, Any]:
