@@ -2,7 +2,9 @@
 through `base_url`. It checks requests as the real API would, answers from the documents
 and search results it was sent (cited, non-streaming or as server-sent events), reports
 usage with a deterministic prompt-cache simulation, records every request, and can be
-told to fail the next calls (429, 529, 500, 401, or a slow answer) or to cite badly.
+told to fail the next calls (429, 529, 500, 401, a slow answer, or a stream that breaks
+off) or to cite badly. With `pace` set it answers at a real model's speed, and records
+when each streamed answer's first and last pieces went out.
 
 Usage is an estimate, for cost comparisons (see `anthropic_answers.tokens`): every text
 costs ceil(len / 4) tokens. Caching follows the real API's rules in simplified form:
@@ -37,18 +39,32 @@ FAULTS = {
     "500": (500, "api_error", "Internal server error"),
     "401": (401, "authentication_error", "invalid x-api-key"),
 }
+# Faults of a streamed answer: it breaks off right after message_start ("cut",
+# "stream_error") or after about half of its content deltas ("cut_midway",
+# "error_midway"); the "error" ones send an overloaded_error event before closing.
+STREAM_BREAKS = frozenset({"cut", "stream_error", "cut_midway", "error_midway"})
 
 
 @dataclass(frozen=True)
 class Recorded:
     """One request as the stand-in received it, and the status it answered (for a
-    "timeout" fault, the status of the late answer). Header names are lowercased."""
+    "timeout" fault, the status of the late answer). Header names are lowercased.
+
+    Times are on `time.monotonic` (not on the stand-in's `clock`, which a test may
+    fake), so a benchmark can set them against its own: when the request arrived and,
+    for a streamed answer, when its first and last content deltas (pieces of text, of
+    tool input, or citations) were actually sent; None until one is, and for
+    everything else. The record is replaced as a stream goes on, so read it from
+    `requests` once the answer is in."""
 
     path: str
     headers: dict[str, str]
     body: Any
     status: int
     usage: dict[str, Any] | None
+    arrived: float = 0.0
+    first_delta_sent: float | None = None
+    last_delta_sent: float | None = None
 
 
 @dataclass
@@ -65,9 +81,10 @@ class _Reply:
     headers: dict[str, str] = field(default_factory=dict)
     stream: bool = False  # send `body` (a message) as server-sent events
     delay: float = 0.0
-    # A stream that stops after message_start: "cut" closes it, "stream_error" sends an
-    # overloaded error event first (as the real API does when it fails mid-answer).
+    # One of STREAM_BREAKS: where a stream stops, and whether an overloaded error event
+    # goes out first (as the real API sends one when it fails mid-answer).
     breaks: str | None = None
+    pace: tuple[float, float] | None = None  # AnthropicStandIn.pace when it answered
 
 
 def _error(status: int, kind: str, message: str, **headers: str) -> _Reply:
@@ -92,6 +109,11 @@ class AnthropicStandIn:
     # Offered tools and given no tool result yet, search once before answering, as a model
     # that checks the library for itself would (see `anthropic_answers.search_query`).
     search_first: bool = True
+    # Answer at a model's speed: (first_token_seconds, total_seconds) after the request
+    # arrives, a streamed answer's first content delta goes out, then the rest evenly
+    # spaced up to its last at total_seconds; a non-streamed answer is held back
+    # total_seconds. None: everything at once. Errors are never paced. See `set_pace`.
+    pace: tuple[float, float] | None = None
     requests: list[Recorded] = field(default_factory=list)
     _faults: deque[_Fault] = field(default_factory=deque)
     _scripted_calls: deque[list[tuple[str, Any]]] = field(default_factory=deque)
@@ -144,12 +166,28 @@ class AnthropicStandIn:
         retry-after header of `retry_after` seconds, default 1), "529" (overloaded_error),
         "500" (api_error), "401" (authentication_error), "timeout" (the answer comes
         after `timeout_seconds`, so a client with a shorter timeout gives up), or, for
-        streamed requests, "cut" (the stream ends after message_start) and "stream_error"
-        (an overloaded_error event after message_start)."""
-        if kind not in {*FAULTS, "timeout", "cut", "stream_error"}:
+        streamed requests (a non-streamed one is answered in full, and uses up the
+        fault): "cut" (the stream ends after message_start), "stream_error" (an
+        overloaded_error event after message_start), "cut_midway" (the connection
+        drops after about half of the content deltas, so some answer text went out;
+        sent chunked, as the real API streams, so the SDK sees an incomplete body
+        rather than a stream that just ended) and "error_midway" (an overloaded_error
+        event after about half of the content deltas, then the stream closes)."""
+        if kind not in {*FAULTS, "timeout", *STREAM_BREAKS}:
             raise ValueError(f"unknown fault kind {kind!r}")
         with self._lock:
             self._faults.append(_Fault(kind, times, retry_after))
+
+    def set_pace(self, first_token_seconds: float, total_seconds: float) -> None:
+        """Answer from now on at a model's speed (see `pace`): the first content delta
+        `first_token_seconds` after the request arrives, the last `total_seconds` after
+        it. Set `pace = None` to answer at once again."""
+        if not 0 <= first_token_seconds <= total_seconds:
+            raise ValueError(
+                f"need 0 <= first_token_seconds <= total_seconds, got "
+                f"{first_token_seconds!r}, {total_seconds!r}"
+            )
+        self.pace = (first_token_seconds, total_seconds)
 
     def bad_citations_next(self, times: int = 1) -> None:
         """Make the next `times` cited answers carry, after their good citations, three
@@ -177,6 +215,7 @@ class AnthropicStandIn:
     # ------------------------------------------------------------------------ serving
 
     def _handle(self, request: BaseHTTPRequestHandler) -> None:
+        arrived = time.monotonic()
         length = int(request.headers.get("Content-Length") or 0)
         raw = request.rfile.read(length)
         try:
@@ -186,14 +225,23 @@ class AnthropicStandIn:
         headers = {name.lower(): value for name, value in request.headers.items()}
         reply = self._reply(request.command, request.path, headers, body, raw)
         usage = reply.body.get("usage") if reply.status == 200 else None
+        recorded = Recorded(request.path, headers, body, reply.status, usage, arrived)
         with self._lock:
-            self.requests.append(Recorded(request.path, headers, body, reply.status, usage))
+            self.requests.append(recorded)
+            at = len(self.requests) - 1
+        hold = reply.delay
+        if reply.pace is not None and not reply.stream:
+            hold = max(hold, reply.pace[1])
         # Event.wait wakes at once when stop() is called, so a held answer never delays it.
-        if reply.delay and self._stopping.wait(reply.delay):
+        if hold and self._stopping.wait(max(0.0, arrived + hold - time.monotonic())):
             return
+        request_id = f"req_standin{next(self._request_ids):012d}"
         # OSError: the client gave up (its timeout) and closed the connection.
         with contextlib.suppress(OSError):
-            self._send(request, reply, f"req_standin{next(self._request_ids):012d}")
+            if reply.stream:
+                self._stream(request, reply, request_id, arrived, at)
+            else:
+                self._send(request, reply, request_id)
 
     def _reply(
         self, method: str, path: str, headers: dict[str, str], body: Any, raw: bytes
@@ -237,7 +285,7 @@ class AnthropicStandIn:
     def _messages(self, body: Any, raw: bytes) -> _Reply:
         with self._lock:
             fault = self._take_fault()
-        if fault is not None and fault.kind in {"cut", "stream_error"}:
+        if fault is not None and fault.kind in STREAM_BREAKS:
             return replace(self._answer(body, raw), breaks=fault.kind)
         if fault is not None and fault.kind != "timeout":
             status, kind, message = FAULTS[fault.kind]
@@ -297,7 +345,7 @@ class AnthropicStandIn:
             "stop_sequence": None,
             "usage": usage,
         }
-        return _Reply(200, message, stream=bool(body.get("stream")))
+        return _Reply(200, message, stream=bool(body.get("stream")), pace=self.pace)
 
     def _tool_calls(self, body: dict[str, Any]) -> list[tuple[str, Any]] | None:
         """The calls this reply makes, if it makes any (lock held)."""
@@ -344,27 +392,73 @@ class AnthropicStandIn:
             "service_tier": "standard",
         }
 
+    def _stream(
+        self,
+        request: BaseHTTPRequestHandler,
+        reply: _Reply,
+        request_id: str,
+        arrived: float,
+        at: int,
+    ) -> None:
+        """Send `reply.body` as server-sent events, paced and broken off as `reply` says,
+        noting in `requests[at]` when content deltas go out."""
+        events = list(stream_events(reply.body))
+        deltas = [i for i, event in enumerate(events) if event["type"] == "content_block_delta"]
+        stop_at = None  # the event after which the stream breaks off
+        if reply.breaks in {"cut", "stream_error"} or (reply.breaks and not deltas):
+            stop_at = 0  # message_start
+        elif reply.breaks:
+            stop_at = deltas[max(1, len(deltas) // 2) - 1]
+        # A cut is only visible to the client in a body that says where it ends: chunked,
+        # which needs HTTP/1.1. Otherwise HTTP/1.0, where the stream ends when the
+        # connection closes, so a connection closed early reads as a stream that ended.
+        chunked = reply.breaks == "cut_midway"
+        if chunked:
+            request.protocol_version = "HTTP/1.1"
+        request.send_response(200)
+        request.send_header("Content-Type", "text/event-stream; charset=utf-8")
+        request.send_header("Cache-Control", "no-cache")
+        request.send_header("request-id", request_id)
+        if chunked:
+            request.send_header("Transfer-Encoding", "chunked")
+            request.send_header("Connection", "close")
+        request.end_headers()
+
+        def write(name: str, data: dict[str, Any]) -> None:
+            payload = f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
+            if chunked:
+                payload = b"%x\r\n%s\r\n" % (len(payload), payload)
+            request.wfile.write(payload)
+            request.wfile.flush()
+
+        for i, (event, due) in enumerate(zip(events, _schedule(events, reply.pace), strict=True)):
+            # Waiting on _stopping, so stop() never waits for a paced answer.
+            if due is not None and self._stopping.wait(max(0.0, arrived + due - time.monotonic())):
+                return
+            write(event["type"], event)
+            if event["type"] == "content_block_delta":
+                self._delta_sent(at)
+            if i == stop_at:
+                if reply.breaks in {"stream_error", "error_midway"}:
+                    error = {"type": "error", "error": {"type": "overloaded_error"}}
+                    error["error"]["message"] = "Overloaded"
+                    write("error", error)
+                return  # closing the connection, with no end chunk if chunked
+        if chunked:
+            request.wfile.write(b"0\r\n\r\n")
+
+    def _delta_sent(self, at: int) -> None:
+        """Note on `requests[at]` that a content delta has just gone out."""
+        now = time.monotonic()
+        with self._lock:
+            if at >= len(self.requests):  # the list was emptied meanwhile: nothing to note
+                return
+            recorded = self.requests[at]
+            first = now if recorded.first_delta_sent is None else recorded.first_delta_sent
+            self.requests[at] = replace(recorded, first_delta_sent=first, last_delta_sent=now)
+
     @staticmethod
     def _send(request: BaseHTTPRequestHandler, reply: _Reply, request_id: str) -> None:
-        if reply.stream:
-            request.send_response(200)
-            request.send_header("Content-Type", "text/event-stream; charset=utf-8")
-            request.send_header("Cache-Control", "no-cache")
-            request.send_header("request-id", request_id)
-            request.end_headers()
-            # HTTP/1.0: the stream ends when the connection closes.
-            for event in stream_events(reply.body):
-                request.wfile.write(
-                    f"event: {event['type']}\ndata: {json.dumps(event)}\n\n".encode()
-                )
-                request.wfile.flush()
-                if reply.breaks and event["type"] == "message_start":
-                    if reply.breaks == "stream_error":
-                        error = {"type": "error", "error": {"type": "overloaded_error"}}
-                        error["error"]["message"] = "Overloaded"
-                        request.wfile.write(f"event: error\ndata: {json.dumps(error)}\n\n".encode())
-                    return
-            return
         body = reply.body
         if body.get("type") == "error":  # the real API repeats the id in error bodies
             body = {**body, "request_id": request_id}
@@ -385,6 +479,28 @@ def display_name(model_id: str) -> str:
     names = [p.capitalize() for p in parts if not p.isdigit()]
     version = ".".join(p for p in parts if p.isdigit() and len(p) < 8)
     return " ".join([*names, version] if version else names)
+
+
+def _schedule(events: list[dict[str, Any]], pace: tuple[float, float] | None) -> list[float | None]:
+    """When each of `events` is due, in seconds after the request arrived (None: at
+    once, after the one before). Under `pace` = (first, total), content deltas are due
+    evenly from `first` to `total`; a block starts with its first delta, as the real API
+    starts one when its first token is ready; message_delta is due at `total` even when
+    there are too few deltas to span the time."""
+    due: list[float | None] = [None] * len(events)
+    if pace is None:
+        return due
+    first, total = pace
+    deltas = [i for i, event in enumerate(events) if event["type"] == "content_block_delta"]
+    step = (total - first) / (len(deltas) - 1) if len(deltas) > 1 else 0.0
+    for k, i in enumerate(deltas):
+        due[i] = first + k * step
+    for i, event in enumerate(events):
+        if event["type"] == "content_block_start" and i + 1 < len(events):
+            due[i] = due[i + 1]
+        elif event["type"] == "message_delta":
+            due[i] = total
+    return due
 
 
 def stream_events(message: dict[str, Any]) -> Iterator[dict[str, Any]]:

@@ -3,8 +3,10 @@ parses: cited answers, streams, usage with prompt caching, errors and retries.""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -12,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import anthropic
+import httpx2
 import pytest
 
 from tests.fakes.anthropic_answers import NOTHING_FOUND
@@ -396,3 +399,125 @@ def test_bad_citations_come_when_asked_and_only_then(api: AnthropicStandIn) -> N
     assert past.start_block_index == len(EPISODE)
     assert misquoted.start_block_index == 2 and misquoted.cited_text != EPISODE[2]
     assert [_checks_out(c, [EPISODE]) for c in cited(sdk.messages.create(**body))] == [True]
+
+
+def _timed_text(stream: Any, started: float) -> list[tuple[float, str]]:
+    """Each piece of text of `stream`, with when it arrived, in seconds after `started`."""
+    return [(time.monotonic() - started, text) for text in stream.text_stream]
+
+
+def test_a_paced_stream_starts_and_ends_as_a_model_would(api: AnthropicStandIn) -> None:
+    body = request("Where does Maria keep bees, and what stopped the slugs?", document(EPISODE))
+    sdk = client(api)
+    with sdk.messages.stream(**body) as stream:
+        unpaced = stream.get_final_message()
+    api.set_pace(0.3, 0.8)
+    started = time.monotonic()
+    with sdk.messages.stream(**body) as stream:
+        pieces = _timed_text(stream, started)
+        paced = stream.get_final_message()
+    done = time.monotonic() - started
+    assert dumped(paced) == dumped(unpaced)  # the same answer, only slower
+    times = [at for at, _ in pieces]
+    # Not before first_token_seconds, and well before the end: the first words come early.
+    assert 0.3 <= times[0] < 0.6
+    # Spread out, not sent in one burst at the end.
+    assert times[len(times) // 2] - times[0] > 0.15
+    assert done >= 0.8
+    recorded = api.requests[-1]
+    assert recorded.first_delta_sent is not None and recorded.last_delta_sent is not None
+    assert 0.3 <= recorded.first_delta_sent - recorded.arrived < 0.45
+    assert 0.8 <= recorded.last_delta_sent - recorded.arrived < 0.95
+    # The recorded times are when the pieces went out: the client saw them just after.
+    assert 0 <= started + times[0] - recorded.first_delta_sent < 0.1
+    assert 0 <= started + done - recorded.last_delta_sent < 0.1
+    # Unpaced, the answer came at once, and its times were recorded too.
+    quick = api.requests[0]
+    assert quick.first_delta_sent is not None and quick.last_delta_sent is not None
+    assert quick.last_delta_sent - quick.arrived < 0.2
+
+
+def test_a_paced_plain_answer_is_held_back_and_pace_none_turns_it_off(
+    api: AnthropicStandIn,
+) -> None:
+    body = request("Who keeps bees?", document(EPISODE))
+    sdk = client(api)
+    api.set_pace(0.1, 0.4)
+    started = time.monotonic()
+    assert cited(sdk.messages.create(**body))
+    assert time.monotonic() - started >= 0.4
+    assert api.requests[-1].first_delta_sent is None  # nothing was streamed
+    api.pace = None
+    started = time.monotonic()
+    with sdk.messages.stream(**body) as stream:
+        stream.get_final_message()
+    assert time.monotonic() - started < 0.3
+    api.fail_next("429", retry_after=0)
+    started = time.monotonic()
+    api.set_pace(1.0, 2.0)
+    with pytest.raises(anthropic.RateLimitError):  # errors come at once, paced or not
+        sdk.messages.create(**body)
+    assert time.monotonic() - started < 0.5
+    with pytest.raises(ValueError):
+        api.set_pace(1.0, 0.5)
+    assert api.pace == (1.0, 2.0)
+
+
+def test_stop_is_prompt_while_a_paced_stream_waits(api: AnthropicStandIn) -> None:
+    api.set_pace(5.0, 10.0)
+    texts: list[str] = []
+
+    def ask() -> None:
+        # Whatever the SDK makes of a stream that stops: only the stop's speed matters.
+        with contextlib.suppress(Exception), client(api).messages.stream(**request("Bees?")) as s:
+            texts.extend(s.text_stream)
+
+    asker = threading.Thread(target=ask)
+    asker.start()
+    deadline = time.monotonic() + 2
+    while not api.requests and time.monotonic() < deadline:
+        time.sleep(0.01)
+    stopping = time.monotonic()
+    api.stop()
+    asker.join(2)
+    assert time.monotonic() - stopping < 1 and not asker.is_alive() and not texts
+
+
+@pytest.mark.parametrize(
+    ("kind", "error"),
+    [
+        # The connection drops inside a chunked body: the SDK does not wrap that.
+        ("cut_midway", httpx2.RemoteProtocolError),
+        # An error event: raised with the stream's own status, 200, so not as an
+        # OverloadedError (which the SDK picks by status, 529) but by its body's type.
+        ("error_midway", anthropic.APIStatusError),
+    ],
+)
+def test_a_stream_breaks_midway_after_some_text(
+    api: AnthropicStandIn, kind: str, error: type[Exception]
+) -> None:
+    body = request("Where does Maria keep bees, and what stopped the slugs?", document(EPISODE))
+    sdk = client(api)
+    api.fail_next(kind)
+    whole = "".join(block.text for block in sdk.messages.create(**body).content)
+    assert cited(sdk.messages.create(**body))  # a plain request used up the fault
+    api.fail_next(kind)
+    texts: list[str] = []
+    with pytest.raises(error) as raised, sdk.messages.stream(**body) as stream:
+        texts.extend(stream.text_stream)
+    # Some of the answer, the start of it, and not all of it.
+    received = "".join(texts)
+    assert received and whole.startswith(received) and len(received) < len(whole)
+    if kind == "error_midway":
+        assert isinstance(raised.value, anthropic.APIStatusError)
+        assert raised.value.status_code == 200 and raised.value.type == "overloaded_error"
+    broken = api.requests[-1]
+    assert broken.status == 200 and broken.first_delta_sent is not None
+    assert broken.last_delta_sent is not None
+    with sdk.messages.stream(**body) as stream:  # only that stream broke
+        assert "".join(stream.text_stream) == whole
+
+
+def test_an_unknown_fault_is_refused(api: AnthropicStandIn) -> None:
+    with pytest.raises(ValueError):
+        api.fail_next("cut_halfway")
