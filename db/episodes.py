@@ -205,6 +205,15 @@ def list_episodes(session: Session) -> list[Episode]:
     )
 
 
+def newest_episode(session: Session) -> Episode | None:
+    """The episode published last (an undated one only when none has a date)."""
+    return session.scalars(
+        select(Episode)
+        .order_by(Episode.published_on.is_(None), Episode.published_on.desc(), Episode.slug)
+        .limit(1)
+    ).first()
+
+
 def count_episodes(session: Session) -> int:
     """How many episodes the library holds."""
     return session.scalar(select(func.count(Episode.id))) or 0

@@ -17,6 +17,7 @@ from bot.retrieval.rerank import RankedPassage
 if TYPE_CHECKING:
     from bot.services.feedback import AnswerStats
     from bot.services.library import EpisodePage
+    from bot.services.starters import Starters
     from bot.takeaways.picking import Pick
 
 SECTION_LIMIT = 3000  # Slack's maximum for a section's text
@@ -24,8 +25,13 @@ MAX_BLOCKS = 50  # Slack's maximum per message
 FALLBACK_LIMIT = 3000
 LISTED_TITLE = 150  # characters of a title in the episodes list
 SUGGESTED_TITLE = 80  # characters of a title in a did-you-mean
+ANSWER_ID = re.compile(r"[0-9]{1,19}")
 USER_ID = re.compile(r"[UW][A-Z0-9]{2,20}")
 MARKDOWN_BOLD = re.compile(r"\*\*(\S(?:.*?\S)?)\*\*")
+# Slack's feedback buttons: one action, the value says which and carries the answer's id.
+FEEDBACK_ACTION = "answer_feedback"
+HELPFUL_VALUE, NOT_HELPFUL_VALUE = "helpful", "not_helpful"
+# The plain buttons of answers posted before the feedback buttons; their clicks still count.
 HELPFUL_ACTION = "feedback_helpful"
 NOT_HELPFUL_ACTION = "feedback_not_helpful"
 
@@ -100,20 +106,74 @@ def mrkdwn(text: str) -> str:
     return MARKDOWN_BOLD.sub(r"*\1*", escape(text))
 
 
-def feedback_buttons(answer_id: int) -> Block:
-    """Helpful / Not helpful, carrying the stored answer's id."""
+def _feedback_button(label: str, value: str, answer_id: int) -> dict[str, Any]:
     return {
-        "type": "actions",
+        "text": {"type": "plain_text", "text": label},
+        "value": f"{value}:{answer_id}",
+        "accessibility_label": f"Mark this {label.lower()}",
+    }
+
+
+def feedback_buttons(answer_id: int, *, not_helpful: str = "Not helpful") -> Block:
+    """Slack's feedback buttons (Helpful / Not helpful, or another word for the second),
+    each carrying the stored answer's id."""
+    return {
+        "type": "context_actions",
         "elements": [
             {
-                "type": "button",
-                "action_id": action,
-                "text": {"type": "plain_text", "text": label},
-                "value": str(answer_id),
+                "type": "feedback_buttons",
+                "action_id": FEEDBACK_ACTION,
+                "positive_button": _feedback_button("Helpful", HELPFUL_VALUE, answer_id),
+                "negative_button": _feedback_button(not_helpful, NOT_HELPFUL_VALUE, answer_id),
             }
-            for action, label in ((HELPFUL_ACTION, "Helpful"), (NOT_HELPFUL_ACTION, "Not helpful"))
         ],
     }
+
+
+def feedback_value(value: object) -> tuple[bool, int] | None:
+    """(helpful, answer id) from a feedback button's value, or None when it is not one."""
+    if not isinstance(value, str):
+        return None
+    which, _, number = value.partition(":")
+    if which not in (HELPFUL_VALUE, NOT_HELPFUL_VALUE) or not ANSWER_ID.fullmatch(number):
+        return None
+    return which == HELPFUL_VALUE, int(number)
+
+
+def _several_episodes(answer: Answer, library_wide: bool) -> bool:
+    return len({c.episode_title for c in answer.citations}) > 1 or library_wide
+
+
+def _footer(answer: Answer, answer_id: int | None, library_wide: bool) -> list[Block]:
+    footer: list[Block] = []
+    if answer.citations and not _several_episodes(answer, library_wide):
+        footer.append(_context(f"From _{escape(answer.citations[0].episode_title)}_"))
+    if answer_id is not None:
+        footer.append(feedback_buttons(answer_id))
+    return footer
+
+
+def _with_citations(
+    blocks: list[Block], answer: Answer, footer: list[Block], library_wide: bool
+) -> list[Block]:
+    """`blocks`, then as many citations as fit in one message, then `footer`."""
+    several = _several_episodes(answer, library_wide)
+    blocks = list(blocks)
+    shown = 0
+    for number, citation in enumerate(answer.citations, start=1):
+        pair = _citation_blocks(citation, number, several)
+        if len(blocks) + len(pair) > MAX_BLOCKS - len(footer) - 1:
+            break
+        blocks.extend(pair)
+        shown += 1
+    if shown < len(answer.citations):
+        blocks.append(_context(f"…and {len(answer.citations) - shown} more sources not shown."))
+    return blocks + footer
+
+
+def _asked(question: str, asker: str | None) -> Block:
+    asked = f"{mention(asker)} asked: " if asker else "Question: "
+    return _context(f"{asked}_{escape(question)[: SECTION_LIMIT - 40]}_")
 
 
 def answer_message(
@@ -129,34 +189,120 @@ def answer_message(
 
     `library_wide`: the question went across the library, so every citation names its
     episode, even when all come from one (the asker did not pick it)."""
-    asked = f"{mention(asker)} asked: " if asker else "Question: "
-    header = _context(f"{asked}_{escape(answer.question)[: SECTION_LIMIT - 40]}_")
     body = [_section(piece) for piece in split_text(mrkdwn(answer.text))]
     if answer.notice:
         body.insert(0, _context(f":information_source: {escape(answer.notice)}"))
-    episodes = list(dict.fromkeys(c.episode_title for c in answer.citations))
-    several = len(episodes) > 1 or library_wide
-    footer: list[Block] = []
-    if episodes and not several:
-        footer.append(_context(f"From _{escape(episodes[0])}_"))
-    if answer_id is not None:
-        footer.append(feedback_buttons(answer_id))
-
+    footer = _footer(answer, answer_id, library_wide)
     room = MAX_BLOCKS - 1 - len(footer)
     body = body[: max(room - 2, 1)]  # keep space for at least one citation
-    blocks: list[Block] = [header, *body]
-    shown = 0
-    for number, citation in enumerate(answer.citations, start=1):
-        pair = _citation_blocks(citation, number, several)
-        if len(blocks) + len(pair) > MAX_BLOCKS - len(footer) - 1:
-            break
-        blocks.extend(pair)
-        shown += 1
-    if shown < len(answer.citations):
-        blocks.append(_context(f"…and {len(answer.citations) - shown} more sources not shown."))
-    blocks.extend(footer)
+    blocks = _with_citations([_asked(answer.question, asker), *body], answer, footer, library_wide)
     fallback = f"{escape(answer.question)}: {escape(answer.text)}"
     return {"text": fallback[:FALLBACK_LIMIT], "blocks": blocks}
+
+
+# ---------------------------------------------------------------- answers being written
+
+# What the person sees while a thread's answer is worked out (Slack shows the app's name
+# before the status), and lines Slack may rotate through meanwhile.
+LOADING_MESSAGES = [
+    "Reading the transcript…",
+    "Finding who said it…",
+    "Checking the quotes…",
+]
+STILL_WRITING = ":writing_hand: Writing…"
+STREAM_LIMIT = 12_000  # Slack's most markdown text in one stream call
+
+
+def looking_in(episode_title: str | None) -> str:
+    """The first line shown once a question is taken: where the bot is looking."""
+    if episode_title is None:
+        return ":mag: Looking across the library…"
+    return f":mag: Looking in _{escape(_shorten(episode_title, SUGGESTED_TITLE))}_…"
+
+
+def searching_line(doing: str) -> str:
+    """What the library search is doing now, in a message being written."""
+    return f":mag: {escape(doing)}…"
+
+
+def thread_status(doing: str) -> str:
+    """The status under a thread while its answer is worked out: plain text, after the
+    app's name ("episode-bot is looking in …")."""
+    plain = doing.replace("_", "").removeprefix(":mag: ").rstrip("…")
+    return _shorten(f"is {plain[:1].lower()}{plain[1:]}…", 150)
+
+
+def looking_status(episode_title: str | None) -> str:
+    """The thread status once a question is taken."""
+    return thread_status(looking_in(episode_title))
+
+
+def searching_status(doing: str) -> str:
+    """The thread status while the library is searched."""
+    return thread_status(doing)
+
+
+def answer_draft(question: str, asker: str | None, text: str, doing: str | None) -> dict[str, Any]:
+    """A message standing for an answer still being written: who asked what, the text so
+    far, and what the bot is doing (or that it is still writing)."""
+    body = [_section(piece) for piece in split_text(mrkdwn(text))][: MAX_BLOCKS - 2]
+    status = doing if doing is not None else STILL_WRITING
+    blocks = [_asked(question, asker), *body, _context(status)]
+    fallback = f"{escape(question)}: {escape(text)}" if text else escape(question)
+    return {"text": fallback[:FALLBACK_LIMIT], "blocks": blocks}
+
+
+def stream_text(text: str) -> str:
+    """Answer text as streamed markdown: Slack's control characters escaped, as everywhere
+    (Markdown shows the entities as the characters; no mention or <!channel> can form)."""
+    return escape(text)
+
+
+def answer_ending(
+    answer: Answer, *, answer_id: int | None, library_wide: bool = False
+) -> list[Block]:
+    """What a streamed answer ends with, under its text: each citation with its source,
+    the episode, and the feedback buttons, as a posted answer ends."""
+    return _with_citations([], answer, _footer(answer, answer_id, library_wide), library_wide)
+
+
+# ---------------------------------------------------------------- the agent DM
+
+PROMPT_TITLE = 40  # characters of a suggested prompt's title
+STARTERS_TITLE = "Ask about an episode"
+STARTERS_EMPTY = [
+    {
+        "title": "What can you do?",
+        "message": "What can you answer, and how do I load episodes?",
+    }
+]
+
+
+def starter_prompts(starters: Starters | None) -> tuple[str, list[dict[str, str]]]:
+    """The Messages tab's title and three suggested questions about the episode (points
+    its summary makes first, then questions any episode answers)."""
+    if starters is None:
+        return STARTERS_TITLE, STARTERS_EMPTY
+    who = starters.guest or "the guest"
+    prompts = [
+        {"title": _shorten(topic, PROMPT_TITLE), "message": f"What does {who} say about “{topic}”?"}
+        for topic in starters.topics
+    ]
+    prompts += [
+        {
+            "title": "The main ideas",
+            "message": f"What are the main ideas of “{starters.episode_title}”?",
+        },
+        {
+            "title": "Advice for product teams",
+            "message": f"What does {who} advise product teams to do?",
+        },
+        {
+            "title": "Where we might disagree",
+            "message": f"Where might a product team disagree with {who}?",
+        },
+    ]
+    return _shorten(f"Ask about {starters.episode_title}", 100), prompts[:3]
 
 
 # ---------------------------------------------------------------- command replies
@@ -388,9 +534,7 @@ def takeaway_message(pick: Pick, *, turn_id: int | None = None) -> dict[str, Any
         _section(f":speech_balloon: {escape(pick.question)}"),
     ]
     if turn_id is not None:
-        buttons = feedback_buttons(turn_id)
-        buttons["elements"][1]["text"]["text"] = "Not for us"
-        blocks.append(buttons)
+        blocks.append(feedback_buttons(turn_id, not_helpful="Not for us"))
     blocks.append(_context(TAKEAWAY_THREAD_NOTE))
     fallback = f"Takeaway of the day: {escape(pick.text)}"
     return {"text": fallback[:FALLBACK_LIMIT], "blocks": blocks}

@@ -7,13 +7,13 @@ import json
 from bot.answering import Answer, Citation
 from bot.retrieval.rerank import RankedPassage
 from bot.slack.blocks import (
+    FEEDBACK_ACTION,
     HELP_TEXT,
-    HELPFUL_ACTION,
     MAX_BLOCKS,
-    NOT_HELPFUL_ACTION,
     SECTION_LIMIT,
     answer_message,
     citation_source,
+    feedback_value,
     focus_cleared,
     search_message,
     split_text,
@@ -72,12 +72,20 @@ def test_answer_message_shows_asker_answer_sources_episode_and_buttons() -> None
     assert "Mike Krieger · turn 23 · 12:34" in rendered
     assert 'Mike Krieger · turn 53"' in rendered  # no timestamp when the source has none
     assert "From _Anthropic's CPO_" in rendered
-    buttons = blocks[-1]["elements"]
-    assert [(b["action_id"], b["value"]) for b in buttons] == [
-        (HELPFUL_ACTION, "7"),
-        (NOT_HELPFUL_ACTION, "7"),
-    ]
+    assert blocks[-1]["type"] == "context_actions"
+    [buttons] = blocks[-1]["elements"]
+    assert buttons["type"] == "feedback_buttons" and buttons["action_id"] == FEEDBACK_ACTION
+    sides = (buttons["positive_button"], buttons["negative_button"])
+    assert [b["text"]["text"] for b in sides] == ["Helpful", "Not helpful"]
+    assert [feedback_value(b["value"]) for b in sides] == [(True, 7), (False, 7)]
     assert message["text"]
+
+
+def test_only_a_feedback_buttons_own_value_is_read() -> None:
+    assert feedback_value("helpful:12") == (True, 12)
+    assert feedback_value("not_helpful:3") == (False, 3)
+    for value in (None, 7, "7", "helpful:", "helpful:-1", "great:4", "helpful:1:2", "helpful:١"):
+        assert feedback_value(value) is None
 
 
 def test_user_and_transcript_text_cannot_ping_or_fake_mentions() -> None:
@@ -111,7 +119,7 @@ def test_messages_stay_within_fifty_blocks_and_say_what_was_left_out() -> None:
     assert len(blocks) <= MAX_BLOCKS
     assert all(len(t) <= SECTION_LIMIT for t in _texts(message))
     assert "more sources not shown" in _dump(blocks)
-    assert blocks[-1]["type"] == "actions"
+    assert blocks[-1]["type"] == "context_actions"
     assert len(message["text"]) <= 3000
 
 

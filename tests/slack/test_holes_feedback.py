@@ -71,7 +71,11 @@ def _answer(deps: Deps, slack: SlackApiStandIn, question: str, thread: str | Non
 
 def _button_value(slack: SlackApiStandIn, ts: str) -> int:
     [message] = [m for m in slack.channel_messages[CHANNEL] if m["ts"] == ts]
-    return int(message["blocks"][-1]["elements"][0]["value"])
+    feedback = blocks.feedback_value(
+        message["blocks"][-1]["elements"][0]["positive_button"]["value"]
+    )
+    assert feedback is not None
+    return feedback[1]
 
 
 def _click(
@@ -83,7 +87,8 @@ def _click(
     message_ts: str,
     thread_ts: str | None = None,
 ) -> str:
-    """A Helpful click as Slack sends it; the ephemeral reply the clicker got."""
+    """A Helpful click on Slack's feedback buttons, as Slack sends it; the ephemeral reply
+    the clicker got."""
     container: dict[str, Any] = {
         "type": "message",
         "message_ts": message_ts,
@@ -105,10 +110,10 @@ def _click(
         "api_app_id": "A00000001",
         "actions": [
             {
-                "action_id": blocks.HELPFUL_ACTION,
+                "action_id": blocks.FEEDBACK_ACTION,
                 "block_id": "b1",
-                "type": "button",
-                "value": str(value),
+                "type": "feedback_buttons",
+                "value": f"{blocks.HELPFUL_VALUE}:{value}",
                 "action_ts": "1700000000.000002",
             }
         ],

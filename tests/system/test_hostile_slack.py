@@ -259,7 +259,7 @@ def _is_answer(reply: dict[str, Any]) -> bool:
     """An answer carries feedback buttons; a sentence does not."""
     blocks = reply.get("blocks")
     return isinstance(blocks, list) and any(
-        isinstance(b, dict) and b.get("type") == "actions" for b in blocks
+        isinstance(b, dict) and b.get("type") in ("actions", "context_actions") for b in blocks
     )
 
 

@@ -349,9 +349,12 @@ def test_a_mention_elsewhere_is_answered_in_a_thread_under_it(server: Server) ->
 def test_feedback_clicks_are_stored_last_one_wins_and_counted_in_stats(server: Server) -> None:
     _ask_and_get_thread(server, "Who is Boris?")
     blocks = _posts(server.slack)[0].params["blocks"]
-    answer_id = blocks[-1]["elements"][0]["value"]
+    [buttons] = blocks[-1]["elements"]
+    assert blocks[-1]["type"] == "context_actions" and buttons["type"] == "feedback_buttons"
+    good, bad = buttons["positive_button"]["value"], buttons["negative_button"]["value"]
+    answer_id = good.partition(":")[2]
 
-    def click(action_id: str, user: str) -> None:
+    def click(action: dict[str, str], user: str) -> None:
         payload = {
             "type": "block_actions",
             "user": {"id": user},
@@ -360,26 +363,26 @@ def test_feedback_clicks_are_stored_last_one_wins_and_counted_in_stats(server: S
             "response_url": server.slack.response_url,
             "trigger_id": "1.2.3",
             "api_app_id": "A00000001",
-            "actions": [
-                {
-                    "action_id": action_id,
-                    "value": answer_id,
-                    "type": "button",
-                    "block_id": "b",
-                    "action_ts": "1.2",
-                }
-            ],
+            "actions": [{**action, "block_id": "b", "action_ts": "1.2"}],
         }
         before = len(server.slack.calls_to("response_url"))
         assert server.post({"payload": json.dumps(payload)})[0] == 200
         # One click at a time, as people click: wait for its acknowledgement message.
         assert _wait_for(lambda: len(server.slack.calls_to("response_url")) == before + 1)
 
-    click("feedback_not_helpful", "U0FIRST")
-    click("feedback_helpful", "U0FIRST")  # changed their mind
-    click("feedback_helpful", "U0SECOND")
+    def feedback(value: str) -> dict[str, str]:
+        return {"action_id": buttons["action_id"], "type": "feedback_buttons", "value": value}
+
+    click(feedback(bad), "U0FIRST")
+    click(feedback(good), "U0FIRST")  # changed their mind
+    # A button of an answer posted before the feedback buttons still counts.
+    click({"action_id": "feedback_helpful", "type": "button", "value": answer_id}, "U0SECOND")
     thanks = [c.params["text"] for c in server.slack.calls_to("response_url")]
-    assert thanks[0] == "Thanks: noted that this answer didn't help."
+    assert thanks == [
+        "Thanks: noted that this answer didn't help.",
+        "Thanks: noted that this answer helped.",
+        "Thanks: noted that this answer helped.",
+    ]
     server.post(server.command("stats"))
     assert _wait_for(lambda: len(server.slack.calls_to("response_url")) == 4)
     stats = server.slack.calls_to("response_url")[-1].params["text"]

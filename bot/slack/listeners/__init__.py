@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from slack_bolt import App, BoltContext
 
-from bot.slack.listeners import actions, commands, threads
+from bot.slack.listeners import actions, agent_dm, commands, threads
 from bot.slack.listeners.deps import Deps
 
 
@@ -21,5 +21,5 @@ def register(app: App, deps: Deps) -> None:
         next()
 
     app.use(with_deps)
-    for listeners in (commands, threads, actions):
+    for listeners in (commands, threads, actions, agent_dm):
         listeners.register(app)

@@ -1,5 +1,6 @@
-"""Helpful / Not helpful buttons: stored per person per answer, the last click wins; a click
-that is not on the answer it names is refused (see bot/services/feedback.py)."""
+"""Helpful / Not helpful: Slack's feedback buttons (and the plain buttons of answers posted
+before them), stored per person per answer, the last click wins; a click that is not on the
+answer it names is refused (see bot/services/feedback.py)."""
 
 from __future__ import annotations
 
@@ -38,13 +39,17 @@ def click_place(body: dict[str, Any]) -> ClickPlace:
     )
 
 
-def _store(body: dict[str, Any], respond: Respond, deps: Deps, *, helpful: bool) -> None:
+def _clicked_value(body: dict[str, Any]) -> object:
     actions = body.get("actions")
     action = actions[0] if isinstance(actions, list) and actions else {}
+    return action.get("value") if isinstance(action, dict) else None
+
+
+def _store(
+    body: dict[str, Any], respond: Respond, deps: Deps, *, helpful: bool, turn_id: int | None
+) -> None:
     user = body.get("user")
     user_id = user.get("id") if isinstance(user, dict) else None
-    value = action.get("value") if isinstance(action, dict) else None
-    turn_id = int(value) if isinstance(value, str) and value.isdigit() else None
     clicked = Clicked.GONE
     if isinstance(user_id, str) and turn_id is not None and turn_id <= MAX_ID:
         clicked = record_click(
@@ -59,19 +64,37 @@ def _store(body: dict[str, Any], respond: Respond, deps: Deps, *, helpful: bool)
         log.warning("could not acknowledge a feedback click: %s", type(exc).__name__)
 
 
-def on_helpful(ack: Ack, body: dict[str, Any], respond: Respond, deps: Deps) -> None:
-    """Helpful clicked."""
+def on_feedback(ack: Ack, body: dict[str, Any], respond: Respond, deps: Deps) -> None:
+    """A feedback button clicked: Helpful, or Not helpful (Not for us, under a takeaway);
+    which, and the answer, are in its value."""
     ack()
-    _store(body, respond, deps, helpful=True)
+    clicked = blocks.feedback_value(_clicked_value(body))
+    if clicked is None:
+        _store(body, respond, deps, helpful=False, turn_id=None)  # says it is not stored
+        return
+    helpful, turn_id = clicked
+    _store(body, respond, deps, helpful=helpful, turn_id=turn_id)
+
+
+def _old_button_turn(body: dict[str, Any]) -> int | None:
+    value = _clicked_value(body)
+    return int(value) if isinstance(value, str) and blocks.ANSWER_ID.fullmatch(value) else None
+
+
+def on_helpful(ack: Ack, body: dict[str, Any], respond: Respond, deps: Deps) -> None:
+    """Helpful clicked on an answer posted before the feedback buttons."""
+    ack()
+    _store(body, respond, deps, helpful=True, turn_id=_old_button_turn(body))
 
 
 def on_not_helpful(ack: Ack, body: dict[str, Any], respond: Respond, deps: Deps) -> None:
-    """Not helpful (or Not for us, under a takeaway) clicked."""
+    """Not helpful (or Not for us) clicked on a message posted before the feedback buttons."""
     ack()
-    _store(body, respond, deps, helpful=False)
+    _store(body, respond, deps, helpful=False, turn_id=_old_button_turn(body))
 
 
 def register(app: App) -> None:
-    """Wire the feedback buttons into the app."""
+    """Wire the feedback buttons (and the plain buttons of older answers) into the app."""
+    app.action(blocks.FEEDBACK_ACTION)(on_feedback)
     app.action(blocks.HELPFUL_ACTION)(on_helpful)
     app.action(blocks.NOT_HELPFUL_ACTION)(on_not_helpful)

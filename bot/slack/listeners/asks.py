@@ -100,6 +100,7 @@ def _answer_command(deps: Deps, client: WebClient, ask: Ask) -> None:
                 question=ask.question,
                 user_id=ask.user_id,
                 thread_ts=None,
+                team_id=ask.team_id,
             )
         except EmptyQuery:
             respond(**blocks.ephemeral(blocks.NO_WORDS))
@@ -132,6 +133,7 @@ def _answer_event(deps: Deps, client: WebClient, ask: Ask) -> None:
                 question=ask.question,
                 user_id=ask.user_id,
                 thread_ts=thread_ts,
+                team_id=ask.team_id,
             )
         except EmptyQuery:
             client.chat_postMessage(channel=ask.channel, thread_ts=thread_ts, text=blocks.NO_WORDS)

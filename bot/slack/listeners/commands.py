@@ -65,11 +65,17 @@ def _take_ask(
             thread_ts=None,
             question=question,
             response_url=url,
+            team_id=_text(command, "team_id"),
         ),
     )
     if waiting is not None:
         respond = Respond(response_url=url)
         _run(lambda: respond(**blocks.ephemeral(busy_text(waiting))), "ask", respond)
+
+
+def _text(fields: dict[str, Any], key: str) -> str | None:
+    value = fields.get(key)
+    return value if isinstance(value, str) and value else None
 
 
 def _search(deps: Deps, command: dict[str, Any], terms: str, respond: Respond) -> None:

@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.services.asks import AskBook, Recorder
 from bot.services.library import Library
 from bot.slack.in_flight import InFlight
+from bot.slack.live_answer import Paces
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,8 @@ class Deps:
     asks: AskBook | None = None
     # Writes the asks down as they are acknowledged (see Recorder).
     recorder: Recorder | None = None
+    # What Slack allows the updates of answers being written, shared by all of them.
+    paces: Paces = field(default_factory=Paces)
     _work: _Work = field(default_factory=_Work)
 
     @property

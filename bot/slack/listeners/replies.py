@@ -1,5 +1,6 @@
-"""Answer a question in Slack: answered and stored by the threads service, then posted as a
-new message (the root of its thread) or as a reply in the thread it was asked in."""
+"""Answer a question in Slack: answered and stored by the threads service, shown as it is
+written (see bot/slack/live_answer.py), and finished as a new message (the root of its
+thread) or as a reply in the thread it was asked in."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.services import threads
-from bot.slack import blocks
 from bot.slack.listeners.deps import Deps
+from bot.slack.live_answer import LiveAnswer, Place
 
 
 def answer_and_post(
@@ -19,25 +20,36 @@ def answer_and_post(
     question: str,
     user_id: str | None,
     thread_ts: str | None,
+    team_id: str | None = None,
 ) -> None:
     """Answer `question` in `thread_ts` (a new message when None). Raises SlackApiError
-    when Slack refuses the post; nothing of a refused new conversation is kept."""
-    reply = threads.answer_in_thread(
-        deps.library,
-        deps.answerer,
-        channel=channel,
-        question=question,
-        user_id=user_id,
-        thread_ts=thread_ts,
-    )
-    message = blocks.answer_message(
-        reply.answer, asker=user_id, answer_id=reply.reply_id, library_wide=reply.library_wide
+    (or OSError) when Slack refuses the answer; nothing of a refused new conversation is
+    kept, and nothing half-written is left showing."""
+    live = LiveAnswer(
+        client,
+        Place(channel, thread_ts, question, user_id, team_id),
+        live=deps.answerer.writes_as_it_goes,
+        paces=deps.paces,
     )
     try:
-        posted = client.chat_postMessage(channel=channel, thread_ts=thread_ts, **message)
-    except SlackApiError:
+        reply = threads.answer_in_thread(
+            deps.library,
+            deps.answerer,
+            channel=channel,
+            question=question,
+            user_id=user_id,
+            thread_ts=thread_ts,
+            watcher=live,
+        )
+    except Exception:
+        live.abandon()
+        raise
+    try:
+        ts = live.finish(reply.answer, answer_id=reply.reply_id, library_wide=reply.library_wide)
+    except (SlackApiError, OSError):
         if reply.new_thread:
             threads.forget(deps.library, reply.conversation_id)
+        live.abandon()
         raise
     if reply.new_thread:
-        threads.thread_posted(deps.library, reply.conversation_id, str(posted["ts"]))
+        threads.thread_posted(deps.library, reply.conversation_id, ts)

@@ -38,6 +38,7 @@ def _take(deps: Deps, client: WebClient, body: dict[str, Any], thread_ts: str) -
             user_id=event.get("user"),
             thread_ts=thread_ts,
             question=MENTION.sub(" ", event.get("text", "")).strip(),
+            team_id=_team(body, event),
         ),
     )
     if waiting is None or not event.get("user"):
@@ -51,6 +52,14 @@ def _take(deps: Deps, client: WebClient, body: dict[str, Any], thread_ts: str) -
         )
     except (SlackApiError, OSError) as exc:  # the answer still comes
         log.warning("could not say the bot is busy: %s", type(exc).__name__)
+
+
+def _team(body: dict[str, Any], event: dict[str, Any]) -> str | None:
+    """The asker's workspace: the event's own team, or the one the event was sent for."""
+    for team in (event.get("user_team"), event.get("team"), body.get("team_id")):
+        if isinstance(team, str) and team:
+            return team
+    return None
 
 
 def _well_formed(event: dict[str, Any]) -> bool:
@@ -77,11 +86,12 @@ def on_message(
     if event.get("subtype") or event.get("bot_id") or not _well_formed(event):
         return
     thread_ts = event.get("thread_ts")
-    if not thread_ts or thread_ts == event.get("ts"):
-        if event.get("channel_type") != "im":
-            return
-        # A direct message to the bot is a question; its thread holds the follow-ups.
-        thread_ts = event["ts"]
+    if event.get("channel_type") == "im":
+        # Every direct message to the bot is a question: a new one is answered in a thread
+        # under it, which holds its follow-ups (the agent DM's conversations are threads).
+        thread_ts = thread_ts or event["ts"]
+    elif not thread_ts or thread_ts == event.get("ts"):
+        return
     else:
         if context.bot_user_id and f"<@{context.bot_user_id}>" in event.get("text", ""):
             return  # the app_mention event for this message answers it

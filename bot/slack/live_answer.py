@@ -1,0 +1,325 @@
+"""An answer's one message in Slack while Claude writes it, then the finished answer in it.
+
+In a thread (a follow-up, a mention, a direct message) the thread's status says where the
+bot is looking and what it searches for, and the answer streams with Slack's own streaming
+(chat.startStream / appendStream / stopStream), ending with its quotes, episode and
+feedback buttons. A slash command's answer is a new message in the channel, which a stream
+cannot be (Slack streams only replies), so there the message is posted the moment answering
+begins ("Looking in …") and updated in place as the text grows. When Slack refuses a stream,
+or one expires midway, the same message (or a new one, if none was shown yet) is updated in
+place instead: never two copies of an answer.
+
+Updates in between are paced (one a second per message, and within what Slack allows per
+minute across all answers); one Slack refuses is skipped, the next carries the text so far.
+The finished answer always goes out, through the client's own retries. An answer ready at
+once (the offline answerer) is simply posted.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackRequestError
+from slack_sdk.web.chat_stream import ChatStream
+
+from bot.answering import Answer, Watcher
+from bot.slack import blocks
+
+log = logging.getLogger(__name__)
+
+# The least time between two updates of one message.
+UPDATE_EVERY_SECONDS = 1.0
+# An update in between that Slack is slow to take is given up, not waited for.
+DRAFT_TIMEOUT_SECONDS = 5.0
+
+
+class Pace:
+    """A shared allowance of calls per minute (a token bucket): what Slack's rate limit
+    tier allows one method across every answer being written."""
+
+    def __init__(self, per_minute: float, burst: int) -> None:
+        self._rate = per_minute / 60.0
+        self._burst = float(burst)
+        self._tokens = float(burst)
+        self._at = time.monotonic()
+        self._lock = threading.Lock()
+
+    def take(self) -> bool:
+        """Use one call now if the allowance has one."""
+        with self._lock:
+            now = time.monotonic()
+            self._tokens = min(self._burst, self._tokens + (now - self._at) * self._rate)
+            self._at = now
+            if self._tokens < 1.0:
+                return False
+            self._tokens -= 1.0
+            return True
+
+
+@dataclass(frozen=True)
+class Paces:
+    """The allowances updates in between share, per Slack's tiers: chat.update is Tier 3
+    (50 a minute), chat.appendStream Tier 4 (100), chat.startStream Tier 2 (20)."""
+
+    update: Pace = field(default_factory=lambda: Pace(50, 10))
+    append: Pace = field(default_factory=lambda: Pace(100, 20))
+    start: Pace = field(default_factory=lambda: Pace(20, 5))
+
+
+def draft_client(client: WebClient) -> WebClient:
+    """The same client, but a call in between that fails (a 429, an outage) fails at once:
+    the next update carries the text anyway, and the answer must not wait on it."""
+    return WebClient(
+        token=client.token,
+        base_url=client.base_url,
+        timeout=min(client.timeout, int(DRAFT_TIMEOUT_SECONDS)),
+        retry_handlers=[],
+    )
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where an answer goes and who asked: the thread (None: a new message in the channel),
+    and the asker's user and team, which a stream in a channel names."""
+
+    channel: str
+    thread_ts: str | None
+    question: str
+    asker: str | None
+    team_id: str | None = None
+
+
+class LiveAnswer(Watcher):
+    """Shows one answer as it is made; `finish` puts the finished answer in its place.
+    `live` False: nothing is shown until the answer is ready (it will be, at once)."""
+
+    def __init__(
+        self,
+        client: WebClient,
+        place: Place,
+        *,
+        live: bool,
+        paces: Paces,
+        drafts: WebClient | None = None,
+    ) -> None:
+        self._client = client
+        self._drafts = drafts or draft_client(client)
+        self._place = place
+        self._live = live
+        self._paces = paces
+        self._ts: str | None = None  # the message, once there is one
+        self._stream: ChatStream | None = None
+        self._streamed = ""  # the answer text the stream holds (unescaped)
+        self._in_place = False  # updated with chat.update (no stream, or it failed)
+        self._doing: str | None = None
+        self._text = ""
+        self._shown_at = 0.0
+        self._status_set = False
+
+    @property
+    def ts(self) -> str | None:
+        """The answer's message, once one was posted."""
+        return self._ts
+
+    # ------------------------------------------------------------------ the watcher
+
+    def started(self, episode_title: str | None) -> None:
+        """Say where the bot is looking: a status under the thread, or the new message."""
+        if not self._live:
+            return
+        self._doing = blocks.looking_in(episode_title)
+        if self._place.thread_ts is None:
+            self._post_in_place()
+        else:
+            self._set_status(blocks.looking_status(episode_title))
+
+    def searching(self, doing: str) -> None:
+        """Say what the library search is doing, until the answer's text shows."""
+        if not self._live or self._text:
+            return
+        self._doing = blocks.searching_line(doing)
+        if self._in_place:
+            self._update_in_place(force=False)
+        elif self._place.thread_ts is not None and self._stream is None:
+            self._set_status(blocks.searching_status(doing))
+
+    def writing(self, text: str) -> None:
+        """Show the text so far: the first words at once, then at the pace allowed."""
+        if not self._live:
+            return
+        first = not self._text
+        self._text, self._doing = text, None
+        if self._in_place:
+            self._update_in_place(force=first)
+        elif self._place.thread_ts is None:
+            self._post_in_place()
+        elif self._stream is None:
+            self._start_stream()
+        else:
+            self._append()
+
+    # ------------------------------------------------------------------ the finish
+
+    def finish(self, answer: Answer, *, answer_id: int | None, library_wide: bool) -> str:
+        """Put the finished answer in the message (posting it when none was shown); its ts.
+        Raises SlackApiError (or OSError) when Slack will not take it."""
+        message = blocks.answer_message(
+            answer, asker=self._place.asker, answer_id=answer_id, library_wide=library_wide
+        )
+        if self._stream is not None and not self._in_place:
+            rest = answer.text[len(self._streamed) :]
+            if answer.notice is None and answer.text.startswith(self._streamed):
+                if self._stop_stream(answer, rest, answer_id, library_wide):
+                    assert self._ts is not None
+                    return self._ts
+            else:
+                self._stop_quietly()
+        if self._ts is None:
+            posted = self._client.chat_postMessage(
+                channel=self._place.channel, thread_ts=self._place.thread_ts, **message
+            )
+            self._ts = str(posted["ts"])
+        else:
+            self._client.chat_update(channel=self._place.channel, ts=self._ts, **message)
+        return self._ts
+
+    def abandon(self) -> None:
+        """The answer failed after something was shown: take it away (the asker is told why
+        in one sentence elsewhere)."""
+        try:
+            if self._stream is not None and not self._in_place:
+                self._stop_quietly()
+            if self._ts is not None:
+                self._client.chat_delete(channel=self._place.channel, ts=self._ts)
+            elif self._status_set:
+                self._set_status("")
+        except (SlackApiError, OSError) as exc:
+            log.warning("could not take back an unfinished answer: %s", _why(exc))
+
+    # ------------------------------------------------------------------ in place
+
+    def _draft(self) -> dict[str, object]:
+        return blocks.answer_draft(self._place.question, self._place.asker, self._text, self._doing)
+
+    def _post_in_place(self) -> None:
+        """Post the message that is updated as the answer grows (once)."""
+        if self._ts is not None:
+            return
+        try:
+            posted = self._client.chat_postMessage(
+                channel=self._place.channel, thread_ts=self._place.thread_ts, **self._draft()
+            )
+        except (SlackApiError, OSError) as exc:
+            # The finished answer is posted anyway; its failure is what the asker hears of.
+            log.warning("could not show an answer being written: %s", _why(exc))
+            return
+        self._ts, self._in_place = str(posted["ts"]), True
+        self._shown_at = time.monotonic()
+
+    def _update_in_place(self, *, force: bool) -> None:
+        if self._ts is None:
+            return
+        if not force and not self._due(self._paces.update):
+            return
+        try:
+            self._drafts.chat_update(channel=self._place.channel, ts=self._ts, **self._draft())
+        except (SlackApiError, OSError) as exc:
+            log.info("skipped an update of an answer being written: %s", _why(exc))
+        self._shown_at = time.monotonic()
+
+    def _due(self, pace: Pace) -> bool:
+        return time.monotonic() - self._shown_at >= UPDATE_EVERY_SECONDS and pace.take()
+
+    # ------------------------------------------------------------------ streamed
+
+    def _set_status(self, status: str) -> None:
+        assert self._place.thread_ts is not None
+        try:
+            self._drafts.assistant_threads_setStatus(
+                channel_id=self._place.channel,
+                thread_ts=self._place.thread_ts,
+                status=status,
+                loading_messages=blocks.LOADING_MESSAGES if status else None,
+            )
+            self._status_set = bool(status)
+        except (SlackApiError, OSError) as exc:
+            log.info("could not set the thread's status: %s", _why(exc))
+
+    def _start_stream(self) -> None:
+        assert self._place.thread_ts is not None
+        stream = self._drafts.chat_stream(
+            channel=self._place.channel,
+            thread_ts=self._place.thread_ts,
+            recipient_user_id=self._place.asker,
+            recipient_team_id=self._place.team_id,
+            buffer_size=1,  # the pace is this class's: each append goes out
+        )
+        text = self._text
+        try:
+            if not self._paces.start.take():
+                raise _NoStream("chat.startStream allowance spent")
+            stream.append(markdown_text=blocks.stream_text(text)[: blocks.STREAM_LIMIT])
+        except (SlackApiError, SlackRequestError, OSError, _NoStream) as exc:
+            # Refused (not allowed here, rate limited, Slack down): one message, in place.
+            log.info("answer not streamed (%s): updating it in place", _why(exc))
+            self._post_in_place()
+            return
+        self._stream, self._ts, self._streamed = stream, stream.ts, text
+        self._shown_at = time.monotonic()
+
+    def _append(self) -> None:
+        assert self._stream is not None
+        text = self._text
+        if not text.startswith(self._streamed):
+            return  # replaced midway (a new search round): the finish puts it right
+        if not self._due(self._paces.append):
+            return
+        try:
+            self._stream.append(markdown_text=blocks.stream_text(text[len(self._streamed) :]))
+        except (SlackApiError, SlackRequestError, OSError) as exc:
+            self._lost_stream(exc)
+            return
+        self._streamed = text
+        self._shown_at = time.monotonic()
+
+    def _lost_stream(self, exc: Exception) -> None:
+        """The stream expired or broke midway: from now on its message is updated in place."""
+        log.info("stream of an answer lost (%s): updating it in place", _why(exc))
+        self._in_place = True
+        self._update_in_place(force=True)
+
+    def _stop_stream(
+        self, answer: Answer, rest: str, answer_id: int | None, library_wide: bool
+    ) -> bool:
+        """End the stream with the rest of the text and the answer's ending; False when the
+        stream is gone (the caller updates the message in place instead)."""
+        assert self._stream is not None
+        ending = blocks.answer_ending(answer, answer_id=answer_id, library_wide=library_wide)
+        try:
+            self._stream.stop(markdown_text=blocks.stream_text(rest) or None, blocks=ending)
+        except (SlackApiError, SlackRequestError) as exc:
+            log.info("stream could not be ended (%s): updating it in place", _why(exc))
+            return False
+        return True
+
+    def _stop_quietly(self) -> None:
+        assert self._stream is not None
+        try:
+            self._stream.stop()
+        except (SlackApiError, SlackRequestError, OSError) as exc:
+            log.info("stream already ended: %s", _why(exc))
+
+
+class _NoStream(Exception):
+    """No stream may be started now."""
+
+
+def _why(exc: Exception) -> str:
+    """What Slack said, never the request (it carries the token)."""
+    if isinstance(exc, SlackApiError):
+        return str(exc.response.get("error"))
+    return type(exc).__name__
