@@ -40,6 +40,7 @@ class Ask:
     created_at: datetime
     claimed_by: str | None = None  # the process holding it, when one does
     team_id: str | None = None  # the asker's workspace, when Slack said
+    answer_ts: str | None = None  # the message showing its answer, once there is one
 
     @classmethod
     def of(cls, row: PendingAsk) -> Ask:
@@ -55,6 +56,7 @@ class Ask:
             row.created_at,
             row.claimed_by if row.state == "working" else None,
             row.team_id,
+            row.answer_ts,
         )
 
 
@@ -143,6 +145,15 @@ def finish_ask(
         .values(state="told" if told else "done", finished_at=now or utc_now())
     )
     return finished.rowcount == 1
+
+
+def set_answer_message(session: Session, ask_id: int, owner: str, ts: str) -> None:
+    """Note the message that shows the ask's answer being written."""
+    session.execute(
+        update(PendingAsk)
+        .where(PendingAsk.id == ask_id, PendingAsk.claimed_by == owner)
+        .values(answer_ts=ts)
+    )
 
 
 def release_asks(session: Session, owner: str, ask_ids: Sequence[int]) -> int:

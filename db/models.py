@@ -213,6 +213,8 @@ class PendingAsk(Base):
     response_url: Mapped[str | None] = mapped_column(Text)
     # The asker's workspace: a streamed answer in a channel names it.
     team_id: Mapped[str | None] = mapped_column(String(32))
+    # The message showing the answer as it is written, once there is one.
+    answer_ts: Mapped[str | None] = mapped_column(String(32))
     state: Mapped[str] = mapped_column(String(10), default="pending", server_default="pending")
     created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.current_timestamp())
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -28,6 +28,7 @@ from db.asks import (
     open_asks,
     record_ask,
     release_asks,
+    set_answer_message,
     utc_now,
 )
 
@@ -98,6 +99,15 @@ class AskBook:
             log.warning("could not mark ask %s answered (%s)", ask_id, type(exc).__name__)
         with self._lock:
             self._held.discard(ask_id)
+
+    def showing(self, ask_id: int, ts: str) -> None:
+        """Note the message showing the ask's answer as it is written, so whoever finishes
+        the ask (this process, or the next after a crash) finishes that one message."""
+        try:
+            with self._library.sessions.begin() as session:
+                set_answer_message(session, ask_id, self.owner, ts)
+        except SQLAlchemyError as exc:  # the answer still comes; a takeover posts anew
+            log.warning("could not note ask %s's message (%s)", ask_id, type(exc).__name__)
 
     def release_held(self) -> int:
         """Give back every ask this process holds unanswered (it is shutting down), so the

@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from slack_sdk import WebClient
@@ -63,8 +64,10 @@ class Pace:
 @dataclass(frozen=True)
 class Paces:
     """The allowances updates in between share, per Slack's tiers: chat.update is Tier 3
-    (50 a minute), chat.appendStream Tier 4 (100), chat.startStream Tier 2 (20)."""
+    (50 a minute), chat.appendStream Tier 4 (100), chat.startStream Tier 2 (20); and the
+    least time between two updates of one message."""
 
+    every_seconds: float = UPDATE_EVERY_SECONDS
     update: Pace = field(default_factory=lambda: Pace(50, 10))
     append: Pace = field(default_factory=lambda: Pace(100, 20))
     start: Pace = field(default_factory=lambda: Pace(20, 5))
@@ -95,7 +98,9 @@ class Place:
 
 class LiveAnswer(Watcher):
     """Shows one answer as it is made; `finish` puts the finished answer in its place.
-    `live` False: nothing is shown until the answer is ready (it will be, at once)."""
+    `live` False: nothing is shown until the answer is ready (it will be, at once).
+    `shown_ts`: the message an earlier attempt at this answer left (a process that died
+    midway), finished in place; `on_shown` hears the ts of the message once there is one."""
 
     def __init__(
         self,
@@ -105,16 +110,21 @@ class LiveAnswer(Watcher):
         live: bool,
         paces: Paces,
         drafts: WebClient | None = None,
+        shown_ts: str | None = None,
+        on_shown: Callable[[str], None] | None = None,
     ) -> None:
         self._client = client
         self._drafts = drafts or draft_client(client)
         self._place = place
         self._live = live
         self._paces = paces
-        self._ts: str | None = None  # the message, once there is one
+        self._on_shown = on_shown
+        self._ts: str | None = shown_ts  # the message, once there is one
         self._stream: ChatStream | None = None
         self._streamed = ""  # the answer text the stream holds (unescaped)
-        self._in_place = False  # updated with chat.update (no stream, or it failed)
+        # Updated with chat.update: no stream here, a stream that failed, or a message
+        # left by an earlier attempt.
+        self._in_place = shown_ts is not None
         self._doing: str | None = None
         self._text = ""
         self._shown_at = 0.0
@@ -132,7 +142,9 @@ class LiveAnswer(Watcher):
         if not self._live:
             return
         self._doing = blocks.looking_in(episode_title)
-        if self._place.thread_ts is None:
+        if self._in_place:
+            self._update_in_place(force=True)
+        elif self._place.thread_ts is None:
             self._post_in_place()
         else:
             self._set_status(blocks.looking_status(episode_title))
@@ -178,13 +190,18 @@ class LiveAnswer(Watcher):
                     return self._ts
             else:
                 self._stop_quietly()
-        if self._ts is None:
-            posted = self._client.chat_postMessage(
-                channel=self._place.channel, thread_ts=self._place.thread_ts, **message
-            )
-            self._ts = str(posted["ts"])
-        else:
-            self._client.chat_update(channel=self._place.channel, ts=self._ts, **message)
+        if self._ts is not None:
+            try:
+                self._client.chat_update(channel=self._place.channel, ts=self._ts, **message)
+                return self._ts
+            except SlackApiError as exc:
+                if exc.response.get("error") != "message_not_found":
+                    raise
+                log.info("the answer's message was deleted meanwhile: posting it anew")
+        posted = self._client.chat_postMessage(
+            channel=self._place.channel, thread_ts=self._place.thread_ts, **message
+        )
+        self._ts = str(posted["ts"])
         return self._ts
 
     def abandon(self) -> None:
@@ -219,6 +236,7 @@ class LiveAnswer(Watcher):
             return
         self._ts, self._in_place = str(posted["ts"]), True
         self._shown_at = time.monotonic()
+        self._shown(self._ts)
 
     def _update_in_place(self, *, force: bool) -> None:
         if self._ts is None:
@@ -232,9 +250,16 @@ class LiveAnswer(Watcher):
         self._shown_at = time.monotonic()
 
     def _due(self, pace: Pace) -> bool:
-        return time.monotonic() - self._shown_at >= UPDATE_EVERY_SECONDS and pace.take()
+        return time.monotonic() - self._shown_at >= self._paces.every_seconds and pace.take()
 
     # ------------------------------------------------------------------ streamed
+
+    def _shown(self, ts: str) -> None:
+        if self._on_shown is not None:
+            try:
+                self._on_shown(ts)
+            except Exception:  # noting it is a help for a takeover, never worth the answer
+                log.warning("could not note an answer's message", exc_info=True)
 
     def _set_status(self, status: str) -> None:
         assert self._place.thread_ts is not None
@@ -270,6 +295,8 @@ class LiveAnswer(Watcher):
             return
         self._stream, self._ts, self._streamed = stream, stream.ts, text
         self._shown_at = time.monotonic()
+        if self._ts is not None:
+            self._shown(self._ts)
 
     def _append(self) -> None:
         assert self._stream is not None

@@ -84,7 +84,16 @@ def test_answer_message_shows_asker_answer_sources_episode_and_buttons() -> None
 def test_only_a_feedback_buttons_own_value_is_read() -> None:
     assert feedback_value("helpful:12") == (True, 12)
     assert feedback_value("not_helpful:3") == (False, 3)
-    for value in (None, 7, "7", "helpful:", "helpful:-1", "great:4", "helpful:1:2", "helpful:١"):
+    for value in (
+        None,
+        7,
+        "7",
+        "helpful:",
+        "helpful:-1",
+        "great:4",
+        "helpful:1:2",
+        "helpful:\u0661",
+    ):
         assert feedback_value(value) is None
 
 

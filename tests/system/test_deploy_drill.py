@@ -20,6 +20,7 @@ from tests.fakes.slack_api import SlackApiStandIn
 from tests.system.test_slack_serve import (
     ACK_BUDGET_S,
     Server,
+    _finished,
     _posts,
     _wait_for,
     running_server,
@@ -51,10 +52,10 @@ def _ask_all(server: Server, count: int = ASKS) -> None:
 
 
 def _answered(slack: SlackApiStandIn) -> Counter[int]:
-    """How many answers each numbered question got."""
+    """How many finished answers each numbered question got."""
     found: Counter[int] = Counter()
-    for post in _posts(slack):
-        if match := MARKER.search(str(post.params.get("blocks", "")) + post.params["text"]):
+    for message in _finished(slack):
+        if match := MARKER.search(str(message.get("blocks", "")) + message["text"]):
             found[int(match.group(1))] += 1
     return found
 
@@ -75,7 +76,7 @@ def test_sigterm_answers_every_question_in_flight_then_exits(
         ) as server:
             _ask_all(server)
             assert _wait_for(lambda: len(claude.requests_to("/v1/messages")) >= 1)
-            assert not _posts(slack)  # all of them still being answered
+            assert not _finished(slack)  # all of them still being answered
             server.process.send_signal(signal.SIGTERM)
             output, _ = server.process.communicate(timeout=60)
             assert server.process.returncode == 0, output
@@ -101,7 +102,9 @@ def test_kill_9_then_restart_answers_every_acknowledged_question_once(
             server.process.wait(timeout=10)
     finally:
         slow.stop()
-    assert not _posts(slack)
+    assert not _finished(slack)
+    # Each ask's message was up ("Looking across the library…") when the process died.
+    assert len(slack.messages_in("C0CHANNEL")) == ASKS
     left = _states(tmp_path)
     assert sum(left.values()) == ASKS and left["done"] == 0
     # One more, left by a process that died half an hour ago: too late to answer.
@@ -120,6 +123,9 @@ def test_kill_9_then_restart_answers_every_acknowledged_question_once(
             assert _wait_for(lambda: bool(slack.calls_to("chat.postEphemeral")))
             time.sleep(1.0)  # and nothing more arrives
             assert _answered(slack) == Counter(range(ASKS))
+            # Each answer finished the message the dead process had begun: no second copy,
+            # no "Looking…" left behind.
+            assert len(slack.messages_in("C0CHANNEL")) == ASKS
             [told] = slack.calls_to("chat.postEphemeral")
             assert told.params["user"] == "U0LATE"
             assert told.params["text"] == (
@@ -166,5 +172,5 @@ def test_a_process_exits_within_its_grace_period_and_leaves_the_rest_for_the_nex
             assert "questions left for the next start" in output
     finally:
         slow.stop()
-    assert not _posts(slack)
+    assert not _finished(slack)
     assert _states(tmp_path) == Counter(pending=5)  # handed back, not lost

@@ -16,6 +16,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import pytest
@@ -144,6 +145,16 @@ def server(tmp_path: Path, slack: SlackApiStandIn) -> Iterator[Server]:
 
 def _posts(slack: SlackApiStandIn) -> list[Call]:
     return [c for c in slack.calls_to("chat.postMessage") if c.token == BOT_TOKEN]
+
+
+def _finished(slack: SlackApiStandIn, channel: str = "C0CHANNEL") -> list[dict[str, Any]]:
+    """The channel's messages that hold a finished answer (its feedback buttons), however
+    they got there: posted, updated in place, or streamed."""
+    return [
+        message
+        for message in slack.messages_in(channel)
+        if any(b.get("type") == "context_actions" for b in message.get("blocks") or [])
+    ]
 
 
 def test_ask_is_acknowledged_fast_and_answered_once_with_citations(server: Server) -> None:
@@ -432,7 +443,7 @@ def test_with_a_key_claude_writes_the_answer_and_its_trace_is_stored(
             assert _wait_for(lambda: len(slack.calls_to("response_url")) >= 1)
             status, _, seconds = server.post(server.command("ask Who is Boris?"))
             assert status == 200 and seconds < 3
-            assert _wait_for(lambda: len(_posts(slack)) == 1)
+            assert _wait_for(lambda: len(_finished(slack)) == 1)
             root = "1700000000.000001"  # the stand-in's ts for its first post
             reply = {
                 "type": "message",
@@ -444,10 +455,14 @@ def test_with_a_key_claude_writes_the_answer_and_its_trace_is_stored(
                 "thread_ts": root,
             }
             assert _post_json(server, _event("Ev0CLAUDEFOLLOW", reply)) == 200
-            assert _wait_for(lambda: len(_posts(slack)) == 2)
-        post = _posts(slack)[0]
-        rendered = json.dumps(post.params["blocks"], ensure_ascii=False)
+            assert _wait_for(lambda: len(_finished(slack)) == 2)
+        answer, streamed = _finished(slack)
+        assert answer["ts"] == root and len(_posts(slack)) == 1  # one message, updated
+        rendered = json.dumps(answer["blocks"], ensure_ascii=False)
         assert "From the episode" in rendered and "[1]" in rendered
+        # The follow-up streamed in the thread, and ends with its quotes and buttons.
+        assert streamed["thread_ts"] == root and "[1]" in streamed["streamed_text"]
+        assert slack.calls_to("chat.startStream") and slack.calls_to("chat.stopStream")
         sent, follow_up = [r.body for r in claude.requests_to("/v1/messages")]
         assert sent["messages"][0]["content"][0]["type"] == "document"
         # The follow-up carried the thread: the first question and Claude's answer to it.

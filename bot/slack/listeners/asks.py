@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from datetime import timedelta
+from typing import Any
 
 from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
@@ -89,6 +90,18 @@ def answer(deps: Deps, client: WebClient, ask_id: int, *, taking_from: str | Non
         deps.asks.finish(ask.id, told=told)
 
 
+def _resuming(deps: Deps, ask: Ask) -> dict[str, Any]:
+    """How an answer goes on from an earlier attempt at it: its team, the message it left
+    (finished in place, never a second copy), and where to note a new one."""
+    assert deps.asks is not None
+    book = deps.asks
+    return {
+        "team_id": ask.team_id,
+        "shown_ts": ask.answer_ts,
+        "on_shown": lambda ts: book.showing(ask.id, ts),
+    }
+
+
 def _answer_command(deps: Deps, client: WebClient, ask: Ask) -> None:
     respond = Respond(response_url=ask.response_url)
     try:
@@ -100,7 +113,7 @@ def _answer_command(deps: Deps, client: WebClient, ask: Ask) -> None:
                 question=ask.question,
                 user_id=ask.user_id,
                 thread_ts=None,
-                team_id=ask.team_id,
+                **_resuming(deps, ask),
             )
         except EmptyQuery:
             respond(**blocks.ephemeral(blocks.NO_WORDS))
@@ -133,7 +146,7 @@ def _answer_event(deps: Deps, client: WebClient, ask: Ask) -> None:
                 question=ask.question,
                 user_id=ask.user_id,
                 thread_ts=thread_ts,
-                team_id=ask.team_id,
+                **_resuming(deps, ask),
             )
         except EmptyQuery:
             client.chat_postMessage(channel=ask.channel, thread_ts=thread_ts, text=blocks.NO_WORDS)
@@ -154,7 +167,9 @@ def _tell_restarted(client: WebClient, ask: Ask) -> None:
     sees."""
     text = blocks.restarted(ask.question)
     try:
-        if ask.kind == "event":
+        if ask.answer_ts is not None:  # the answer had begun showing: say it there
+            client.chat_update(channel=ask.channel, ts=ask.answer_ts, text=text, blocks=[])
+        elif ask.kind == "event":
             client.chat_postMessage(channel=ask.channel, thread_ts=ask.thread_ts, text=text)
         elif ask.user_id:
             client.chat_postEphemeral(channel=ask.channel, user=ask.user_id, text=text)

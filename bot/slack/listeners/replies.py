@@ -4,6 +4,8 @@ thread) or as a reply in the thread it was asked in."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -21,15 +23,20 @@ def answer_and_post(
     user_id: str | None,
     thread_ts: str | None,
     team_id: str | None = None,
+    shown_ts: str | None = None,
+    on_shown: Callable[[str], None] | None = None,
 ) -> None:
-    """Answer `question` in `thread_ts` (a new message when None). Raises SlackApiError
-    (or OSError) when Slack refuses the answer; nothing of a refused new conversation is
-    kept, and nothing half-written is left showing."""
+    """Answer `question` in `thread_ts` (a new message when None), finishing the message
+    `shown_ts` an earlier attempt left, if any; `on_shown` hears the answer's message ts.
+    Raises SlackApiError (or OSError) when Slack refuses the answer; nothing of a refused
+    new conversation is kept, and nothing half-written is left showing."""
     live = LiveAnswer(
         client,
         Place(channel, thread_ts, question, user_id, team_id),
         live=deps.answerer.writes_as_it_goes,
         paces=deps.paces,
+        shown_ts=shown_ts,
+        on_shown=on_shown,
     )
     try:
         reply = threads.answer_in_thread(
