@@ -225,21 +225,21 @@ def searching_line(doing: str) -> str:
     return f":mag: {escape(doing)}…"
 
 
-def thread_status(doing: str) -> str:
-    """The status under a thread while its answer is worked out: plain text, after the
-    app's name ("episode-bot is looking in …")."""
-    plain = doing.replace("_", "").removeprefix(":mag: ").rstrip("…")
-    return _shorten(f"is {plain[:1].lower()}{plain[1:]}…", 150)
+def _status(doing: str) -> str:
+    return _shorten(f"is {doing[:1].lower()}{doing[1:]}…", 150)
 
 
 def looking_status(episode_title: str | None) -> str:
-    """The thread status once a question is taken."""
-    return thread_status(looking_in(episode_title))
+    """The status under a thread once its question is taken (Slack shows the app's name
+    before it: "episode-bot is looking in …"); plain text."""
+    if episode_title is None:
+        return _status("Looking across the library")
+    return _status(f"Looking in {_shorten(episode_title, SUGGESTED_TITLE)}")
 
 
 def searching_status(doing: str) -> str:
-    """The thread status while the library is searched."""
-    return thread_status(doing)
+    """The thread's status while the library is searched; plain text."""
+    return _status(doing)
 
 
 def answer_draft(question: str, asker: str | None, text: str, doing: str | None) -> dict[str, Any]:
@@ -283,7 +283,8 @@ def starter_prompts(starters: Starters | None) -> tuple[str, list[dict[str, str]
     its summary makes first, then questions any episode answers)."""
     if starters is None:
         return STARTERS_TITLE, STARTERS_EMPTY
-    who = starters.guest or "the guest"
+    who = starters.guest or "the episode"
+    guest = starters.guest or "the guest"
     prompts = [
         {"title": _shorten(topic, PROMPT_TITLE), "message": f"What does {who} say about “{topic}”?"}
         for topic in starters.topics
@@ -299,7 +300,7 @@ def starter_prompts(starters: Starters | None) -> tuple[str, list[dict[str, str]
         },
         {
             "title": "Where we might disagree",
-            "message": f"Where might a product team disagree with {who}?",
+            "message": f"Where might a product team disagree with {guest}?",
         },
     ]
     return _shorten(f"Ask about {starters.episode_title}", 100), prompts[:3]

@@ -17,6 +17,7 @@ from bot.slack.blocks import (
     focus_cleared,
     search_message,
     split_text,
+    stream_text,
 )
 from db.search import SearchHit
 
@@ -197,3 +198,11 @@ def test_help_and_use_all_say_how_to_ask_across_the_library() -> None:
     assert "the one episode" in focus_cleared(1)["text"]
     assert "empty" in focus_cleared(0)["text"]
     assert focus_cleared(1)["response_type"] == "ephemeral"
+
+
+def test_streamed_text_cannot_ping_or_fake_mentions() -> None:
+    hostile = "<!channel> <@U999> <https://evil.example|click> & more"
+    streamed = stream_text(hostile)
+    for ping in ("<!channel>", "<@U999>", "<https://"):
+        assert ping not in streamed
+    assert streamed.startswith("&lt;!channel&gt;")
