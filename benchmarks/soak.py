@@ -38,7 +38,7 @@ import urllib.request
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -105,34 +105,45 @@ class Posted:
     at: float = field(default_factory=time.monotonic)  # when the stand-in accepted it
 
 
+# The calls that can put a finished answer (its feedback buttons) in a message.
+FINISHING = frozenset({"chat.postMessage", "chat.update", "chat.stopStream"})
+
+
 @dataclass
 class RecordingSlackApi(SlackApiStandIn):
-    """The Slack Web API stand-in, also handing each accepted post, with the ts it
-    answered, to `arrivals` (the stand-in records calls, not the ts it gave them)."""
+    """The Slack Web API stand-in, also handing each finished answer (posted, updated in
+    place, or a stream ended with its feedback buttons), with its message's ts, to
+    `arrivals` (the stand-in records calls, not the ts it gave them)."""
 
     arrivals: queue.Queue[Posted] = field(default_factory=queue.Queue)
 
-    def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+    def _answer(self, method: str, params: dict[str, Any]) -> Any:
         reply = super()._answer(method, params)
-        if method == "chat.postMessage" and reply.get("ok"):
-            self.arrivals.put(parse_post(params, str(reply["ts"])))
+        if method in FINISHING and reply.get("ok"):
+            ts = str(reply.get("ts") or params.get("ts"))
+            stored = self._messages.get((str(params.get("channel")), ts))  # lock held
+            post = parse_post(params, ts, stored.thread_ts if stored else None)
+            if post.answer_id is not None:
+                self.arrivals.put(post)
         return reply
 
 
-def parse_post(params: dict[str, Any], ts: str) -> Posted:
-    """The marker (from the "asked:" header block) and the answer id of a posted message."""
+def parse_post(params: dict[str, Any], ts: str, thread_ts: str | None = None) -> Posted:
+    """The marker (from the "asked:" header block; a streamed answer has none) and the
+    answer id its feedback buttons carry (None: not a finished answer)."""
     blocks = params.get("blocks") or []
     if isinstance(blocks, str):
         blocks = json.loads(blocks)
     marker = None
-    if blocks:
+    if blocks and blocks[0].get("type") == "context":
         found = MARKER.search(json.dumps(blocks[0], ensure_ascii=False))
         marker = found.group(1) if found else None
     answer_id = None
     for block in blocks:
-        if block.get("type") == "actions" and block.get("elements"):
-            answer_id = str(block["elements"][0].get("value"))
-    thread_ts = params.get("thread_ts")
+        if block.get("type") == "context_actions" and block.get("elements"):
+            value = str(block["elements"][0]["positive_button"]["value"])
+            answer_id = value.partition(":")[2]
+    thread_ts = thread_ts or params.get("thread_ts")
     return Posted(
         ts, str(params.get("channel")), str(thread_ts) if thread_ts else None, marker, answer_id
     )
@@ -253,6 +264,7 @@ class Soak:
         self.reacting = True  # follow-ups and clicks are sent for answers that arrive
         self.asks_sent: set[int] = set()
         self.follow_ups: dict[int, str] = {}  # ask number -> the thread it was sent in
+        self.roots: dict[str, int] = {}  # a thread followed up in -> its ask number
         self.retried: set[int] = set()
         self.clicks = 0
         self.posts: dict[str, list[Posted]] = {}
@@ -342,9 +354,9 @@ class Soak:
             "api_app_id": "A00000001",
             "actions": [
                 {
-                    "action_id": dice.choice(("feedback_helpful", "feedback_not_helpful")),
-                    "value": root.answer_id,
-                    "type": "button",
+                    "action_id": "answer_feedback",
+                    "value": f"{dice.choice(('helpful', 'not_helpful'))}:{root.answer_id}",
+                    "type": "feedback_buttons",
                     "block_id": "b",
                     "action_ts": "1.2",
                 }
@@ -356,6 +368,9 @@ class Soak:
     # ---------------------------------------------------------------- listening
 
     def _arrived(self, post: Posted) -> None:
+        if post.marker is None and post.thread_ts in self.roots:
+            # A streamed follow-up names no question: its thread says whose it is.
+            post = replace(post, marker=f"{self.roots[post.thread_ts]}f")
         if post.marker is None:
             self.unmatched.append(post)
             return
@@ -368,6 +383,7 @@ class Soak:
         now = time.monotonic()
         if dice.random() < FOLLOW_UP_SHARE:
             self.follow_ups[number] = post.ts
+            self.roots[post.ts] = number
             due = now + dice.uniform(*REACTION_S)
             self.later.append((due, lambda: self.follow_up(number, post, dice)))
         if post.answer_id is not None and dice.random() < CLICK_SHARE:
