@@ -114,7 +114,8 @@ class LiveAnswer(Watcher):
         on_shown: Callable[[str], None] | None = None,
     ) -> None:
         self._client = client
-        self._drafts = drafts or draft_client(client)
+        # Built only for an answer shown as it is written.
+        self._drafts = drafts or (draft_client(client) if live else client)
         self._place = place
         self._live = live
         self._paces = paces
