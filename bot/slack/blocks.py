@@ -6,6 +6,7 @@ escaped, so nobody can make the bot say <!channel> or fake a mention by typing o
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -34,6 +35,8 @@ HELPFUL_VALUE, NOT_HELPFUL_VALUE = "helpful", "not_helpful"
 # The plain buttons of answers posted before the feedback buttons; their clicks still count.
 HELPFUL_ACTION = "feedback_helpful"
 NOT_HELPFUL_ACTION = "feedback_not_helpful"
+MORE_EPISODES_ACTION = "episodes_more"
+MORE_VALUE_LIMIT = 2000  # Slack's longest button value
 
 Block = dict[str, Any]
 
@@ -472,8 +475,39 @@ def episodes_message(page: EpisodePage, focus: str | None) -> dict[str, Any]:
     blocks = [_section(p) for p in split_text(text)]
     if notes:
         blocks.append(_context(" ".join(notes)))
+    if page.page < page.pages and (more := _more_button(page.words, page.page + 1)):
+        blocks.append(more)
     fallback = _lines_within(lines + notes, FALLBACK_LIMIT)
     return {**ephemeral(fallback), "blocks": blocks}
+
+
+def _more_button(words: str, page: int) -> Block | None:
+    """A button that shows the next page in place of this one (None if the words are too
+    long to carry)."""
+    value = json.dumps({"words": words, "page": page}, ensure_ascii=False)
+    if len(value) > MORE_VALUE_LIMIT:
+        return None
+    button = {
+        "type": "button",
+        "action_id": MORE_EPISODES_ACTION,
+        "text": {"type": "plain_text", "text": f"Page {page}"},
+        "value": value,
+    }
+    return {"type": "actions", "elements": [button]}
+
+
+def more_value(value: object) -> tuple[str, int] | None:
+    """(words, page) from a More button's value, or None when it is not one."""
+    try:
+        parsed = json.loads(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+    if not isinstance(parsed, dict):
+        return None
+    words, page = parsed.get("words"), parsed.get("page")
+    if not isinstance(words, str) or not isinstance(page, int) or isinstance(page, bool):
+        return None
+    return (words, page) if 1 <= page <= 999_999 else None
 
 
 def stats_message(periods: list[tuple[int, AnswerStats]]) -> dict[str, Any]:

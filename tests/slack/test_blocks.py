@@ -15,6 +15,7 @@ from bot.slack.blocks import (
     citation_source,
     feedback_value,
     focus_cleared,
+    more_value,
     search_message,
     split_text,
     stream_text,
@@ -206,3 +207,18 @@ def test_streamed_text_cannot_ping_or_fake_mentions() -> None:
     for ping in ("<!channel>", "<@U999>", "<https://"):
         assert ping not in streamed
     assert streamed.startswith("&lt;!channel&gt;")
+
+
+def test_only_a_more_buttons_own_value_is_read() -> None:
+    assert more_value('{"words": "pricing", "page": 2}') == ("pricing", 2)
+    for value in (
+        None,
+        "2",
+        "{",
+        "[]",
+        '{"words": 1, "page": 2}',
+        '{"words": "", "page": 0}',
+        '{"words": "", "page": true}',
+        '{"words": "", "page": 10000000}',
+    ):
+        assert more_value(value) is None

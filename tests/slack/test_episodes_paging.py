@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import itertools
+import json
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -103,17 +104,36 @@ def _wait_for(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
 
 def command(app: App, slack: SlackApiStandIn, text: str) -> dict[str, Any]:
     """`/episode <text>` as Slack sends it; the reply posted to its response_url."""
-    body = urlencode(
-        {
-            "command": "/episode",
-            "text": text,
-            "channel_id": CHANNEL,
-            "user_id": "U0ASKER",
-            "team_id": "T00000001",
-            "trigger_id": f"{next(TRIGGERS)}.1.2",
-            "response_url": slack.response_url,
-        }
-    )
+    form = {
+        "command": "/episode",
+        "text": text,
+        "channel_id": CHANNEL,
+        "user_id": "U0ASKER",
+        "team_id": "T00000001",
+        "trigger_id": f"{next(TRIGGERS)}.1.2",
+        "response_url": slack.response_url,
+    }
+    return _dispatch(app, slack, urlencode(form))
+
+
+def click_more(app: App, slack: SlackApiStandIn, reply: dict[str, Any]) -> dict[str, Any]:
+    """Click the list's next-page button, as Slack sends the click; the reply."""
+    [button] = [b["elements"][0] for b in reply["blocks"] if b["type"] == "actions"]
+    payload = {
+        "type": "block_actions",
+        "user": {"id": "U0ASKER"},
+        "team": {"id": "T00000001"},
+        "channel": {"id": CHANNEL},
+        "container": {"type": "message", "is_ephemeral": True},
+        "response_url": slack.response_url,
+        "trigger_id": f"{next(TRIGGERS)}.1.2",
+        "api_app_id": "A00000001",
+        "actions": [{**button, "block_id": "more", "action_ts": "1700000000.000001"}],
+    }
+    return _dispatch(app, slack, urlencode({"payload": json.dumps(payload)}))
+
+
+def _dispatch(app: App, slack: SlackApiStandIn, body: str) -> dict[str, Any]:
     stamp = str(int(time.time()))
     signature = hmac.new(SECRET.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256)
     headers = {
@@ -169,6 +189,12 @@ def test_the_list_comes_a_page_at_a_time_newest_first(bot: App, slack: SlackApiS
     shown = listed(first) + listed(second) + listed(last)
     assert len(set(shown)) == 61
 
+    # The button under a page shows the next one in its place.
+    assert [b["type"] for b in first["blocks"]][-1] == "actions"
+    clicked = click_more(bot, slack, first)
+    assert clicked["replace_original"] is True and listed(clicked) == listed(second)
+    assert not any(b["type"] == "actions" for b in last["blocks"])
+
     beyond = command(bot, slack, "episodes 99")
     assert "page 3 of 3" in beyond["text"] and listed(beyond) == listed(last)
 
@@ -196,6 +222,7 @@ def test_words_filter_by_title_guest_or_slug_paged_the_same_way(
     assert "More: `/episode episodes lesson 2`" in context(lesson)
     second = command(bot, slack, "episodes lesson 2")
     assert "page 2 of 3" in second["text"] and listed(second)[0] == "guest34-person"
+    assert listed(click_more(bot, slack, lesson)) == listed(second)  # the words carry on
 
     both = command(bot, slack, "episodes ada pricing")  # every word: guest and title
     assert listed(both) == ["ada-lovelace"]

@@ -98,6 +98,24 @@ def _episodes(deps: Deps, command: dict[str, Any], rest: str, respond: Respond) 
     respond(**blocks.episodes_message(page, focus))
 
 
+def on_more_episodes(ack: Ack, body: dict[str, Any], respond: Respond, deps: Deps) -> None:
+    """The list's next-page button: the page it names, in place of the one shown."""
+    ack()
+    actions, channel = body.get("actions"), body.get("channel")
+    action = actions[0] if isinstance(actions, list) and actions else {}
+    wanted = blocks.more_value(action.get("value") if isinstance(action, dict) else None)
+    channel_id = channel.get("id") if isinstance(channel, dict) else None
+    if wanted is None or not isinstance(channel_id, str):
+        return  # not a button of ours: nothing to show
+    words, number = wanted
+
+    def show() -> None:
+        page, focus = channels.episode_page_here(deps.library, channel_id, words, number)
+        respond(**blocks.episodes_message(page, focus), replace_original=True)
+
+    deps.in_background(lambda: _run(show, "episodes", respond))
+
+
 def _use(deps: Deps, command: dict[str, Any], slug: str, respond: Respond) -> None:
     if means_library(slug):
         episodes = channels.use_whole_library(deps.library, command["channel_id"])
@@ -143,8 +161,9 @@ def on_episode(
 
 
 def register(app: App) -> None:
-    """Wire `/episode` into the app."""
+    """Wire `/episode` (and the episode list's next-page button) into the app."""
     app.command("/episode")(on_episode)
+    app.action(blocks.MORE_EPISODES_ACTION)(on_more_episodes)
 
 
 def _run(handler: Callable[[], None], subcommand: str, respond: Respond) -> None:
