@@ -17,6 +17,7 @@ once (the offline answerer) is simply posted.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -36,6 +37,10 @@ log = logging.getLogger(__name__)
 UPDATE_EVERY_SECONDS = 1.0
 # An update in between that Slack is slow to take is given up, not waited for.
 DRAFT_TIMEOUT_SECONDS = 5.0
+# Appends failing in a row (rate limited, slow) before the message goes on in place.
+APPEND_FAILURES = 3
+# What Slack says of a stream that has ended (expired, or the person stopped it).
+GONE_STREAM = frozenset({"message_not_in_streaming_state", "stopped_by_user"})
 
 
 class Pace:
@@ -100,7 +105,11 @@ class LiveAnswer(Watcher):
     """Shows one answer as it is made; `finish` puts the finished answer in its place.
     `live` False: nothing is shown until the answer is ready (it will be, at once).
     `shown_ts`: the message an earlier attempt at this answer left (a process that died
-    midway), finished in place; `on_shown` hears the ts of the message once there is one."""
+    midway), finished in place; `on_shown` hears the ts of the message once there is one.
+
+    Showing is best effort and never costs the answer: a step Slack refuses falls back to
+    the next way of showing, and one whose outcome is unknown (a timeout) stops the showing
+    altogether, so that no second message can appear; `finish` then posts the answer."""
 
     def __init__(
         self,
@@ -121,11 +130,14 @@ class LiveAnswer(Watcher):
         self._paces = paces
         self._on_shown = on_shown
         self._ts: str | None = shown_ts  # the message, once there is one
-        self._stream: ChatStream | None = None
+        self._stream: ChatStream | None = None  # open while not None
         self._streamed = ""  # the answer text the stream holds (unescaped)
+        self._append_failures = 0
         # Updated with chat.update: no stream here, a stream that failed, or a message
-        # left by an earlier attempt.
+        # left by an earlier attempt (whose stream, if it had one, may still be open).
         self._in_place = shown_ts is not None
+        self._left_open = shown_ts is not None
+        self._gave_up = False
         self._doing: str | None = None
         self._text = ""
         self._shown_at = 0.0
@@ -144,6 +156,7 @@ class LiveAnswer(Watcher):
             return
         self._doing = blocks.looking_in(episode_title)
         if self._in_place:
+            self._close_left_stream()
             self._update_in_place(force=True)
         elif self._place.thread_ts is None:
             self._post_in_place()
@@ -152,7 +165,7 @@ class LiveAnswer(Watcher):
 
     def searching(self, doing: str) -> None:
         """Say what the library search is doing, until the answer's text shows."""
-        if not self._live or self._text:
+        if not self._live or self._gave_up or self._text:
             return
         self._doing = blocks.searching_line(doing)
         if self._in_place:
@@ -162,7 +175,7 @@ class LiveAnswer(Watcher):
 
     def writing(self, text: str) -> None:
         """Show the text so far: the first words at once, then at the pace allowed."""
-        if not self._live:
+        if not self._live or self._gave_up:
             return
         first = not self._text
         self._text, self._doing = text, None
@@ -172,25 +185,31 @@ class LiveAnswer(Watcher):
             self._post_in_place()
         elif self._stream is None:
             self._start_stream()
+        elif not text.startswith(self._streamed):
+            # Replaced midway (a library search's line before its call was shown): a
+            # stream cannot take text back, so the message goes on in place.
+            self._leave_stream()
+            self._update_in_place(force=True)
         else:
             self._append()
 
     # ------------------------------------------------------------------ the finish
 
     def finish(self, answer: Answer, *, answer_id: int | None, library_wide: bool) -> str:
-        """Put the finished answer in the message (posting it when none was shown); its ts.
-        Raises SlackApiError (or OSError) when Slack will not take it."""
-        message = blocks.answer_message(
-            answer, asker=self._place.asker, answer_id=answer_id, library_wide=library_wide
-        )
-        if self._stream is not None and not self._in_place:
-            rest = answer.text[len(self._streamed) :]
+        """Put the finished answer in the message (posting it when none was shown), with
+        the client's own retries; its ts. Raises SlackApiError (or OSError) when Slack will
+        not take it."""
+        if self._stream is not None:
             if answer.notice is None and answer.text.startswith(self._streamed):
-                if self._stop_stream(answer, rest, answer_id, library_wide):
+                if self._stop_stream(answer, answer_id, library_wide):
                     assert self._ts is not None
                     return self._ts
             else:
-                self._stop_quietly()
+                self._leave_stream()
+        self._close_left_stream()
+        message = blocks.answer_message(
+            answer, asker=self._place.asker, answer_id=answer_id, library_wide=library_wide
+        )
         if self._ts is not None:
             try:
                 self._client.chat_update(channel=self._place.channel, ts=self._ts, **message)
@@ -209,8 +228,8 @@ class LiveAnswer(Watcher):
         """The answer failed after something was shown: take it away (the asker is told why
         in one sentence elsewhere)."""
         try:
-            if self._stream is not None and not self._in_place:
-                self._stop_quietly()
+            if self._stream is not None:
+                self._leave_stream()
             if self._ts is not None:
                 self._client.chat_delete(channel=self._place.channel, ts=self._ts)
             elif self._status_set:
@@ -224,16 +243,19 @@ class LiveAnswer(Watcher):
         return blocks.answer_draft(self._place.question, self._place.asker, self._text, self._doing)
 
     def _post_in_place(self) -> None:
-        """Post the message that is updated as the answer grows (once)."""
+        """Post the message that is updated as the answer grows (once). Not resent blindly:
+        a post whose reply was lost may have been made, and a second must not appear."""
         if self._ts is not None:
             return
         try:
-            posted = self._client.chat_postMessage(
+            posted = self._drafts.chat_postMessage(
                 channel=self._place.channel, thread_ts=self._place.thread_ts, **self._draft()
             )
         except (SlackApiError, OSError) as exc:
-            # The finished answer is posted anyway; its failure is what the asker hears of.
+            # Showing stops here; the finished answer is posted all the same, and its
+            # failure, if Slack refuses that too, is what the asker hears of.
             log.warning("could not show an answer being written: %s", _why(exc))
+            self._gave_up = True
             return
         self._ts, self._in_place = str(posted["ts"]), True
         self._shown_at = time.monotonic()
@@ -253,13 +275,23 @@ class LiveAnswer(Watcher):
     def _due(self, pace: Pace) -> bool:
         return time.monotonic() - self._shown_at >= self._paces.every_seconds and pace.take()
 
+    def _close_left_stream(self) -> None:
+        """An earlier attempt's message may still be streaming (its process died): end that
+        stream, so the message can be updated."""
+        if not self._left_open or self._ts is None:
+            return
+        self._left_open = False
+        # Not streaming (the usual case) is an error here, and means nothing to end.
+        with contextlib.suppress(SlackApiError, OSError):
+            self._drafts.chat_stopStream(channel=self._place.channel, ts=self._ts)
+
     # ------------------------------------------------------------------ streamed
 
     def _shown(self, ts: str) -> None:
         if self._on_shown is not None:
             try:
                 self._on_shown(ts)
-            except Exception:  # noting it is a help for a takeover, never worth the answer
+            except Exception:  # noting it helps a takeover, never worth the answer
                 log.warning("could not note an answer's message", exc_info=True)
 
     def _set_status(self, status: str) -> None:
@@ -277,6 +309,10 @@ class LiveAnswer(Watcher):
 
     def _start_stream(self) -> None:
         assert self._place.thread_ts is not None
+        if not self._paces.start.take():
+            log.info("answer not streamed (chat.startStream allowance spent): in place")
+            self._post_in_place()
+            return
         stream = self._drafts.chat_stream(
             channel=self._place.channel,
             thread_ts=self._place.thread_ts,
@@ -284,15 +320,17 @@ class LiveAnswer(Watcher):
             recipient_team_id=self._place.team_id,
             buffer_size=1,  # the pace is this class's: each append goes out
         )
-        text = self._text
+        text = self._text[: blocks.STREAM_LIMIT]
         try:
-            if not self._paces.start.take():
-                raise _NoStream("chat.startStream allowance spent")
-            stream.append(markdown_text=blocks.stream_text(text)[: blocks.STREAM_LIMIT])
-        except (SlackApiError, SlackRequestError, OSError, _NoStream) as exc:
-            # Refused (not allowed here, rate limited, Slack down): one message, in place.
+            stream.append(markdown_text=blocks.stream_text(text))
+        except SlackApiError as exc:  # refused (not allowed here, rate limited): in place
             log.info("answer not streamed (%s): updating it in place", _why(exc))
             self._post_in_place()
+            return
+        except (SlackRequestError, OSError) as exc:
+            # Slack may have started it: showing stops, so no second message can appear.
+            log.warning("answer not streamed (%s): posted when finished", _why(exc))
+            self._gave_up = True
             return
         self._stream, self._ts, self._streamed = stream, stream.ts, text
         self._shown_at = time.monotonic()
@@ -301,45 +339,64 @@ class LiveAnswer(Watcher):
 
     def _append(self) -> None:
         assert self._stream is not None
-        text = self._text
-        if not text.startswith(self._streamed):
-            return  # replaced midway (a new search round): the finish puts it right
         if not self._due(self._paces.append):
             return
+        text = self._text[: len(self._streamed) + blocks.STREAM_LIMIT]
         try:
             self._stream.append(markdown_text=blocks.stream_text(text[len(self._streamed) :]))
-        except (SlackApiError, SlackRequestError, OSError) as exc:
-            self._lost_stream(exc)
+        except SlackApiError as exc:
+            if exc.response.get("error") in GONE_STREAM:
+                log.info("stream of an answer ended (%s): updating it in place", _why(exc))
+                self._stream, self._in_place = None, True
+                self._update_in_place(force=True)
+                return
+            self._append_failed(exc)
             return
+        except (SlackRequestError, OSError) as exc:
+            self._append_failed(exc)
+            return
+        self._append_failures = 0
         self._streamed = text
         self._shown_at = time.monotonic()
 
-    def _lost_stream(self, exc: Exception) -> None:
-        """The stream expired or broke midway: from now on its message is updated in place."""
-        log.info("stream of an answer lost (%s): updating it in place", _why(exc))
-        self._in_place = True
-        self._update_in_place(force=True)
+    def _append_failed(self, exc: Exception) -> None:
+        """An append that failed for now (a rate limit, a slow Slack) is skipped, the next
+        carries its text; after a few in a row the message goes on in place."""
+        self._append_failures += 1
+        self._shown_at = time.monotonic()
+        log.info("skipped an append to an answer being written: %s", _why(exc))
+        if self._append_failures >= APPEND_FAILURES:
+            self._leave_stream()
 
-    def _stop_stream(
-        self, answer: Answer, rest: str, answer_id: int | None, library_wide: bool
-    ) -> bool:
-        """End the stream with the rest of the text and the answer's ending; False when the
-        stream is gone (the caller updates the message in place instead)."""
+    def _leave_stream(self) -> None:
+        """End the stream where it is; the message is updated in place from now on."""
         assert self._stream is not None
+        try:
+            self._drafts.chat_stopStream(channel=self._place.channel, ts=str(self._ts))
+        except (SlackApiError, OSError) as exc:
+            log.info("stream already ended: %s", _why(exc))
+        self._stream, self._in_place = None, True
+
+    def _stop_stream(self, answer: Answer, answer_id: int | None, library_wide: bool) -> bool:
+        """End the stream with the rest of the text and the answer's ending, with the
+        client's retries; False when the stream is gone (the caller updates the message in
+        place instead)."""
+        assert self._stream is not None and self._ts is not None
+        rest = blocks.stream_text(answer.text[len(self._streamed) :])
         ending = blocks.answer_ending(answer, answer_id=answer_id, library_wide=library_wide)
         try:
-            self._stream.stop(markdown_text=blocks.stream_text(rest) or None, blocks=ending)
-        except (SlackApiError, SlackRequestError) as exc:
+            self._client.chat_stopStream(
+                channel=self._place.channel,
+                ts=self._ts,
+                markdown_text=rest or None,
+                blocks=ending,
+            )
+        except (SlackApiError, OSError) as exc:
             log.info("stream could not be ended (%s): updating it in place", _why(exc))
+            self._stream, self._in_place = None, True
             return False
+        self._stream = None
         return True
-
-    def _stop_quietly(self) -> None:
-        assert self._stream is not None
-        try:
-            self._stream.stop()
-        except (SlackApiError, SlackRequestError, OSError) as exc:
-            log.info("stream already ended: %s", _why(exc))
 
 
 class _NoStream(Exception):

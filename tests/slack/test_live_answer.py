@@ -12,6 +12,8 @@ from typing import Any
 
 import httpx2
 import pytest
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.answering.claude.answerer import UNAVAILABLE, ClaudeAnswerer
 from bot.answering.claude.client import build_client
@@ -24,7 +26,7 @@ from bot.slack.app import build_deps
 from bot.slack.client import web_client
 from bot.slack.listeners.deps import Deps
 from bot.slack.listeners.replies import answer_and_post
-from bot.slack.live_answer import Paces
+from bot.slack.live_answer import LiveAnswer, Paces, Place
 from tests.conftest import SEED_SLUG
 from tests.fakes.anthropic_api import AnthropicStandIn
 from tests.fakes.slack_api import TEAM_ID, SlackApiStandIn
@@ -205,3 +207,49 @@ def test_an_offline_answer_is_simply_posted(library: Library, slack: SlackApiSta
     _focus(library)
     _answer(_deps(library, slack, None), slack, thread_ts=ROOT)
     assert _methods(slack) == ["chat.postMessage"]
+
+
+def test_a_channel_the_bot_is_not_in_costs_two_refused_posts_not_one_per_word(
+    library: Library, slack: SlackApiStandIn, claude_api: AnthropicStandIn
+) -> None:
+    _focus(library)
+    slack.fail_next("chat.postMessage", error="not_in_channel", times=100)
+    with pytest.raises(SlackApiError):
+        _answer(_deps(library, slack, claude_api), slack, thread_ts=None)
+    # The placeholder was refused, showing stopped; the finished answer was refused too.
+    assert len(slack.calls_to("chat.postMessage")) == 2
+    assert not slack.calls_to("chat.update")
+
+
+def test_a_rate_limited_end_of_a_stream_is_waited_out_and_the_answer_stays(
+    library: Library, slack: SlackApiStandIn, claude_api: AnthropicStandIn
+) -> None:
+    _focus(library)
+    slack.fail_next("chat.stopStream", retry_after=1)
+    slack.fail_next("chat.appendStream", retry_after=1)  # an update in between: skipped
+    _answer(_deps(library, slack, claude_api), slack, thread_ts=ROOT)
+    assert len(slack.calls_to("chat.stopStream")) == 2  # the refused one and the retry
+    [message] = slack.messages_in(CHANNEL)
+    assert message["blocks"][-1]["type"] == "context_actions" and not message["streaming"]
+    assert not slack.calls_to("chat.delete") and not slack.calls_to("chat.update")
+    assert "[1]" in message["streamed_text"]  # the skipped text came with the next append
+
+
+def test_text_replaced_midway_moves_the_stream_to_in_place_updates(
+    slack: SlackApiStandIn,
+) -> None:
+    client = WebClient(token=TOKEN, base_url=slack.url)
+    live = LiveAnswer(
+        client,
+        Place(CHANNEL, ROOT, QUESTION, "U0ASKER", TEAM_ID),
+        live=True,
+        paces=Paces(every_seconds=0.0),
+    )
+    live.started(None)
+    live.writing("Let me search the library for that.")
+    live.writing("Mike says most of it is [1]")  # a new round's text: not a continuation
+    [message] = slack.messages_in(CHANNEL)
+    assert not message["streaming"]  # ended where it was, never appended to
+    assert len(slack.calls_to("chat.appendStream")) == 0
+    [update] = slack.calls_to("chat.update")
+    assert "Mike says most of it is" in _dump(update.params["blocks"])

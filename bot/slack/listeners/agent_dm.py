@@ -25,7 +25,9 @@ def on_home_opened(event: dict[str, Any], client: WebClient, deps: Deps) -> None
     channel = event.get("channel")
     if event.get("tab") != "messages" or not isinstance(channel, str):
         return
-    deps.in_background(lambda: _suggest(deps, client, channel))
+    # Bolt has acknowledged the event already; one quick read and one call, not queued
+    # behind the answers on the answer pool.
+    _suggest(deps, client, channel)
 
 
 def _suggest(deps: Deps, client: WebClient, channel: str) -> None:

@@ -8,6 +8,7 @@ direct message: the answer goes in the thread)."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from datetime import timedelta
@@ -168,6 +169,8 @@ def _tell_restarted(client: WebClient, ask: Ask) -> None:
     text = blocks.restarted(ask.question)
     try:
         if ask.answer_ts is not None:  # the answer had begun showing: say it there
+            with contextlib.suppress(SlackApiError):  # a stream the dead process left open
+                client.chat_stopStream(channel=ask.channel, ts=ask.answer_ts)
             client.chat_update(channel=ask.channel, ts=ask.answer_ts, text=text, blocks=[])
         elif ask.kind == "event":
             client.chat_postMessage(channel=ask.channel, thread_ts=ask.thread_ts, text=text)

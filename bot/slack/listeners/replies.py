@@ -53,10 +53,14 @@ def answer_and_post(
         raise
     try:
         ts = live.finish(reply.answer, answer_id=reply.reply_id, library_wide=reply.library_wide)
-    except (SlackApiError, OSError):
+    except SlackApiError:  # refused: nothing half-written stays
         if reply.new_thread:
             threads.forget(deps.library, reply.conversation_id)
         live.abandon()
+        raise
+    except OSError:  # unreachable: what it took is unknown, so nothing is taken back
+        if reply.new_thread:
+            threads.forget(deps.library, reply.conversation_id)
         raise
     if reply.new_thread:
         threads.thread_posted(deps.library, reply.conversation_id, ts)

@@ -85,6 +85,8 @@ def on_message(
     # Edits, deletions, joins, bot posts (ours included) all carry a subtype or bot_id.
     if event.get("subtype") or event.get("bot_id") or not _well_formed(event):
         return
+    if context.bot_user_id and event.get("user") == context.bot_user_id:
+        return  # its own message, however Slack labelled it
     thread_ts = event.get("thread_ts")
     if event.get("channel_type") == "im":
         # Every direct message to the bot is a question: a new one is answered in a thread
