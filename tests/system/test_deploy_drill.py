@@ -60,6 +60,13 @@ def _answered(slack: SlackApiStandIn) -> Counter[int]:
     return found
 
 
+def _noted(tmp_path: Path) -> int:
+    """How many asks have their answer's message noted."""
+    database = tmp_path / "data" / "episode-bot" / "episode-bot.db"
+    with sqlite3.connect(database) as db:
+        return int(db.execute("SELECT count(answer_ts) FROM pending_asks").fetchone()[0])
+
+
 def _states(tmp_path: Path) -> Counter[str]:
     database = tmp_path / "data" / "episode-bot" / "episode-bot.db"
     with sqlite3.connect(database) as db:
@@ -96,15 +103,15 @@ def test_kill_9_then_restart_answers_every_acknowledged_question_once(
             tmp_path, slack, ANTHROPIC_API_KEY=KEY, ANTHROPIC_BASE_URL=slow.url
         ) as server:
             _ask_all(server)
-            # Written down within a moment of the acknowledgement (Recorder): then killed.
+            # Written down within a moment of the acknowledgement (Recorder), each ask's
+            # message up ("Looking across the library…") and noted: then killed.
             assert _wait_for(lambda: sum(_states(tmp_path).values()) == ASKS)
+            assert _wait_for(lambda: _noted(tmp_path) == ASKS)
             server.process.kill()
             server.process.wait(timeout=10)
     finally:
         slow.stop()
-    assert not _finished(slack)
-    # Each ask's message was up ("Looking across the library…") when the process died.
-    assert len(slack.messages_in("C0CHANNEL")) == ASKS
+    assert not _finished(slack) and len(slack.messages_in("C0CHANNEL")) == ASKS
     left = _states(tmp_path)
     assert sum(left.values()) == ASKS and left["done"] == 0
     # One more, left by a process that died half an hour ago: too late to answer.
