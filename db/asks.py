@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, or_, select, update
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from db.dialect import insert, storable
 from db.models import PendingAsk
 
 # A claim older than this belongs to a process that died: no answer takes so long (Claude's
@@ -77,14 +77,14 @@ def record_ask(
     retry of the same request)."""
     now = now or utc_now()
     statement = (
-        sqlite_insert(PendingAsk)
+        insert(session, PendingAsk)
         .values(
             dedup_key=dedup_key,
             kind=kind,
             channel=channel,
             user_id=user_id,
             thread_ts=thread_ts,
-            question=question,
+            question=storable(question),
             response_url=response_url,
             team_id=team_id,
             state="pending",

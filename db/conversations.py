@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Integer, delete, func, select, update
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Integer, cast, delete, func, select, update
 from sqlalchemy.orm import Session
 
+from db.dialect import insert, storable
 from db.models import Conversation, ConversationTurn, Feedback
 
 
@@ -38,7 +38,7 @@ def add_turn(
         conversation_id=conversation_id,
         role=role,
         user_id=user_id,
-        text=text,
+        text=storable(text),
         cited_positions=json.dumps(list(cited_positions)),
     )
     session.add(turn)
@@ -112,7 +112,7 @@ def record_feedback(session: Session, turn_id: int, user_id: str, *, helpful: bo
     gone (its conversation was deleted)."""
     if session.get(ConversationTurn, turn_id) is None:
         return False
-    statement = sqlite_insert(Feedback).values(turn_id=turn_id, user_id=user_id, helpful=helpful)
+    statement = insert(session, Feedback).values(turn_id=turn_id, user_id=user_id, helpful=helpful)
     session.execute(
         statement.on_conflict_do_update(
             index_elements=["turn_id", "user_id"],
@@ -139,10 +139,11 @@ def answer_stats(session: Session, since: datetime) -> AnswerStats:
         )
     )
     rated, helpful = session.execute(
-        # type_=Integer: summed as Boolean, SQLAlchemy would hand back True for any count.
+        # Cast before summing: PostgreSQL has no sum of booleans, and summed as Boolean
+        # SQLAlchemy would hand back True for any count.
         select(
             func.count(Feedback.id),
-            func.coalesce(func.sum(Feedback.helpful, type_=Integer), 0),
+            func.coalesce(func.sum(cast(Feedback.helpful, Integer)), 0),
         )
         .join(ConversationTurn, ConversationTurn.id == Feedback.turn_id)
         .where(ConversationTurn.created_at >= since)

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from db.dialect import insert
 from db.models import Channel, DailyPost, Episode, Takeaway
 
 # A claim older than this, never marked posted, was left by a process that died: retake it.
@@ -83,8 +83,9 @@ def claim_day(
     """Claim the channel's post for `local_date`, or None when another process holds it or it
     went out already. A claim is retaken when its lease ran out (its process died) or when a
     failed post's retry time has come."""
+    # RETURNING, not rowcount: PostgreSQL's driver counts no rows for ON CONFLICT DO NOTHING.
     inserted = session.execute(
-        sqlite_insert(DailyPost)
+        insert(session, DailyPost)
         .values(
             channel=channel,
             local_date=local_date,
@@ -94,8 +95,9 @@ def claim_day(
             attempts=1,
         )
         .on_conflict_do_nothing()
-    )
-    if inserted.rowcount != 1:
+        .returning(DailyPost.id)
+    ).scalar_one_or_none()
+    if inserted is None:
         post = session.scalars(
             select(DailyPost).where(
                 DailyPost.channel == channel, DailyPost.local_date == local_date

@@ -61,7 +61,7 @@ def speaker_shares(session: Session) -> list[SpeakerShare]:
         "count(DISTINCT s.position) AS turns, sum(length(s.text)) AS characters, "
         "e.guest AS guest "
         "FROM segments AS s JOIN episodes AS e ON e.id = s.episode_id "
-        "WHERE s.kind = 'content' GROUP BY s.episode_id, s.speaker"
+        "WHERE s.kind = 'content' GROUP BY s.episode_id, s.speaker, e.guest"
     )
     return [SpeakerShare(**row._mapping) for row in rows]
 

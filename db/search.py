@@ -65,7 +65,7 @@ SELECT {_HIT_COLUMNS.format(relevance="-best.rank")}
 FROM best
 JOIN segments AS s ON s.id = best.id
 JOIN episodes AS e ON e.id = s.episode_id
-WHERE :episode_id IS NULL OR s.episode_id = :episode_id
+WHERE CAST(:episode_id AS INTEGER) IS NULL OR s.episode_id = :episode_id
 ORDER BY best.rank
 """
 LAST_ROWID = 2**63 - 1

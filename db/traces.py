@@ -11,6 +11,7 @@ from itertools import pairwise
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from db.dialect import storable
 from db.models import AnswerTrace, ConversationTurn
 
 
@@ -87,10 +88,10 @@ def record_trace(
     row = AnswerTrace(
         turn_id=turn_id,
         episode_slug=episode_slug,
-        question=question,
+        question=storable(question),
         history=json.dumps([list(pair) for pair in history] if turn_id is None else []),
         passages=json.dumps(list(trace.passages)),
-        answer=answer,
+        answer=storable(answer),
         citations=json.dumps(list(citations)),
         answerer=trace.answerer,
         model=trace.model,

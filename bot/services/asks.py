@@ -75,9 +75,15 @@ class AskBook:
         """Write the asks down in one transaction; each one's id, or None for a request
         recorded before (a replay, or Slack's retry). Raises SQLAlchemyError when they
         cannot be stored."""
+        # Written in key order, so two processes writing batches that share keys (Slack's
+        # retry landing on the other one) take the keys' locks in the same order.
+        order = sorted(range(len(asks)), key=lambda i: asks[i].dedup_key or "")
+        ids: list[int | None] = [None] * len(asks)
         with self._library.sessions.begin() as session:
             forget_answered(session)
-            return [record_ask(session, **asdict(ask)) for ask in asks]
+            for i in order:
+                ids[i] = record_ask(session, **asdict(asks[i]))
+        return ids
 
     def claim(self, ask_id: int, *, taking_from: str | None = None) -> Ask | None:
         """The ask, now this process's to answer; None when another has it or it is done.
