@@ -21,6 +21,17 @@ if TYPE_CHECKING:
 
 MIGRATIONS_DIR = Path(migrations.__file__).parent
 BUSY_TIMEOUT_MS = 10_000
+# PostgreSQL: one advisory lock key for "migrating this database" (any constant will do).
+MIGRATION_LOCK_KEY = 7_170_017
+# Connections per process: the answer pool (32 with Claude), Bolt's listener threads and
+# the scheduler read at once; past that a request waits up to POOL_WAIT_S for one.
+POOL_SIZE, POOL_OVERFLOW, POOL_WAIT_S = 10, 30, 10
+# Stored times are naive UTC (CURRENT_TIMESTAMP follows the session's zone on PostgreSQL).
+PG_CONNECT_ARGS = {
+    "options": "-c timezone=UTC",
+    "connect_timeout": 5,
+    "application_name": "episode-bot",
+}
 MMAP_BYTES = 256 * 1024 * 1024
 # The newest revision in migrations/versions. Checked against Alembic by a test, so that a
 # command on an up-to-date database can skip importing Alembic (a fifth of start-up time).
@@ -61,7 +72,18 @@ def create_engine_for(url: str) -> Engine:
                 f"Cannot create the database folder {folder}: {exc.strerror}."
             ) from None
     try:
-        engine = create_engine(url)
+        if parsed.get_backend_name() == "postgresql":
+            # pre_ping: a connection left broken by a server restart is replaced, not used.
+            engine = create_engine(
+                url,
+                pool_pre_ping=True,
+                pool_size=POOL_SIZE,
+                max_overflow=POOL_OVERFLOW,
+                pool_timeout=POOL_WAIT_S,
+                connect_args=PG_CONNECT_ARGS,
+            )
+        else:
+            engine = create_engine(url)
     except (ArgumentError, ValueError, TypeError) as exc:  # an option SQLite cannot take
         raise DatabaseError(
             f"DATABASE_URL has an option SQLite cannot use ({type(exc).__name__}): "
@@ -75,9 +97,12 @@ def create_engine_for(url: str) -> Engine:
 def include_object(
     obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
 ) -> bool:
-    """For autogenerate: FTS5 tables (the index and its shadow tables) are written by hand
-    in migrations, so they are not compared with the models."""
-    return not (type_ == "table" and name is not None and name.startswith("segments_fts"))
+    """For autogenerate: the full-text index (FTS5's tables and their shadow tables, or
+    PostgreSQL's tsvector column and its index) is written by hand in migrations, so it is
+    not compared with the models."""
+    if type_ == "table" and name is not None and name.startswith("segments_fts"):
+        return False
+    return not (type_ in ("column", "index") and name in ("search", "ix_segments_search"))
 
 
 def alembic_config() -> Config:
@@ -109,6 +134,10 @@ def _migration_lock(engine: Engine) -> Iterator[None]:
     and a CLI command) would otherwise both create its tables, and switching a new file to
     WAL mode fails outright, without waiting, while another connection holds it."""
     database = engine.url.database
+    if engine.url.get_backend_name() == "postgresql":
+        with _advisory_lock(engine):
+            yield
+        return
     if engine.url.get_backend_name() != "sqlite" or database in (None, "", ":memory:"):
         yield
         return
@@ -123,6 +152,20 @@ def _migration_lock(engine: Engine) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
+def _advisory_lock(engine: Engine) -> Iterator[None]:
+    """PostgreSQL's advisory lock, held on a connection of its own while processes (on any
+    host) that share the database migrate it one at a time."""
+    with engine.connect() as connection:
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        connection.commit()
+        try:
+            yield
+        finally:
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            connection.commit()
 
 
 def migrate(engine: Engine) -> bool:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.ingest.pipeline import ingest_file
 from bot.services.library import Library
 from db.engine import open_database
+from tests.postgres_cluster import Cluster, Unavailable
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
@@ -38,6 +39,24 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 def database_url(tmp_path: Path) -> str:
     """URL of a fresh SQLite file."""
     return f"sqlite:///{tmp_path / 'library.db'}"
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Cluster]:
+    """A throwaway PostgreSQL cluster for the whole run (skipped, saying why, when this
+    machine cannot run one)."""
+    try:
+        cluster = Cluster.in_temporary_folder().start()
+    except Unavailable as why:
+        pytest.skip(f"PostgreSQL tests skipped: {why}")
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres: Cluster) -> str:
+    """URL of a fresh, empty PostgreSQL database."""
+    return postgres.create_database()
 
 
 @pytest.fixture

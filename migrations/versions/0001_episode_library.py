@@ -48,6 +48,31 @@ FTS_STATEMENTS = (
 )
 
 
+# PostgreSQL's own full-text search in FTS5's place: a stored tsvector of each passage with
+# a GIN index, under a configuration of the English (Porter 2) stemmer that keeps every word:
+# the bot's queries are built of words a question holds, stop words included (a question of
+# only those is searched by them).
+PG_FTS_STATEMENTS = (
+    "CREATE TEXT SEARCH DICTIONARY episode_bot_stem (TEMPLATE = snowball, LANGUAGE = english)",
+    "CREATE TEXT SEARCH CONFIGURATION episode_bot (COPY = pg_catalog.english)",
+    "ALTER TEXT SEARCH CONFIGURATION episode_bot ALTER MAPPING FOR asciiword, asciihword, "
+    "hword_asciipart, word, hword, hword_part WITH episode_bot_stem",
+    "ALTER TABLE segments ADD COLUMN search tsvector "
+    "GENERATED ALWAYS AS (to_tsvector('episode_bot'::regconfig, text)) STORED",
+    "CREATE INDEX ix_segments_search ON segments USING gin (search)",
+)
+PG_FTS_DROPS = (
+    "DROP INDEX IF EXISTS ix_segments_search",
+    "ALTER TABLE segments DROP COLUMN IF EXISTS search",
+    "DROP TEXT SEARCH CONFIGURATION IF EXISTS episode_bot",
+    "DROP TEXT SEARCH DICTIONARY IF EXISTS episode_bot_stem",
+)
+
+
+def _postgres() -> bool:
+    return op.get_bind().dialect.name == "postgresql"
+
+
 def upgrade() -> None:
     op.create_table(
         "episodes",
@@ -111,14 +136,18 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_takeaways_episode_id", "takeaways", ["episode_id"])
-    for statement in FTS_STATEMENTS:
+    for statement in PG_FTS_STATEMENTS if _postgres() else FTS_STATEMENTS:
         op.execute(statement)
 
 
 def downgrade() -> None:
-    for trigger in ("segments_fts_au", "segments_fts_ad", "segments_fts_ai"):
-        op.execute(f"DROP TRIGGER IF EXISTS {trigger}")
-    op.execute("DROP TABLE IF EXISTS segments_fts")
+    if _postgres():
+        for statement in PG_FTS_DROPS:
+            op.execute(statement)
+    else:
+        for trigger in ("segments_fts_au", "segments_fts_ad", "segments_fts_ai"):
+            op.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+        op.execute("DROP TABLE IF EXISTS segments_fts")
     op.drop_index("ix_takeaways_episode_id", table_name="takeaways")
     op.drop_table("takeaways")
     op.drop_index("ix_speaker_tokens_episode_id", table_name="speaker_tokens")
