@@ -1,26 +1,52 @@
 """Library-wide statistics for ranking: which episodes hold which passages, what each
 episode is about, and which passages match a term. Like `db.search`, these take already-safe
-FTS5 expressions and never see raw user text."""
+search expressions (FTS5's grammar; a tsquery on PostgreSQL) and never see raw user text."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.orm import Session
 
-from db.search import LAST_ROWID
+from db.dialect import is_postgres
+from db.search import LAST_ROWID, PG_LAST_ID, marks
+from db.tsquery import tsquery
+
+_COUNT_SQL = (
+    "SELECT count(*) FROM (SELECT 1 FROM segments_fts WHERE segments_fts MATCH ? "
+    "AND rowid BETWEEN ? AND ? LIMIT ?)"
+)
+_IDS_SQL = (
+    "SELECT rowid FROM segments_fts WHERE segments_fts MATCH ? "
+    "AND rowid BETWEEN ? AND ? ORDER BY rowid"
+)
+_PG_COUNT_SQL = (
+    "SELECT count(*) FROM (SELECT 1 FROM segments WHERE search @@ to_tsquery('episode_bot', %s) "
+    "AND id BETWEEN %s AND %s LIMIT %s) AS matched"
+)
+_PG_IDS_SQL = (
+    "SELECT id FROM segments WHERE search @@ to_tsquery('episode_bot', %s) "
+    "AND id BETWEEN %s AND %s ORDER BY id"
+)
 
 
-def _driver(session: Session) -> sqlite3.Connection:
+def _driver(session: Session) -> Any:
     """The session's own DB-API connection. These queries run several times per question
     and return thousands of plain integers; SQLAlchemy's result handling would cost a
     microsecond or two a row on top, more than the query."""
-    driver = session.connection().connection.driver_connection
-    if not isinstance(driver, sqlite3.Connection):
-        raise TypeError("library statistics need a SQLite database")
-    return driver
+    return session.connection().connection.driver_connection
+
+
+def _matching(
+    session: Session, expression: str, span: tuple[int, int] | None
+) -> tuple[str, int, int]:
+    """The backend's form of `expression` and the id range to look in."""
+    first, last = span or (0, LAST_ROWID)
+    if is_postgres(session):
+        return tsquery(expression), first, min(last, PG_LAST_ID)
+    return expression, first, last
 
 
 @dataclass(frozen=True)
@@ -101,16 +127,9 @@ def match_count(
 ) -> int:
     """How many passages match `expression` (within `span`, a rowid range, if given),
     counted up to `cap`."""
-    first, last = span or (0, LAST_ROWID)
-    return (
-        _driver(session)
-        .execute(
-            "SELECT count(*) FROM (SELECT 1 FROM segments_fts WHERE segments_fts MATCH ? "
-            "AND rowid BETWEEN ? AND ? LIMIT ?)",
-            (expression, first, last, cap),
-        )
-        .fetchone()[0]
-    )
+    match, first, last = _matching(session, expression, span)
+    sql = _PG_COUNT_SQL if is_postgres(session) else _COUNT_SQL
+    return int(_driver(session).execute(sql, (match, first, last, cap)).fetchone()[0])
 
 
 def matching_ids(
@@ -119,21 +138,13 @@ def matching_ids(
     """The rowids of every passage matching `expression` (within `span`, a rowid range, if
     given), or None when there are `cap` or more (a common word: fetching its matches would
     cost more than it tells)."""
-    first, last = span or (0, LAST_ROWID)
-    # Counting inside SQLite first: for a common word that is all there is to do, and it
-    # costs a third of handing its rows to Python.
+    # Counting inside the database first: for a common word that is all there is to do,
+    # and it costs a third of handing its rows to Python.
     if match_count(session, expression, cap=cap, span=span) >= cap:
         return None
-    rows = (
-        _driver(session)
-        .execute(
-            "SELECT rowid FROM segments_fts WHERE segments_fts MATCH ? "
-            "AND rowid BETWEEN ? AND ? ORDER BY rowid",
-            (expression, first, last),
-        )
-        .fetchall()
-    )
-    return [row[0] for row in rows]
+    match, first, last = _matching(session, expression, span)
+    sql = _PG_IDS_SQL if is_postgres(session) else _IDS_SQL
+    return [row[0] for row in _driver(session).execute(sql, (match, first, last)).fetchall()]
 
 
 def turn_context_ids(
@@ -145,10 +156,8 @@ def turn_context_ids(
     if not wanted:
         return {}
     window = sorted({i for s in wanted for i in range(s - reach, s + reach + 1)})
-    marks = ", ".join("?" * len(window))
-    rows = _driver(session).execute(
-        f"SELECT id, episode_id, position FROM segments WHERE id IN ({marks})", window
-    )
+    sql = "SELECT id, episode_id, position FROM segments WHERE id IN ({})"
+    rows = _driver(session).execute(sql.format(marks(session, len(window))), window)
     where = {row[0]: (row[1], row[2]) for row in rows}
     context: dict[int, list[int]] = {}
     for segment in wanted:

@@ -1,5 +1,6 @@
-"""Full-text backend: FTS5 over segments. Takes already-safe FTS5 expressions built by
-`bot.retrieval`; nothing here ever sees raw user text."""
+"""Full-text backend: FTS5 over segments on SQLite, the segments' tsvector on PostgreSQL.
+Takes already-safe search expressions built by `bot.retrieval` (FTS5's grammar, turned into
+a tsquery for PostgreSQL by db/tsquery.py); nothing here ever sees raw user text."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from typing import Any
 from sqlalchemy import Result, bindparam, func, select, text
 from sqlalchemy.orm import Session
 
+from db.dialect import is_postgres
 from db.models import Segment
+from db.tsquery import tsquery
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,47 @@ ORDER BY best.rank
 """
 LAST_ROWID = 2**63 - 1
 
+# PostgreSQL: ts_rank over the GIN index's matches (higher is better, as -bm25 is).
+_PG_SEARCH_SQL = f"""
+WITH best AS (
+    SELECT id, ts_rank(search, q) AS rank
+    FROM segments, to_tsquery('episode_bot', :match) AS q
+    WHERE search @@ q AND id BETWEEN :first_id AND :last_id
+    ORDER BY rank DESC
+    LIMIT :limit
+)
+SELECT {_HIT_COLUMNS.format(relevance="best.rank")}
+FROM best
+JOIN segments AS s ON s.id = best.id
+JOIN episodes AS e ON e.id = s.episode_id
+WHERE CAST(:episode_id AS INTEGER) IS NULL OR s.episode_id = :episode_id
+ORDER BY best.rank DESC
+"""
+# One episode: its few hundred rows read by id first, then matched, which the planner would
+# otherwise do the other way round (every match in the library, then the id range).
+_PG_SCOPED_SQL = f"""
+WITH episode AS MATERIALIZED (
+    SELECT id, search FROM segments WHERE id BETWEEN :first_id AND :last_id
+), best AS (
+    SELECT id, ts_rank(search, q) AS rank
+    FROM episode, to_tsquery('episode_bot', :match) AS q
+    WHERE search @@ q
+    ORDER BY rank DESC
+    LIMIT :limit
+)
+SELECT {_HIT_COLUMNS.format(relevance="best.rank")}
+FROM best
+JOIN segments AS s ON s.id = best.id
+JOIN episodes AS e ON e.id = s.episode_id
+WHERE CAST(:episode_id AS INTEGER) IS NULL OR s.episode_id = :episode_id
+ORDER BY best.rank DESC
+"""
+
+
+def marks(session: Session, count: int) -> str:
+    """`count` positional placeholders in the driver's own style."""
+    return ", ".join(("%s" if is_postgres(session) else "?") for _ in range(count))
+
 
 _HIT_FIELDS = tuple(field.name for field in fields(SearchHit))
 
@@ -96,8 +140,12 @@ def search_segments(
 ) -> list[SearchHit]:
     """Best `limit` passages for an FTS5 expression, best first."""
     first, last = (scope.first_id, scope.last_id) if scope else (0, LAST_ROWID)
+    sql = _SEARCH_SQL
+    if is_postgres(session):
+        sql = _PG_SCOPED_SQL if scope is not None else _PG_SEARCH_SQL
+        expression, last = tsquery(expression), min(last, PG_LAST_ID)
     rows = session.execute(
-        text(_SEARCH_SQL),
+        text(sql),
         {
             "match": expression,
             "first_id": first,
@@ -120,6 +168,19 @@ JOIN segments AS s ON s.id = newest.id
 JOIN episodes AS e ON e.id = s.episode_id
 ORDER BY s.id DESC
 """
+_PG_NEWEST_SQL = f"""
+WITH newest AS (
+    SELECT id FROM segments WHERE search @@ to_tsquery('episode_bot', :match)
+    ORDER BY id DESC LIMIT :limit
+)
+SELECT {_HIT_COLUMNS.format(relevance="1.0")}
+FROM newest
+JOIN segments AS s ON s.id = newest.id
+JOIN episodes AS e ON e.id = s.episode_id
+ORDER BY s.id DESC
+"""
+# Segment ids are PostgreSQL integers (32 bits): a range's open end stops there.
+PG_LAST_ID = 2**31 - 1
 
 
 def newest_segments(session: Session, expression: str, *, limit: int) -> list[SearchHit]:
@@ -128,7 +189,10 @@ def newest_segments(session: Session, expression: str, *, limit: int) -> list[Se
     For expressions of common words only: bm25 first counts every match of every term in
     the whole library, which is most of a query's time when the terms are common, while
     walking the newest rowids stops after `limit` matches."""
-    rows = session.execute(text(_NEWEST_SQL), {"match": expression, "limit": limit})
+    if is_postgres(session):
+        rows = session.execute(text(_PG_NEWEST_SQL), {"match": tsquery(expression), "limit": limit})
+    else:
+        rows = session.execute(text(_NEWEST_SQL), {"match": expression, "limit": limit})
     return _hits(rows)
 
 
@@ -136,11 +200,10 @@ def speaker_name_tokens(session: Session, terms: Sequence[str], episode_id: int 
     """Which of `terms` are words of a speaker's name, in one episode or the library."""
     if not terms:
         return set()
-    marks = ", ".join("?" * len(terms))
-    sql = f"SELECT DISTINCT token FROM speaker_tokens WHERE token IN ({marks})"
+    sql = f"SELECT DISTINCT token FROM speaker_tokens WHERE token IN ({marks(session, len(terms))})"
     params: tuple[object, ...] = tuple(terms)
     if episode_id is not None:
-        sql += " AND episode_id = ?"
+        sql += f" AND episode_id = {marks(session, 1)}"
         params += (episode_id,)
     return set(session.connection().exec_driver_sql(sql, params).scalars())
 
@@ -199,8 +262,9 @@ def following_passages(
     if not wanted:
         return {}
     window = sorted({i for s in wanted for i in range(s, s + reach + 1)})
-    marks = ", ".join("?" * len(window))
-    result = session.connection().exec_driver_sql(_NEXT_TURN_SQL.format(marks=marks), tuple(window))
+    result = session.connection().exec_driver_sql(
+        _NEXT_TURN_SQL.format(marks=marks(session, len(window))), tuple(window)
+    )
     names = list(result.keys())
     pick = itemgetter(*(names.index(name) for name in _HIT_FIELDS))
     episode_at = names.index("episode_id")
@@ -229,8 +293,7 @@ def passages_by_id(session: Session, segment_ids: Sequence[int]) -> list[SearchH
     """The passages with these ids (relevance 0: the caller scores them)."""
     if not segment_ids:
         return []
-    marks = ", ".join("?" * len(segment_ids))
     result = session.connection().exec_driver_sql(
-        _BY_ID_SQL.format(marks=marks), tuple(segment_ids)
+        _BY_ID_SQL.format(marks=marks(session, len(segment_ids))), tuple(segment_ids)
     )
     return _hits(result)

@@ -1,0 +1,50 @@
+"""Retrieval on PostgreSQL's full-text search, against the same questions on SQLite: the
+seed stored the same way, the dev questions found as well (within 0.05 at every k), one
+episode's search kept to that episode, and every question a person could type turned into
+a query PostgreSQL accepts."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.evaluation.recall import evaluate, read_questions
+from bot.ingest.pipeline import ingest_file
+from bot.retrieval import EmptyQuery, retrieve
+from db.engine import open_database
+from tests.conftest import SEED, SEED_SLUG
+from tests.data.hostile_inputs import TYPED
+from tests.retrieval.test_retrieval import DEV_QUESTIONS
+
+
+@pytest.fixture
+def on_postgres(postgres_url: str) -> sessionmaker[Session]:
+    sessions = open_database(postgres_url)
+    assert ingest_file(sessions, SEED).status == "ingested"
+    return sessions
+
+
+@pytest.mark.parametrize("scope", [SEED_SLUG, None], ids=["one episode", "library-wide"])
+def test_the_dev_questions_are_found_as_well_as_on_sqlite(
+    on_postgres: sessionmaker[Session], seeded: sessionmaker[Session], scope: str | None
+) -> None:
+    questions = read_questions(DEV_QUESTIONS)
+    with on_postgres() as session:
+        postgres = evaluate(session, questions, episode=scope, gold_episode=SEED_SLUG)
+    with seeded() as session:
+        sqlite = evaluate(session, questions, episode=scope, gold_episode=SEED_SLUG)
+    for k, found in sqlite.recall.items():
+        assert postgres.recall[k] >= found - 0.05, (k, postgres.recall, sqlite.recall)
+
+
+def test_any_question_becomes_a_query_postgres_accepts(
+    on_postgres: sessionmaker[Session],
+) -> None:
+    with on_postgres() as session:
+        for typed in TYPED:
+            question = typed.text.removeprefix("ask ")
+            try:
+                hits = retrieve(session, question, episode=SEED_SLUG, limit=5)
+            except EmptyQuery:
+                continue
+            assert all(ranked.hit.episode_slug == SEED_SLUG for ranked in hits)
