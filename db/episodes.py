@@ -10,9 +10,10 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Row, delete, func, insert, select, update
+from sqlalchemy import Row, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
+from db.dialect import is_postgres
 from db.models import (
     Channel,
     Conversation,
@@ -203,6 +204,19 @@ def list_episodes(session: Session) -> list[Episode]:
             )
         )
     )
+
+
+# PostgreSQL: the advisory lock key for "storing an episode" (any constant will do).
+STORE_LOCK_KEY = 7_170_018
+
+
+def lock_for_storing(session: Session) -> None:
+    """Store one episode at a time across every process, until the transaction ends: an
+    episode's segment ids must be one unbroken range (retrieval scopes searches by it), and
+    which stored episode a file is must not change while it is decided. SQLite has one
+    writer at a time already."""
+    if is_postgres(session):
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": STORE_LOCK_KEY})
 
 
 def newest_episode(session: Session) -> Episode | None:

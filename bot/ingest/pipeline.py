@@ -360,7 +360,9 @@ def disk_full(exc: SQLAlchemyError) -> bool:
         if code is not None:
             return code & 0xFF == sqlite3.SQLITE_FULL
         return "database or disk is full" in str(orig)
-    return getattr(orig, "pgcode", None) == POSTGRES_DISK_FULL
+    # psycopg 3 names it sqlstate (psycopg2: pgcode).
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    return code == POSTGRES_DISK_FULL
 
 
 def store_prepared(

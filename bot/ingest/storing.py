@@ -16,6 +16,7 @@ from db.episodes import (
     EpisodeRecord,
     StoredVersion,
     insert_episode,
+    lock_for_storing,
     passage_texts,
     swap_episode,
     version_by_conversation,
@@ -99,6 +100,7 @@ def store_episode(
     links and what people type stay the same. Runs inside the caller's transaction, so a
     failure anywhere leaves the old episode (or nothing) in place.
     """
+    lock_for_storing(session)
     existing = version_by_slug(session, record.slug)
     by_title, by_conversation, shared_with = False, False, None
     if existing is None:

@@ -5,6 +5,8 @@ a query PostgreSQL accepts."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -12,7 +14,8 @@ from bot.evaluation.recall import evaluate, read_questions
 from bot.ingest.pipeline import ingest_file
 from bot.retrieval import EmptyQuery, retrieve
 from db.engine import open_database
-from tests.conftest import SEED, SEED_SLUG
+from db.library_stats import episode_spans
+from tests.conftest import FORMATS_DIR, SEED, SEED_SLUG
 from tests.data.hostile_inputs import TYPED
 from tests.retrieval.test_retrieval import DEV_QUESTIONS
 
@@ -48,3 +51,16 @@ def test_any_question_becomes_a_query_postgres_accepts(
             except EmptyQuery:
                 continue
             assert all(ranked.hit.episode_slug == SEED_SLUG for ranked in hits)
+
+
+def test_episodes_stored_at_once_each_keep_one_unbroken_id_range(postgres_url: str) -> None:
+    sessions = open_database(postgres_url)
+    files = [SEED, FORMATS_DIR / "archive-episode.md", FORMATS_DIR / "talk.srt"]
+    with ThreadPoolExecutor(len(files)) as pool:
+        results = list(pool.map(lambda path: ingest_file(sessions, path), files))
+    assert [r.status for r in results] == ["ingested"] * len(files)
+    with sessions() as session:
+        spans = episode_spans(session)
+    assert len(spans) == len(files)
+    for span in spans:  # retrieval scopes an episode's searches by this range
+        assert span.last_id - span.first_id + 1 == span.passages
