@@ -117,9 +117,14 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _known_scheme(cls, value: str) -> str:
-        if not value.startswith(("sqlite:///", "sqlite+pysqlite:///")):
-            raise ValueError("only sqlite:///path URLs are supported for now")
-        return value
+        if value.startswith(("sqlite:///", "sqlite+pysqlite:///", "postgresql+psycopg://")):
+            return value
+        for scheme in ("postgresql://", "postgres://"):  # psycopg 3 is the driver
+            if value.startswith(scheme):
+                return "postgresql+psycopg://" + value.removeprefix(scheme)
+        raise ValueError(
+            "use sqlite:///path/to/episode-bot.db or postgresql://user:password@host:5432/database"
+        )
 
     @field_validator("anthropic_model")
     @classmethod

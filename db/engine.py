@@ -183,12 +183,59 @@ def migrate(engine: Engine) -> bool:
     except sqlite3.DatabaseError as exc:
         raise DatabaseError(f"Cannot open the database {engine.url.database}: {exc}.") from None
     except Exception as exc:  # SQLAlchemy wraps the driver's errors
-        if isinstance(getattr(exc, "orig", None), sqlite3.DatabaseError):
+        orig = getattr(exc, "orig", None)
+        if isinstance(orig, sqlite3.DatabaseError):
             raise DatabaseError(
-                f"Cannot open the database {engine.url.database}: {exc.orig}."  # type: ignore[attr-defined]
+                f"Cannot open the database {engine.url.database}: {orig}."
             ) from None
+        if engine.url.get_backend_name() == "postgresql" and (
+            why := _postgres_refusal(engine, orig)
+        ):
+            raise DatabaseError(why) from None
         raise
     return True
+
+
+# SQLSTATEs a first connection gets from PostgreSQL, and what to do about each.
+_REFUSED_LOGIN = ("28P01", "28000")
+_NO_DATABASE = "3D000"
+_NO_PRIVILEGE = "42501"
+
+
+def _postgres_refusal(engine: Engine, orig: object) -> str | None:
+    """One sentence for a PostgreSQL server that cannot be used as DATABASE_URL says (a
+    refused login, no such database, unreachable), or None for anything else. Never the
+    password."""
+    url = engine.url
+    where = f"{url.host or 'localhost'}:{url.port or 5432}"
+    code = getattr(orig, "sqlstate", None)
+    if code is None:  # refused while connecting: libpq hands on the server's own words
+        said = str(orig)
+        if "password authentication failed" in said or "no pg_hba.conf entry" in said:
+            code = _REFUSED_LOGIN[0]
+        elif "does not exist" in said and "database" in said:
+            code = _NO_DATABASE
+    if code in _REFUSED_LOGIN:
+        return (
+            f"PostgreSQL at {where} refused the user {url.username!r} or its password: fix "
+            "them in DATABASE_URL."
+        )
+    if code == _NO_DATABASE:
+        return (
+            f"PostgreSQL at {where} has no database {url.database!r}: create it "
+            f"(createdb -O {url.username} {url.database}) or fix DATABASE_URL."
+        )
+    if code == _NO_PRIVILEGE:
+        return (
+            f"The user {url.username!r} may not create tables in {url.database!r} at {where}: "
+            "make it the database's owner (ALTER DATABASE ... OWNER TO ...)."
+        )
+    if code is None and type(orig).__name__ == "OperationalError":
+        return (
+            f"Cannot reach PostgreSQL at {where}: check that it runs there and DATABASE_URL's "
+            "host and port."
+        )
+    return None
 
 
 def open_database(url: str) -> sessionmaker[Session]:

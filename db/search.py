@@ -9,7 +9,7 @@ from dataclasses import dataclass, fields
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Result, bindparam, func, select, text
+from sqlalchemy import Result, String, bindparam, func, select, text
 from sqlalchemy.orm import Session
 
 from db.dialect import is_postgres
@@ -230,7 +230,7 @@ def episode_passages(
         params.update(first=turns[0], last=turns[1])
     # Expanding: one placeholder per kind left out (none at all is an empty set).
     statement = text(sql + " ORDER BY s.position, s.part").bindparams(
-        bindparam("leave_out", expanding=True)
+        bindparam("leave_out", expanding=True, type_=String)
     )
     return _hits(session.execute(statement, params))
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 SUPERUSER = "bot"
+PASSWORD_ROLE = "guarded"  # signs in with a password (see `start`)
 STARTUP_SECONDS = 30
 
 
@@ -87,6 +88,10 @@ class Cluster:
             "--locale=C.UTF-8",
             "--no-sync",
         )
+        # One role signs in with a password (the rest are trusted), for the tests of a
+        # refused login.
+        hba = data / "pg_hba.conf"
+        hba.write_text(f"host all {PASSWORD_ROLE} 127.0.0.1/32 scram-sha-256\n" + hba.read_text())
         options = (
             f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off "
             "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300"

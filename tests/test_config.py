@@ -27,8 +27,23 @@ def test_env_example_loads_as_a_dot_env(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
+    "given",
+    [
+        "postgres://bot:pw@db:5432/x",
+        "postgresql://bot:pw@db:5432/x",
+        "postgresql+psycopg://bot:pw@db:5432/x",
+    ],
+)
+def test_a_postgresql_url_is_read_with_psycopg_3(
+    monkeypatch: pytest.MonkeyPatch, given: str
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", given)
+    assert Settings().database_url == "postgresql+psycopg://bot:pw@db:5432/x"
+
+
+@pytest.mark.parametrize(
     ("name", "value"),
-    [("DATABASE_URL", "postgres://db/x"), ("LOG_LEVEL", "LOUD"), ("LOAD_SAMPLE_EPISODE", "maybe")],
+    [("DATABASE_URL", "mysql://db/x"), ("LOG_LEVEL", "LOUD"), ("LOAD_SAMPLE_EPISODE", "maybe")],
 )
 def test_bad_values_are_one_sentence_naming_the_setting(
     monkeypatch: pytest.MonkeyPatch, name: str, value: str

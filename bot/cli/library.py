@@ -18,6 +18,7 @@ from bot.cli.support import (
     printable,
     settings_or_exit,
 )
+from bot.config import redacted_url
 from bot.ingest.model import FORMATS, ParseError
 from bot.ingest.pipeline import FileResult
 from bot.services import library as library_service
@@ -35,7 +36,8 @@ def migrate() -> None:
         revision = library_service.migrate(settings)
     except DatabaseError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"Database {settings.database_url} is at schema revision {revision}.")
+    where = redacted_url(settings.database_url)
+    click.echo(f"Database {where} is at schema revision {revision}.")
 
 
 def _report(result: FileResult) -> None:

@@ -718,10 +718,14 @@ CONFIGS: list[Config] = [
     Config("time-words", {"DIGEST_TIME": "nine o'clock"}, names=("DIGEST_TIME",)),
     Config("time-with-seconds", {"DIGEST_TIME": "09:00:00"}, names=("DIGEST_TIME",)),
     Config("days-unknown", {"DIGEST_DAYS": "funday"}, names=("DIGEST_DAYS",)),
+    # Nothing listens there: one sentence saying PostgreSQL cannot be reached (no password).
     Config(
-        "database-url-postgres",
-        {"DATABASE_URL": "postgresql://user:pw@localhost/db"},
+        "database-url-postgres-unreachable",
+        {"DATABASE_URL": "postgresql://user:pw@127.0.0.1:9/db"},
         names=("DATABASE_URL",),
+    ),
+    Config(
+        "database-url-other-engine", {"DATABASE_URL": "mysql://u@h/db"}, names=("DATABASE_URL",)
     ),
     Config("database-url-not-a-url", {"DATABASE_URL": "just some words"}, names=("DATABASE_URL",)),
     Config(
