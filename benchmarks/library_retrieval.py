@@ -39,6 +39,7 @@ if str(REPO) not in sys.path:
 
 from sqlalchemy.orm import Session  # noqa: E402
 
+from bot.config import Settings  # noqa: E402
 from bot.evaluation.recall import (  # noqa: E402
     Evaluation,
     GoldQuestion,
@@ -51,6 +52,7 @@ from bot.ingest.pipeline import expand_paths, ingest_file, ingest_files  # noqa:
 from bot.retrieval import retrieve  # noqa: E402
 from bot.services.library import sample_episode_path  # noqa: E402
 from db.engine import open_database  # noqa: E402
+from db.episodes import count_episodes  # noqa: E402
 
 SHARED = REPO.parent / "shared"
 # The team's shared copy wins; the bundled copy keeps a lone clone measurable.
@@ -120,6 +122,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--halves", action="store_true", help="odd and even lines apart")
     parser.add_argument("--misses", action="store_true", help="list the questions missed")
+    parser.add_argument(
+        "--database-url",
+        help="an empty database to build the library in (default: a temporary SQLite file); "
+        "postgresql://... measures PostgreSQL",
+    )
     args = parser.parse_args(argv)
     archive = args.archive
     if (archive / "episodes").is_dir():
@@ -128,7 +135,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     paths = [LIBRARY_QUESTIONS] if LIBRARY_QUESTIONS.exists() else []
     extra = [(path, read_questions(path)) for path in [*paths, *args.questions]]
     with tempfile.TemporaryDirectory() as folder:
-        session_factory = open_database(f"sqlite:///{folder}/library.db")
+        url = args.database_url or f"sqlite:///{folder}/library.db"
+        session_factory = open_database(Settings(database_url=url).database_url)
+        with session_factory() as session:
+            if count_episodes(session):
+                print("The database given is not empty: give an empty one.")
+                return 2
+            print(f"backend: {session.get_bind().dialect.name}")
         seed = ingest_file(session_factory, sample_episode_path()).slug
         files, missing = expand_paths([archive])
         if missing or not files:

@@ -219,6 +219,13 @@ def lock_for_storing(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": STORE_LOCK_KEY})
 
 
+def refresh_statistics(session: Session) -> None:
+    """Bring the query planner's statistics of the library's tables up to date (PostgreSQL;
+    SQLite plans FTS5 queries without them)."""
+    if is_postgres(session):
+        session.execute(text("ANALYZE segments, episodes, speaker_tokens"))
+
+
 def newest_episode(session: Session) -> Episode | None:
     """The episode published last (an undated one only when none has a date)."""
     return session.scalars(

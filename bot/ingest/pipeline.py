@@ -30,7 +30,7 @@ from bot.ingest.reader import parse_text, read_text
 from bot.ingest.storing import EpisodeExists, SameEpisode, Stored, StoreOutcome, store_episode
 from bot.retrieval.scope import LIBRARY_WORDS
 from bot.retrieval.words import query_terms
-from db.episodes import EpisodeRecord, add_alias, namesake_rows, retitle
+from db.episodes import EpisodeRecord, add_alias, namesake_rows, refresh_statistics, retitle
 
 log = logging.getLogger(__name__)
 
@@ -502,7 +502,20 @@ def ingest_files(
                 on_result(result)
             if result.stops_run:
                 break
+    if any(r.status == "ingested" for r in results):
+        _refresh_statistics(session_factory)
     return results
+
+
+def _refresh_statistics(session_factory: sessionmaker[Session]) -> None:
+    """Let the planner see the new passages (without, PostgreSQL searches a freshly loaded
+    archive by row counts it has never seen, seconds a question); a failure costs speed,
+    never the run."""
+    try:
+        with session_factory.begin() as session:
+            refresh_statistics(session)
+    except SQLAlchemyError:
+        log.warning("table statistics not refreshed after the ingest", exc_info=True)
 
 
 def ingest_paths(
