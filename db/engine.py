@@ -26,9 +26,10 @@ MIGRATION_LOCK_KEY = 7_170_017
 # Connections per process: the answer pool (32 with Claude), Bolt's listener threads and
 # the scheduler read at once; past that a request waits up to POOL_WAIT_S for one.
 POOL_SIZE, POOL_OVERFLOW, POOL_WAIT_S = 10, 30, 10
-# Stored times are naive UTC (CURRENT_TIMESTAMP follows the session's zone on PostgreSQL).
+# Stored times are naive UTC (CURRENT_TIMESTAMP follows the session's zone on PostgreSQL);
+# no JIT: compiling a search's plan costs more than the few milliseconds the search takes.
 PG_CONNECT_ARGS = {
-    "options": "-c timezone=UTC",
+    "options": "-c timezone=UTC -c jit=off",
     "connect_timeout": 5,
     "application_name": "episode-bot",
 }
