@@ -112,8 +112,9 @@ class Cluster:
         return self
 
     def stop(self) -> None:
-        """Stop the server at once (the data folder goes with the temporary folder)."""
+        """Stop the server at once and remove its folder."""
         self._run("pg_ctl", "-D", str(self.folder / "data"), "-m", "immediate", "stop", check=False)
+        shutil.rmtree(self.folder, ignore_errors=True)
 
     def url(self, database: str = "postgres") -> str:
         """A SQLAlchemy URL for one of the cluster's databases, over TCP on loopback."""
