@@ -36,7 +36,7 @@ PG_CONNECT_ARGS = {
 MMAP_BYTES = 256 * 1024 * 1024
 # The newest revision in migrations/versions. Checked against Alembic by a test, so that a
 # command on an up-to-date database can skip importing Alembic (a fifth of start-up time).
-SCHEMA_HEAD = "0012"
+SCHEMA_HEAD = "0013"
 
 
 class DatabaseError(Exception):
@@ -101,7 +101,11 @@ def include_object(
     """For autogenerate: the full-text index (FTS5's tables and their shadow tables, or
     PostgreSQL's tsvector column and its index) is written by hand in migrations, so it is
     not compared with the models."""
-    if type_ == "table" and name is not None and name.startswith("segments_fts"):
+    if (
+        type_ == "table"
+        and name is not None
+        and name.startswith(("segments_fts", "segment_lexemes"))
+    ):
         return False
     return not (type_ in ("column", "index") and name in ("search", "ix_segments_search"))
 

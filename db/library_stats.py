@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from db.dialect import is_postgres
 from db.search import LAST_ROWID, PG_LAST_ID, marks
-from db.tsquery import tsquery
+from db.tsquery import any_of_words, tsquery
 
 _COUNT_SQL = (
     "SELECT count(*) FROM (SELECT 1 FROM segments_fts WHERE segments_fts MATCH ? "
@@ -25,6 +25,17 @@ _IDS_SQL = (
 _PG_COUNT_SQL = (
     "SELECT count(*) FROM (SELECT 1 FROM segments WHERE search @@ to_tsquery('episode_bot', %s) "
     "AND id BETWEEN %s AND %s LIMIT %s) AS matched"
+)
+# Any of some words: their stems' rows of segment_lexemes (migration 0013), read from its
+# primary key alone, in place of a scan of the GIN index's matches.
+_PG_STEMS = "lexeme = ANY(tsvector_to_array(to_tsvector('episode_bot', %s)))"
+_PG_STEM_COUNT_SQL = (
+    "SELECT count(*) FROM (SELECT DISTINCT segment_id FROM segment_lexemes "
+    f"WHERE {_PG_STEMS} AND segment_id BETWEEN %s AND %s LIMIT %s) AS matched"
+)
+_PG_STEM_IDS_SQL = (
+    "SELECT DISTINCT segment_id FROM segment_lexemes "
+    f"WHERE {_PG_STEMS} AND segment_id BETWEEN %s AND %s ORDER BY segment_id"
 )
 _PG_IDS_SQL = (
     "SELECT id FROM segments WHERE search @@ to_tsquery('episode_bot', %s) "
@@ -41,12 +52,17 @@ def _driver(session: Session) -> Any:
 
 def _matching(
     session: Session, expression: str, span: tuple[int, int] | None
-) -> tuple[str, int, int]:
-    """The backend's form of `expression` and the id range to look in."""
+) -> tuple[str, str, str, int, int]:
+    """The count and ids queries for `expression` on this backend, what they match, and
+    the id range to look in."""
     first, last = span or (0, LAST_ROWID)
-    if is_postgres(session):
-        return tsquery(expression), first, min(last, PG_LAST_ID)
-    return expression, first, last
+    if not is_postgres(session):
+        return _COUNT_SQL, _IDS_SQL, expression, first, last
+    last = min(last, PG_LAST_ID)
+    words = any_of_words(expression)
+    if words:
+        return _PG_STEM_COUNT_SQL, _PG_STEM_IDS_SQL, " ".join(words), first, last
+    return _PG_COUNT_SQL, _PG_IDS_SQL, tsquery(expression), first, last
 
 
 @dataclass(frozen=True)
@@ -127,8 +143,7 @@ def match_count(
 ) -> int:
     """How many passages match `expression` (within `span`, a rowid range, if given),
     counted up to `cap`."""
-    match, first, last = _matching(session, expression, span)
-    sql = _PG_COUNT_SQL if is_postgres(session) else _COUNT_SQL
+    sql, _, match, first, last = _matching(session, expression, span)
     return int(_driver(session).execute(sql, (match, first, last, cap)).fetchone()[0])
 
 
@@ -142,8 +157,7 @@ def matching_ids(
     # and it costs a third of handing its rows to Python.
     if match_count(session, expression, cap=cap, span=span) >= cap:
         return None
-    match, first, last = _matching(session, expression, span)
-    sql = _PG_IDS_SQL if is_postgres(session) else _IDS_SQL
+    _, sql, match, first, last = _matching(session, expression, span)
     return [row[0] for row in _driver(session).execute(sql, (match, first, last)).fetchall()]
 
 

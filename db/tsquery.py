@@ -36,3 +36,25 @@ def tsquery(expression: str) -> str:
         else:
             out.append(next(OPERATORS[o] for o in operators if o is not None))
     return " ".join(out)
+
+
+def any_of_words(expression: str) -> list[str] | None:
+    """The words of an expression that only ORs words together (`("price" OR "pricing")`),
+    or None when it says more (an AND): such a match is any of their stems."""
+    words: list[str] = []
+    at = 0
+    while at < len(expression):
+        match = TOKEN.match(expression, at)
+        if match is None or match.end() == at:
+            if expression[at:].strip():
+                raise NotAnExpression(
+                    f"not a search expression at {at}: {expression[at : at + 20]!r}"
+                )
+            break
+        at = match.end()
+        word, _, _, _, and_ = match.groups()
+        if and_ is not None:
+            return None
+        if word is not None:
+            words.append(word.replace('""', '"'))
+    return words

@@ -13,8 +13,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.evaluation.recall import evaluate, read_questions
 from bot.ingest.pipeline import ingest_file
 from bot.retrieval import EmptyQuery, retrieve
+from bot.retrieval.query import term_expression
+from db import library_stats
 from db.engine import open_database
-from db.library_stats import episode_spans
+from db.library_stats import episode_spans, match_count, matching_ids
+from db.tsquery import tsquery
 from tests.conftest import FORMATS_DIR, SEED, SEED_SLUG
 from tests.data.hostile_inputs import TYPED
 from tests.retrieval.test_retrieval import DEV_QUESTIONS
@@ -64,3 +67,21 @@ def test_episodes_stored_at_once_each_keep_one_unbroken_id_range(postgres_url: s
     assert len(spans) == len(files)
     for span in spans:  # retrieval scopes an episode's searches by this range
         assert span.last_id - span.first_id + 1 == span.passages
+
+
+def test_a_words_passages_are_the_same_from_its_stems_as_from_the_search_index(
+    on_postgres: sessionmaker[Session],
+) -> None:
+    with on_postgres() as session:
+        driver = session.connection().connection.driver_connection
+        for word in ("merge", "queue", "Claude", "pricing", "the", "building", "2024"):
+            expression = term_expression(word)
+            from_stems = matching_ids(session, expression, cap=10**6)
+            from_index = [
+                row[0]
+                for row in driver.execute(
+                    library_stats._PG_IDS_SQL, (tsquery(expression), 0, 2**31 - 1)
+                ).fetchall()
+            ]
+            assert from_stems == from_index, word
+            assert match_count(session, expression, cap=10**6) == len(from_index)
