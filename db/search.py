@@ -54,45 +54,52 @@ _HIT_COLUMNS = """s.id AS segment_id, e.slug AS episode_slug, e.title AS episode
        s.start_seconds AS start_seconds, s.kind AS kind, s.text AS text,
        {relevance} AS relevance, e.source_url AS episode_url"""
 
+
+def _ranked(best: str, *, relevance: str, order: str) -> str:
+    """A search: the CTEs that rank the few winners (`best`: id, rank), then the winners
+    joined to their episodes and kept to the scope's episode."""
+    return f"""
+WITH {best}
+SELECT {_HIT_COLUMNS.format(relevance=relevance)}
+FROM best
+JOIN segments AS s ON s.id = best.id
+JOIN episodes AS e ON e.id = s.episode_id
+WHERE CAST(:episode_id AS INTEGER) IS NULL OR s.episode_id = :episode_id
+ORDER BY best.rank{order}
+"""
+
+
 # Rank inside FTS5 first, then join the few winners: joining before the LIMIT would look
 # up every matching row of the library.
-_SEARCH_SQL = f"""
-WITH best AS (
+_SEARCH_SQL = _ranked(
+    """best AS (
     SELECT rowid AS id, bm25(segments_fts) AS rank
     FROM segments_fts
     WHERE segments_fts MATCH :match AND rowid BETWEEN :first_id AND :last_id
     ORDER BY rank
     LIMIT :limit
+)""",
+    relevance="-best.rank",
+    order="",
 )
-SELECT {_HIT_COLUMNS.format(relevance="-best.rank")}
-FROM best
-JOIN segments AS s ON s.id = best.id
-JOIN episodes AS e ON e.id = s.episode_id
-WHERE CAST(:episode_id AS INTEGER) IS NULL OR s.episode_id = :episode_id
-ORDER BY best.rank
-"""
 LAST_ROWID = 2**63 - 1
 
 # PostgreSQL: ts_rank over the GIN index's matches (higher is better, as -bm25 is).
-_PG_SEARCH_SQL = f"""
-WITH best AS (
+_PG_SEARCH_SQL = _ranked(
+    """best AS (
     SELECT id, ts_rank(search, q) AS rank
     FROM segments, to_tsquery('episode_bot', :match) AS q
     WHERE search @@ q AND id BETWEEN :first_id AND :last_id
     ORDER BY rank DESC
     LIMIT :limit
+)""",
+    relevance="best.rank",
+    order=" DESC",
 )
-SELECT {_HIT_COLUMNS.format(relevance="best.rank")}
-FROM best
-JOIN segments AS s ON s.id = best.id
-JOIN episodes AS e ON e.id = s.episode_id
-WHERE CAST(:episode_id AS INTEGER) IS NULL OR s.episode_id = :episode_id
-ORDER BY best.rank DESC
-"""
 # One episode: its few hundred rows read by id first, then matched, which the planner would
 # otherwise do the other way round (every match in the library, then the id range).
-_PG_SCOPED_SQL = f"""
-WITH episode AS MATERIALIZED (
+_PG_SCOPED_SQL = _ranked(
+    """episode AS MATERIALIZED (
     SELECT id, search FROM segments WHERE id BETWEEN :first_id AND :last_id
 ), best AS (
     SELECT id, ts_rank(search, q) AS rank
@@ -100,19 +107,15 @@ WITH episode AS MATERIALIZED (
     WHERE search @@ q
     ORDER BY rank DESC
     LIMIT :limit
+)""",
+    relevance="best.rank",
+    order=" DESC",
 )
-SELECT {_HIT_COLUMNS.format(relevance="best.rank")}
-FROM best
-JOIN segments AS s ON s.id = best.id
-JOIN episodes AS e ON e.id = s.episode_id
-WHERE CAST(:episode_id AS INTEGER) IS NULL OR s.episode_id = :episode_id
-ORDER BY best.rank DESC
-"""
 
 
 def marks(session: Session, count: int) -> str:
     """`count` positional placeholders in the driver's own style."""
-    return ", ".join(("%s" if is_postgres(session) else "?") for _ in range(count))
+    return ", ".join(["%s" if is_postgres(session) else "?"] * count)
 
 
 _HIT_FIELDS = tuple(field.name for field in fields(SearchHit))
@@ -157,28 +160,22 @@ def search_segments(
     return _hits(rows)
 
 
-_NEWEST_SQL = f"""
-WITH newest AS (
-    SELECT rowid AS id FROM segments_fts WHERE segments_fts MATCH :match
-    ORDER BY rowid DESC LIMIT :limit
-)
+_NEWEST = f"""
+WITH newest AS ({{matches}} LIMIT :limit)
 SELECT {_HIT_COLUMNS.format(relevance="1.0")}
 FROM newest
 JOIN segments AS s ON s.id = newest.id
 JOIN episodes AS e ON e.id = s.episode_id
 ORDER BY s.id DESC
 """
-_PG_NEWEST_SQL = f"""
-WITH newest AS (
-    SELECT id FROM segments WHERE search @@ to_tsquery('episode_bot', :match)
-    ORDER BY id DESC LIMIT :limit
+_NEWEST_SQL = _NEWEST.format(
+    matches="SELECT rowid AS id FROM segments_fts WHERE segments_fts MATCH :match "
+    "ORDER BY rowid DESC"
 )
-SELECT {_HIT_COLUMNS.format(relevance="1.0")}
-FROM newest
-JOIN segments AS s ON s.id = newest.id
-JOIN episodes AS e ON e.id = s.episode_id
-ORDER BY s.id DESC
-"""
+_PG_NEWEST_SQL = _NEWEST.format(
+    matches="SELECT id FROM segments WHERE search @@ to_tsquery('episode_bot', :match) "
+    "ORDER BY id DESC"
+)
 # Segment ids are PostgreSQL integers (32 bits): a range's open end stops there.
 PG_LAST_ID = 2**31 - 1
 

@@ -4,17 +4,15 @@ whole DM; a question typed there streams its answer in its thread, follow-ups to
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import itertools
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx2
 import pytest
-from slack_bolt import App, BoltRequest
+from slack_bolt import App
 
 from bot.answering.claude.answerer import ClaudeAnswerer
 from bot.answering.claude.client import build_client
@@ -24,6 +22,7 @@ from bot.services.library import Library
 from bot.slack import blocks
 from bot.slack.app import build_deps, create_app
 from tests.fakes.anthropic_api import AnthropicStandIn
+from tests.fakes.signed_requests import JSON, signed_bolt_request, wait_for
 from tests.fakes.slack_api import TEAM_ID, SlackApiStandIn
 
 TOKEN = "xoxb-agent-dm-token"
@@ -31,13 +30,6 @@ SECRET = "agentdmsecret0123456789abcdefgh"
 KEY = "sk-ant-api03-agent-dm-test-key-2f8e"
 DM = "D0AGENT01"
 EVENTS = itertools.count(1)
-
-
-@pytest.fixture
-def slack() -> Iterator[SlackApiStandIn]:
-    stand_in = SlackApiStandIn().start()
-    yield stand_in
-    stand_in.stop()
 
 
 @pytest.fixture
@@ -57,15 +49,6 @@ def app(library: Library, slack: SlackApiStandIn, claude_api: AnthropicStandIn) 
     deps.answer_pool.shutdown(wait=True)
 
 
-def _wait_for(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
-
-
 def _send_event(app: App, event: dict[str, Any]) -> None:
     body = json.dumps(
         {
@@ -77,14 +60,7 @@ def _send_event(app: App, event: dict[str, Any]) -> None:
             "event": event,
         }
     )
-    stamp = str(int(time.time()))
-    signature = hmac.new(SECRET.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256)
-    headers = {
-        "content-type": ["application/json"],
-        "x-slack-request-timestamp": [stamp],
-        "x-slack-signature": [f"v0={signature.hexdigest()}"],
-    }
-    assert app.dispatch(BoltRequest(body=body, headers=headers)).status == 200
+    assert app.dispatch(signed_bolt_request(body, SECRET, content_type=JSON)).status == 200
 
 
 def test_opening_the_messages_tab_suggests_three_questions_about_the_newest_episode(
@@ -94,7 +70,7 @@ def test_opening_the_messages_tab_suggests_three_questions_about_the_newest_epis
     _send_event(
         app, {"type": "app_home_opened", "user": "U0ASKER", "channel": DM, "tab": "messages"}
     )
-    assert _wait_for(lambda: bool(slack.calls_to("assistant.threads.setSuggestedPrompts")))
+    assert wait_for(lambda: bool(slack.calls_to("assistant.threads.setSuggestedPrompts")))
     time.sleep(0.2)
     [call] = slack.calls_to("assistant.threads.setSuggestedPrompts")  # the Home tab: none
     assert call.params["channel_id"] == DM
@@ -121,7 +97,7 @@ def test_a_question_in_the_dm_streams_its_answer_in_its_thread_and_follow_ups_to
         "ts": "1700000700.000100",
     }
     _send_event(app, question)
-    assert _wait_for(lambda: len(slack.calls_to("chat.stopStream")) == 1)
+    assert wait_for(lambda: len(slack.calls_to("chat.stopStream")) == 1)
     [status, *_] = slack.calls_to("assistant.threads.setStatus")
     assert status.params["thread_ts"] == question["ts"]
     [answer] = slack.messages_in(DM)
@@ -130,7 +106,7 @@ def test_a_question_in_the_dm_streams_its_answer_in_its_thread_and_follow_ups_to
     _send_event(
         app, {**question, "text": "why?", "ts": "1700000700.000200", "thread_ts": question["ts"]}
     )
-    assert _wait_for(lambda: len(slack.calls_to("chat.stopStream")) == 2)
+    assert wait_for(lambda: len(slack.calls_to("chat.stopStream")) == 2)
     follow_up = slack.messages_in(DM)[-1]
     assert follow_up["thread_ts"] == question["ts"]
     assert not slack.calls_to("chat.postMessage")  # both streamed, nothing posted twice

@@ -6,20 +6,17 @@ the real SDK."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import itertools
 import json
 import random
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from slack_bolt import App, BoltRequest
+from slack_bolt import App
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.answering.offline import OfflineAnswerer
@@ -30,6 +27,7 @@ from bot.slack import blocks
 from bot.slack.app import build_deps, create_app
 from bot.slack.listeners.commands import page_of
 from bot.slack.listeners.deps import Deps
+from tests.fakes.signed_requests import signed_bolt_request, wait_for
 from tests.fakes.slack_api import SlackApiStandIn
 
 TOKEN = "xoxb-episodes-paging-token"
@@ -76,14 +74,6 @@ def many_episodes(seeded: sessionmaker[Session], folder: Path) -> Library:
 
 
 @pytest.fixture
-def slack() -> Iterator[SlackApiStandIn]:
-    """The Slack Web API stand-in."""
-    stand_in = SlackApiStandIn().start()
-    yield stand_in
-    stand_in.stop()
-
-
-@pytest.fixture
 def bot(seeded: sessionmaker[Session], tmp_path: Path, slack: SlackApiStandIn) -> Iterator[App]:
     """The Bolt app on a library of 61 episodes, answering offline."""
     library = many_episodes(seeded, tmp_path)
@@ -91,15 +81,6 @@ def bot(seeded: sessionmaker[Session], tmp_path: Path, slack: SlackApiStandIn) -
     deps: Deps = build_deps(settings, library, OfflineAnswerer())
     yield create_app(settings, library, deps.answerer, deps=deps)
     deps.answer_pool.shutdown(wait=True)
-
-
-def _wait_for(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def command(app: App, slack: SlackApiStandIn, text: str) -> dict[str, Any]:
@@ -134,16 +115,9 @@ def click_more(app: App, slack: SlackApiStandIn, reply: dict[str, Any]) -> dict[
 
 
 def _dispatch(app: App, slack: SlackApiStandIn, body: str) -> dict[str, Any]:
-    stamp = str(int(time.time()))
-    signature = hmac.new(SECRET.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256)
-    headers = {
-        "content-type": ["application/x-www-form-urlencoded"],
-        "x-slack-request-timestamp": [stamp],
-        "x-slack-signature": [f"v0={signature.hexdigest()}"],
-    }
     before = len(slack.calls_to("response_url"))
-    assert app.dispatch(BoltRequest(body=body, headers=headers)).status == 200
-    assert _wait_for(lambda: len(slack.calls_to("response_url")) > before)
+    assert app.dispatch(signed_bolt_request(body, SECRET)).status == 200
+    assert wait_for(lambda: len(slack.calls_to("response_url")) > before)
     return slack.calls_to("response_url")[-1].params
 
 

@@ -5,17 +5,14 @@ acknowledged, by the real Slack SDK against the loopback stand-in."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from slack_bolt import App, BoltRequest
+from slack_bolt import App
 from sqlalchemy import select
 
 from bot.answering.offline import OfflineAnswerer
@@ -27,19 +24,12 @@ from bot.slack.client import web_client
 from bot.slack.listeners.deps import Deps
 from bot.slack.listeners.replies import answer_and_post
 from db.models import Feedback
+from tests.fakes.signed_requests import signed_bolt_request, wait_for
 from tests.fakes.slack_api import SlackApiStandIn
 
 TOKEN = "xoxb-feedback-holes-token"
 SECRET = "feedbackholessecret0123456789ab"
 CHANNEL = "C0ANSWERS"
-
-
-@pytest.fixture
-def slack() -> Iterator[SlackApiStandIn]:
-    """The Slack Web API stand-in."""
-    stand_in = SlackApiStandIn().start()
-    yield stand_in
-    stand_in.stop()
 
 
 @pytest.fixture
@@ -49,15 +39,6 @@ def bot(library: Library, slack: SlackApiStandIn) -> Iterator[tuple[App, Deps]]:
     deps = build_deps(settings, library, OfflineAnswerer())
     yield create_app(settings, library, deps.answerer, deps=deps), deps
     deps.answer_pool.shutdown(wait=True)
-
-
-def _wait_for(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def _answer(deps: Deps, slack: SlackApiStandIn, question: str, thread: str | None) -> str:
@@ -119,16 +100,9 @@ def _click(
         ],
     }
     body = urlencode({"payload": json.dumps(payload)})
-    stamp = str(int(time.time()))
-    signature = hmac.new(SECRET.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256)
-    headers = {
-        "content-type": ["application/x-www-form-urlencoded"],
-        "x-slack-request-timestamp": [stamp],
-        "x-slack-signature": [f"v0={signature.hexdigest()}"],
-    }
     before = len(slack.calls_to("response_url"))
-    assert app.dispatch(BoltRequest(body=body, headers=headers)).status == 200
-    assert _wait_for(lambda: len(slack.calls_to("response_url")) > before)
+    assert app.dispatch(signed_bolt_request(body, SECRET)).status == 200
+    assert wait_for(lambda: len(slack.calls_to("response_url")) > before)
     return str(slack.calls_to("response_url")[-1].params["text"])
 
 

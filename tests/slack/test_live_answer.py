@@ -39,13 +39,6 @@ QUESTION = "What share of Claude Code is written by Claude?"
 
 
 @pytest.fixture
-def slack() -> Iterator[SlackApiStandIn]:
-    stand_in = SlackApiStandIn().start()
-    yield stand_in
-    stand_in.stop()
-
-
-@pytest.fixture
 def claude_api() -> Iterator[AnthropicStandIn]:
     stand_in = AnthropicStandIn(api_key=KEY).start()
     stand_in.set_pace(0.2, 1.0)  # a model writing for a second: several updates show

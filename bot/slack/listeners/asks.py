@@ -12,7 +12,6 @@ import contextlib
 import logging
 import threading
 from datetime import timedelta
-from typing import Any
 
 from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
@@ -91,31 +90,30 @@ def answer(deps: Deps, client: WebClient, ask_id: int, *, taking_from: str | Non
         deps.asks.finish(ask.id, told=told)
 
 
-def _resuming(deps: Deps, ask: Ask) -> dict[str, Any]:
-    """How an answer goes on from an earlier attempt at it: its team, the message it left
-    (finished in place, never a second copy), and where to note a new one."""
+def _answer_and_post(deps: Deps, client: WebClient, ask: Ask, thread_ts: str | None) -> None:
+    """Answer the ask in `thread_ts` (None: a new message), going on from an earlier attempt
+    at it: its team, the message it left (finished in place, never a second copy), and
+    where to note a new one."""
     assert deps.asks is not None
     book = deps.asks
-    return {
-        "team_id": ask.team_id,
-        "shown_ts": ask.answer_ts,
-        "on_shown": lambda ts: book.showing(ask.id, ts),
-    }
+    answer_and_post(
+        deps,
+        client,
+        channel=ask.channel,
+        question=ask.question,
+        user_id=ask.user_id,
+        thread_ts=thread_ts,
+        team_id=ask.team_id,
+        shown_ts=ask.answer_ts,
+        on_shown=lambda ts: book.showing(ask.id, ts),
+    )
 
 
 def _answer_command(deps: Deps, client: WebClient, ask: Ask) -> None:
     respond = Respond(response_url=ask.response_url)
     try:
         try:
-            answer_and_post(
-                deps,
-                client,
-                channel=ask.channel,
-                question=ask.question,
-                user_id=ask.user_id,
-                thread_ts=None,
-                **_resuming(deps, ask),
-            )
+            _answer_and_post(deps, client, ask, None)
         except EmptyQuery:
             respond(**blocks.ephemeral(blocks.NO_WORDS))
         except UnknownEpisode:
@@ -140,15 +138,7 @@ def _answer_event(deps: Deps, client: WebClient, ask: Ask) -> None:
             client.chat_postMessage(channel=ask.channel, thread_ts=thread_ts, text=blocks.HELP_TEXT)
             return
         try:
-            answer_and_post(
-                deps,
-                client,
-                channel=ask.channel,
-                question=ask.question,
-                user_id=ask.user_id,
-                thread_ts=thread_ts,
-                **_resuming(deps, ask),
-            )
+            _answer_and_post(deps, client, ask, thread_ts)
         except EmptyQuery:
             client.chat_postMessage(channel=ask.channel, thread_ts=thread_ts, text=blocks.NO_WORDS)
         except SQLAlchemyError:
