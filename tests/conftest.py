@@ -35,10 +35,43 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         monkeypatch.delenv(name)
 
 
+# The folders whose tests run once per backend: storage, retrieval, ingest, the services and
+# the Slack listeners. A test there that is about SQLite itself is marked `sqlite_only`.
+BOTH_BACKENDS = {"db", "ingest", "retrieval", "services", "slack"}
+BACKENDS = ("sqlite", "postgresql")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "sqlite_only: about SQLite itself (its file, pragmas, FTS5), run on it alone"
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every test of a BOTH_BACKENDS folder that uses the database runs on each backend."""
+    folder = metafunc.definition.path.parent.name
+    if (
+        "backend" in metafunc.fixturenames
+        and folder in BOTH_BACKENDS
+        and metafunc.definition.get_closest_marker("sqlite_only") is None
+    ):
+        metafunc.parametrize("backend", BACKENDS, indirect=True)
+
+
 @pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    """URL of a fresh SQLite file."""
-    return f"sqlite:///{tmp_path / 'library.db'}"
+def backend(request: pytest.FixtureRequest) -> str:
+    """The storage backend of this test's database: SQLite unless parametrised."""
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture
+def database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """URL of a fresh database: a SQLite file, or on PostgreSQL a database of its own at the
+    newest schema (a copy of one migrated once, which is much faster than migrating each)."""
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'library.db'}"
+    cluster: Cluster = request.getfixturevalue("postgres")
+    return cluster.create_database(copy_of=request.getfixturevalue("postgres_migrated"))
 
 
 @pytest.fixture(scope="session")
@@ -51,6 +84,15 @@ def postgres() -> Iterator[Cluster]:
         pytest.skip(f"PostgreSQL tests skipped: {why}")
     yield cluster
     cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_migrated(postgres: Cluster) -> str:
+    """Name of a database migrated to the newest schema, nobody connected to it."""
+    url = postgres.create_database("migrated")
+    session_factory = open_database(url)
+    session_factory.kw["bind"].dispose()
+    return url.rsplit("/", 1)[1]
 
 
 @pytest.fixture

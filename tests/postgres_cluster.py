@@ -120,13 +120,15 @@ class Cluster:
         """A SQLAlchemy URL for one of the cluster's databases, over TCP on loopback."""
         return f"postgresql+psycopg://{SUPERUSER}@127.0.0.1:{self.port}/{database}"
 
-    def create_database(self, prefix: str = "test") -> str:
-        """A new empty database; its URL."""
+    def create_database(self, prefix: str = "test", *, copy_of: str | None = None) -> str:
+        """A new database, empty or a copy of the database `copy_of` (which nobody may be
+        connected to); its URL."""
         import psycopg
 
         name = f"{prefix}_{next(self._names)}"
+        template = f' TEMPLATE "{copy_of}"' if copy_of else ""
         with psycopg.connect(self.url().replace("+psycopg", ""), autocommit=True) as db:
-            db.execute(f'CREATE DATABASE "{name}"')
+            db.execute(f'CREATE DATABASE "{name}"{template}')
         return self.url(name)
 
     def _run(self, program: str, *args: str, check: bool = True) -> None:

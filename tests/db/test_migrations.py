@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, text
@@ -28,6 +29,7 @@ def test_models_and_migrations_do_not_drift(database_url: str) -> None:
         assert compare_metadata(context, Base.metadata) == []
 
 
+@pytest.mark.sqlite_only  # FTS5; PostgreSQL's index: test_postgres_schema
 def test_migrations_create_fts_index_and_triggers(database_url: str) -> None:
     engine = create_engine_for(database_url)
     assert migrate(engine) is True
@@ -39,6 +41,7 @@ def test_migrations_create_fts_index_and_triggers(database_url: str) -> None:
     assert version == head_revision()
 
 
+@pytest.mark.sqlite_only  # SQLite's pragmas
 def test_sqlite_connections_use_wal_foreign_keys_and_busy_timeout(database_url: str) -> None:
     engine = create_engine_for(database_url)
     with engine.connect() as connection:
@@ -55,6 +58,7 @@ def _fts_ids(session: Session, word: str) -> set[int]:
     )
 
 
+@pytest.mark.sqlite_only  # FTS5; PostgreSQL's index: test_postgres_schema
 def test_fts_index_follows_insert_update_and_cascaded_delete(
     seeded: sessionmaker[Session],
 ) -> None:
@@ -89,7 +93,19 @@ def test_downgrade_removes_everything(database_url: str) -> None:
         config.attributes["connection"] = connection
         command.downgrade(config, "base")
     with create_engine(database_url).connect() as connection:
-        names = set(connection.execute(text("SELECT name FROM sqlite_master")).scalars())
+        if connection.dialect.name == "postgresql":  # tables, functions, the search config
+            names = set(
+                connection.execute(
+                    text(
+                        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                        "UNION SELECT proname FROM pg_proc "
+                        "WHERE pronamespace = 'public'::regnamespace "
+                        "UNION SELECT cfgname FROM pg_ts_config WHERE cfgname = 'episode_bot'"
+                    )
+                ).scalars()
+            )
+        else:
+            names = set(connection.execute(text("SELECT name FROM sqlite_master")).scalars())
     assert names <= {"alembic_version", "sqlite_autoindex_alembic_version_1"}
 
 

@@ -4,12 +4,11 @@ every change to the episodes, and downgrading leaves nothing behind."""
 
 from __future__ import annotations
 
-from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
-from db.engine import SCHEMA_HEAD, alembic_config, create_engine_for, include_object, migrate
+from db.engine import SCHEMA_HEAD, create_engine_for, include_object, migrate
 from db.models import Base
 
 
@@ -49,20 +48,4 @@ def test_the_library_generation_moves_with_every_change_to_the_episodes(
         connection.execute(text("UPDATE episodes SET title = 'B' WHERE slug = 'a'"))
         connection.execute(text("DELETE FROM episodes WHERE slug = 'a'"))
         assert connection.execute(text(generation)).scalar() == before + 3
-    engine.dispose()
-
-
-def test_downgrading_to_base_leaves_only_alembic_s_own_table(postgres_url: str) -> None:
-    engine = create_engine_for(postgres_url)
-    migrate(engine)
-    config = alembic_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, "base")
-    with engine.connect() as connection:
-        assert set(inspect(connection).get_table_names()) == {"alembic_version"}
-        leftover = connection.execute(
-            text("SELECT count(*) FROM pg_ts_config WHERE cfgname = 'episode_bot'")
-        ).scalar()
-        assert leftover == 0
     engine.dispose()

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -121,6 +122,7 @@ def test_max_page_count_gives_sqlite_full(tmp_path: Path) -> None:
         connection.close()
 
 
+@pytest.mark.sqlite_only  # a SQLite file's page limit
 def test_a_full_disk_stops_the_run_with_one_sentence_and_keeps_what_was_stored(
     session_factory: sessionmaker[Session], tmp_path: Path
 ) -> None:

@@ -8,6 +8,7 @@ import json
 import os
 from pathlib import Path
 
+import pytest
 from alembic import command
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -200,6 +201,7 @@ def test_the_seed_itself_after_replace_by_the_archive_is_its_own_source_again(
     assert episode.source_format == "numbered" and episode.turn_count == 85
 
 
+@pytest.mark.sqlite_only  # from an old schema; PostgreSQL's upgrade: test_postgres_schema
 def test_migration_backfills_title_keys_of_stored_episodes(database_url: str) -> None:
     engine = create_engine_for(database_url)
     config = alembic_config()
@@ -335,6 +337,7 @@ def test_another_conversation_under_another_title_is_its_own_episode(
     assert (result.status, result.slug) == ("ingested", "someone-else")
 
 
+@pytest.mark.sqlite_only  # from an old schema; PostgreSQL's upgrade: test_postgres_schema
 def test_migration_fingerprints_stored_conversations_as_ingest_does(
     seeded: sessionmaker[Session], database_url: str
 ) -> None:

@@ -30,6 +30,7 @@ def on_postgres(postgres_url: str) -> sessionmaker[Session]:
     return sessions
 
 
+@pytest.mark.sqlite_only  # `seeded` is the SQLite side of the comparison
 @pytest.mark.parametrize("scope", [SEED_SLUG, None], ids=["one episode", "library-wide"])
 def test_the_dev_questions_are_found_as_well_as_on_sqlite(
     on_postgres: sessionmaker[Session], seeded: sessionmaker[Session], scope: str | None
