@@ -92,6 +92,10 @@ class Cluster:
         # refused login.
         hba = data / "pg_hba.conf"
         hba.write_text(f"host all {PASSWORD_ROLE} 127.0.0.1/32 scram-sha-256\n" + hba.read_text())
+        self._serve()
+        return self
+
+    def _serve(self) -> None:
         options = (
             f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off "
             "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
@@ -99,7 +103,7 @@ class Cluster:
         self._run(
             "pg_ctl",
             "-D",
-            str(data),
+            str(self.folder / "data"),
             "-l",
             str(self.folder / "server.log"),
             "-w",
@@ -109,7 +113,14 @@ class Cluster:
             options,
             "start",
         )
-        return self
+
+    def go_down(self) -> None:
+        """Stop the server as an outage would (every connection cut), keeping its data."""
+        self._run("pg_ctl", "-D", str(self.folder / "data"), "-m", "immediate", "stop")
+
+    def come_back(self) -> None:
+        """Start the stopped server again, on the same port."""
+        self._serve()
 
     def stop(self) -> None:
         """Stop the server at once and remove its folder."""

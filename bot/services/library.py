@@ -87,6 +87,8 @@ def open_library(settings: Settings, *, load_sample: bool = True) -> tuple[Libra
     result = ingest_file(library.sessions, sample_episode_path())
     if result.failed:
         return library, f"Could not load the sample episode: {result.message}."
+    if result.status != "ingested":  # another process loaded it a moment ago
+        return library, None
     return library, (
         f"The library was empty, so I loaded the sample episode '{result.slug}' "
         f"({result.turns} turns)."
