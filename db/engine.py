@@ -26,6 +26,7 @@ MIGRATION_LOCK_KEY = 7_170_017
 # Connections per process: the answer pool (32 with Claude), Bolt's listener threads and
 # the scheduler read at once; past that a request waits up to POOL_WAIT_S for one.
 POOL_SIZE, POOL_OVERFLOW, POOL_WAIT_S = 10, 30, 10
+POOL_CONNECTIONS = POOL_SIZE + POOL_OVERFLOW
 # Stored times are naive UTC (CURRENT_TIMESTAMP follows the session's zone on PostgreSQL);
 # no JIT: compiling a search's plan costs more than the few milliseconds the search takes.
 PG_CONNECT_ARGS = {

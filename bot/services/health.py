@@ -6,8 +6,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from bot.config import Settings, redacted_url, secret
-from db.engine import DatabaseError, head_revision, open_database
+from db.backend import connection_limit, describe_backend
+from db.engine import POOL_CONNECTIONS, DatabaseError, head_revision, open_database
 from db.episodes import count_episodes
 
 CHECK_TIMEOUT_SECONDS = 10
@@ -28,13 +31,20 @@ def check_database(settings: Settings) -> Check:
         session_factory = open_database(settings.database_url)
         with session_factory() as session:
             episodes = count_episodes(session)
+            backend = describe_backend(session)
+            limit = connection_limit(session)
     except DatabaseError as exc:
         return Check("database", False, str(exc))
-    return Check(
-        "database",
-        True,
-        f"{redacted_url(settings.database_url)} at schema {head_revision()}, {episodes} episode(s)",
+    except SQLAlchemyError as exc:  # opened, then lost
+        return Check("database", False, f"the database stopped answering ({type(exc).__name__})")
+    detail = (
+        f"{backend} at {redacted_url(settings.database_url)}, schema {head_revision()}, "
+        f"{episodes} episode(s)"
     )
+    if limit is not None:
+        # Each bot process may hold up to POOL_CONNECTIONS; a second one doubles it.
+        detail += f"; the server takes {limit} connections, a bot process up to {POOL_CONNECTIONS}"
+    return Check("database", True, detail)
 
 
 def check_claude(settings: Settings) -> Check:

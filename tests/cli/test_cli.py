@@ -226,7 +226,7 @@ def test_doctor_says_what_works(env: dict[str, str], tmp_path: Path) -> None:
     try:
         offline = run("doctor", env=env, cwd=tmp_path)
         assert offline.returncode == 0, offline.stdout
-        assert "✓ database" in offline.stdout
+        assert "✓ database: SQLite 3." in offline.stdout
         assert "- slack: not configured" in offline.stdout
         assert "- claude: no ANTHROPIC_API_KEY" in offline.stdout
         configured = {

@@ -5,10 +5,12 @@ eval, replay and doctor work on the same database."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from tests.cli.test_cli import run
 from tests.conftest import SEED_SLUG
+from tests.postgres_cluster import Cluster
 from tests.retrieval.test_retrieval import DEV_QUESTIONS
 
 
@@ -42,4 +44,27 @@ def test_every_command_works_on_postgresql(
     assert replayed.returncode == 0, replayed.stderr
 
     doctor = run("doctor", env=env, cwd=tmp_path)
-    assert "✓ database: postgresql+psycopg://***@" in doctor.stdout, doctor.stdout
+    assert doctor.returncode == 0, doctor.stdout
+    [database] = [line for line in doctor.stdout.splitlines() if "database" in line]
+    assert re.fullmatch(
+        r"✓ database: PostgreSQL 1\d\.\d+ at postgresql\+psycopg://\*\*\*@127\.0\.0\.1:\d+/\w+, "
+        r"schema \d{4}, 1 episode\(s\); the server takes 300 connections, "
+        r"a bot process up to \d+",
+        database,
+    ), database
+
+
+def test_doctor_says_in_one_line_what_is_wrong_with_the_server(
+    env: dict[str, str], tmp_path: Path, postgres: Cluster
+) -> None:
+    missing = {**env, "DATABASE_URL": postgres.url("no_such_db")}
+    away = {**env, "DATABASE_URL": "postgresql://bot:hunter2-secret@127.0.0.1:9/db"}
+    for settings, said in (
+        (missing, f"PostgreSQL at 127.0.0.1:{postgres.port} has no database 'no_such_db'"),
+        (away, "Cannot reach PostgreSQL at 127.0.0.1:9"),
+    ):
+        doctor = run("doctor", env=settings, cwd=tmp_path)
+        assert doctor.returncode == 1
+        [database] = [line for line in doctor.stdout.splitlines() if "database" in line]
+        assert database.startswith(f"✗ database: {said}"), database
+        assert "Traceback" not in doctor.stderr and "hunter2" not in doctor.stdout + doctor.stderr
