@@ -1,6 +1,7 @@
 """The command line on PostgreSQL, as a person runs it with DATABASE_URL naming a server:
-the first ask loads the sample and answers with quotes, and search, episodes, takeaway,
-eval, replay and doctor work on the same database."""
+migrate, then the first ask loads the sample and answers with quotes, and ingest, search,
+episodes, takeaway, eval, replay and doctor work on the same database (serve: the
+multi-process tests; socket and mcp: their own tests, on both backends)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import re
 from pathlib import Path
 
 from tests.cli.test_cli import run
-from tests.conftest import SEED_SLUG
+from tests.conftest import FORMATS_DIR, SEED_SLUG
 from tests.postgres_cluster import Cluster
 from tests.retrieval.test_retrieval import DEV_QUESTIONS
 
@@ -18,10 +19,15 @@ def test_every_command_works_on_postgresql(
     env: dict[str, str], tmp_path: Path, postgres_url: str
 ) -> None:
     env = {**env, "DATABASE_URL": postgres_url.replace("postgresql+psycopg://", "postgresql://")}
+    migrated = run("migrate", env=env, cwd=tmp_path)
+    assert migrated.returncode == 0 and "***@" in migrated.stdout + migrated.stderr, migrated
     asked = run("ask", "What share of Claude Code is written by Claude?", env=env, cwd=tmp_path)
     assert asked.returncode == 0, asked.stderr
     assert "sample episode" in asked.stderr and "turn " in asked.stdout
     assert not (tmp_path / "data").exists()  # nothing written to the SQLite default
+
+    ingested = run("ingest", str(FORMATS_DIR / "talk.vtt"), env=env, cwd=tmp_path)
+    assert ingested.returncode == 0 and "ingested" in ingested.stdout, ingested
 
     found = run("search", "merge queue", "--json", env=env, cwd=tmp_path)
     assert found.returncode == 0, found.stderr
@@ -48,7 +54,7 @@ def test_every_command_works_on_postgresql(
     [database] = [line for line in doctor.stdout.splitlines() if "database" in line]
     assert re.fullmatch(
         r"✓ database: PostgreSQL 1\d\.\d+ at postgresql\+psycopg://\*\*\*@127\.0\.0\.1:\d+/\w+, "
-        r"schema \d{4}, 1 episode\(s\); the server takes 300 connections, "
+        r"schema \d{4}, 2 episode\(s\); the server takes 300 connections, "
         r"a bot process up to \d+",
         database,
     ), database

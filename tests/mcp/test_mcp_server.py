@@ -25,7 +25,7 @@ from bot.answering.offline import OfflineAnswerer
 from bot.mcp.server import build_server
 from bot.services.library import Library
 from db.models import AnswerTrace, Episode, Segment
-from tests.conftest import SEED_SLUG
+from tests.conftest import BACKENDS, SEED_SLUG
 
 pytestmark = pytest.mark.anyio
 
@@ -310,19 +310,19 @@ def test_other_commands_do_not_import_the_mcp_sdk() -> None:
     assert result.returncode == 0, result.stderr
 
 
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 @pytest.mark.parametrize("mode", ["legacy", "auto"])
 async def test_episode_bot_mcp_over_stdio(
-    tmp_path: Path, mode: str, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, mode: str, caplog: pytest.LogCaptureFixture, database_url: str
 ) -> None:
     """The real command in a subprocess, as Claude Desktop starts it: no API keys, a fresh
     database (so the sample is loaded, saying so on stderr), and only protocol on stdout."""
-    database = tmp_path / "library.db"
     params = StdioServerParameters(
         command=str(SCRIPT),
         args=["mcp"],
         # Over the SDK's minimal inherited environment (PATH, HOME...): no ANTHROPIC_* or
         # SLACK_* variable, so the answerer is the offline one.
-        env={"DATABASE_URL": f"sqlite:///{database}", "XDG_DATA_HOME": str(tmp_path / "xdg")},
+        env={"DATABASE_URL": database_url, "XDG_DATA_HOME": str(tmp_path / "xdg")},
         cwd=tmp_path,
     )
     caplog.set_level(logging.DEBUG, logger="mcp.client")
@@ -348,7 +348,7 @@ async def test_episode_bot_mcp_over_stdio(
     stderr = (tmp_path / "stderr.txt").read_text()
     assert "loaded the sample episode 'mike-krieger-anthropic-cpo'" in stderr
     assert "Traceback" not in stderr
-    engine = create_engine(f"sqlite:///{database}")
+    engine = create_engine(database_url)
     with Session(engine) as session:
         assert session.scalar(select(func.count(Episode.id))) == 1
     engine.dispose()

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import BACKENDS
 from tests.fakes.slack_api import SlackApiStandIn
 from tests.fakes.socket_mode import SocketModeStandIn
 
@@ -36,13 +37,15 @@ def stand_ins() -> Iterator[tuple[SlackApiStandIn, SocketModeStandIn]]:
     socket_end.stop()
 
 
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 def test_a_slash_command_over_socket_mode_is_acked_and_answered_once(
-    tmp_path: Path, stand_ins: tuple[SlackApiStandIn, SocketModeStandIn]
+    tmp_path: Path, stand_ins: tuple[SlackApiStandIn, SocketModeStandIn], database_url: str
 ) -> None:
     web, socket_end = stand_ins
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_"))}
     env.update(
         XDG_DATA_HOME=str(tmp_path / "data"),
+        DATABASE_URL=database_url,
         SLACK_BOT_TOKEN=BOT_TOKEN,
         SLACK_APP_TOKEN=APP_TOKEN,
         SLACK_API_URL=web.url,
