@@ -1,6 +1,7 @@
 """Soak test of `episode-bot serve`: minutes of asks, follow-ups and feedback clicks.
 
     .venv/bin/python benchmarks/soak.py [--asks 1000] [--concurrency 20] [--minutes 5] [--claude]
+        [--database-url postgresql+psycopg://user@host/db] [--processes 2]
 
 Starts `episode-bot serve` (LOG_LEVEL=INFO, its output kept in a file) against the loopback
 Slack Web API stand-in, and, with --claude, the Anthropic Messages API stand-in so that
@@ -11,10 +12,21 @@ thread) and about one in three a Helpful / Not helpful click; about one in twent
 events is sent again with the same event_id and `X-Slack-Retry-Num: 1`, as Slack retries.
 At most --concurrency requests are in flight at any time.
 
+The database is a fresh SQLite file unless --database-url names another (PostgreSQL: an
+empty database, or one only earlier soaks used; a soak refuses one holding unanswered asks,
+which its processes would answer as if they were this run's). With --processes N, N serve
+processes share that database and the stand-ins: the first one starts alone (it migrates the
+database and loads the sample episode into an empty library), then the others. Asks go
+round-robin to the processes; a follow-up, and a click, go to another process than the one
+that took the ask, and a follow-up's retry to another than the follow-up's first delivery;
+about one in twenty asks is also sent again (same trigger_id, with Slack's retry headers) to
+another process at the same moment as the first, so two processes record it at once.
+
 Prints acknowledgement p50/p99/max, how many answers were posted exactly once (each ask and
-each follow-up carries a unique marker such as "(#17)" or "(#17f)"), the errors in the log,
-and the serve process's RSS (sampled every 5 s) at start, at minute 1 and at the end, then
-each goal with ok or MISS. Always exits 0: it is a benchmark.
+each follow-up carries a unique marker such as "(#17)" or "(#17f)"), whichever process
+posted them, the errors in each process's log, and each serve process's RSS (sampled every
+5 s) at start, at minute 1 and at the end, then each goal with ok or MISS. Always exits 0:
+it is a benchmark.
 """
 
 from __future__ import annotations
@@ -47,6 +59,11 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+import sqlalchemy  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from bot.config import redacted_url  # noqa: E402
+from db.engine import DatabaseError, create_engine_for  # noqa: E402
 from tests.fakes.anthropic_api import AnthropicStandIn  # noqa: E402
 from tests.fakes.signed_requests import JSON, post_signed  # noqa: E402
 from tests.fakes.slack_api import SlackApiStandIn  # noqa: E402
@@ -64,6 +81,7 @@ RSS_EVERY_S = 5.0
 FOLLOW_UP_SHARE = 1 / 3
 CLICK_SHARE = 1 / 3
 RETRY_SHARE = 1 / 20
+RETRY_HEADERS = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
 REACTION_S = (1.0, 3.0)  # a follow-up or click comes this many seconds after the answer
 DRAIN_TIMEOUT_S = 180.0  # after the last burst, how long to wait for outstanding answers
 QUIET_S = 3.0  # then how long to keep listening for posts that should not come
@@ -91,6 +109,11 @@ MARKER = re.compile(r"\(#(w?\d+f?)\)")
 
 # Slack's trigger_id is unique per command invocation; a repeated one is a replay.
 TRIGGERS = itertools.count(1)
+# In every trigger_id, event_id and message ts of this run: a database an earlier soak used
+# remembers its requests for a day (pending_asks) and its threads (conversations), and would
+# take this run's for replays of them, or for follow-ups in those threads.
+RUN_SECONDS = int(time.time())
+RUN = f"{RUN_SECONDS:x}"
 
 
 @dataclass(frozen=True)
@@ -116,6 +139,10 @@ class RecordingSlackApi(SlackApiStandIn):
     `arrivals` (the stand-in records calls, not the ts it gave them)."""
 
     arrivals: queue.Queue[Posted] = field(default_factory=queue.Queue)
+
+    def _new_ts(self) -> str:
+        # This run's clock, not the stand-in's fixed 1700000000: see RUN_SECONDS.
+        return f"{RUN_SECONDS}.{next(self._ts):06d}"
 
     def _answer(self, method: str, params: dict[str, Any]) -> Any:
         reply = super()._answer(method, params)
@@ -156,6 +183,7 @@ class Ack:
     kind: str
     status: int
     seconds: float
+    process: int = 0  # which serve process (0-based) it was sent to
 
 
 def free_port() -> int:
@@ -248,10 +276,12 @@ class RssSampler:
 
 
 class Soak:
-    """Sends the load to one `serve` process and keeps what it needs to score it."""
+    """Sends the load to the `serve` processes and keeps what it needs to score it."""
 
-    def __init__(self, port: int, slack: RecordingSlackApi, args: argparse.Namespace) -> None:
-        self.url = f"http://127.0.0.1:{port}/slack/events"
+    def __init__(
+        self, ports: list[int], slack: RecordingSlackApi, args: argparse.Namespace
+    ) -> None:
+        self.urls = [f"http://127.0.0.1:{port}/slack/events" for port in ports]
         self.slack = slack
         self.args = args
         self.questions = load_questions()
@@ -266,6 +296,7 @@ class Soak:
         self.follow_ups: dict[int, str] = {}  # ask number -> the thread it was sent in
         self.roots: dict[str, int] = {}  # a thread followed up in -> its ask number
         self.retried: set[int] = set()
+        self.asks_retried: set[int] = set()  # asks sent again to another process
         self.clicks = 0
         self.posts: dict[str, list[Posted]] = {}
         # Follow-ups and clicks come a moment after the answer, as people's do.
@@ -274,17 +305,25 @@ class Soak:
 
     # ------------------------------------------------------------------ sending
 
-    def _send(self, kind: str, body: str, content_type: str, headers: dict[str, str]) -> None:
+    def process_of(self, number: int, hop: int = 0) -> int:
+        """The process ask `number` goes to (round-robin), or with `hop` the one that many
+        places on: a follow-up goes to another process than its ask, a retry to another
+        than the first delivery (the same one when there is only one)."""
+        return (number + hop) % len(self.urls)
+
+    def _send(
+        self, kind: str, process: int, body: str, content_type: str, headers: dict[str, str]
+    ) -> None:
         started = time.perf_counter()
         try:
             status, _, seconds = post_signed(
-                self.url, body, SIGNING_SECRET, content_type=content_type, headers=headers
+                self.urls[process], body, SIGNING_SECRET, content_type=content_type, headers=headers
             )
         except OSError:
             status, seconds = 0, time.perf_counter() - started
         if self.counting:
             with self._lock:
-                self.acks.append(Ack(kind, status, seconds))
+                self.acks.append(Ack(kind, status, seconds, process))
 
     def _submit(self, work: Any) -> None:
         with self._lock:
@@ -304,10 +343,20 @@ class Soak:
                 "user_id": f"U0SOAK{number % 97:03d}",
                 "team_id": TEAM_ID,
                 "response_url": self.slack.response_url,
-                "trigger_id": f"{next(TRIGGERS)}.1.2",
+                "trigger_id": f"{next(TRIGGERS)}.{RUN}.2",
             }
         )
-        self._submit(lambda: self._send("ask", body, "application/x-www-form-urlencoded", {}))
+        form = "application/x-www-form-urlencoded"
+        process = self.process_of(number)
+        self._submit(lambda: self._send("ask", process, body, form, {}))
+        # Several processes: some asks are delivered twice at once, to two processes, so
+        # both record the same trigger_id together (its own dice: the follow-ups' and
+        # clicks' stay as a single process's run has them).
+        again = random.Random(f"{self.args.seed}-again-{number}").random() < RETRY_SHARE
+        if len(self.urls) > 1 and again and not warm_up:
+            self.asks_retried.add(number)
+            other = self.process_of(number, 1)
+            self._submit(lambda: self._send("ask-retry", other, body, form, RETRY_HEADERS))
 
     def follow_up(self, number: int, root: Posted, dice: random.Random) -> None:
         """Queue a reply in the thread of ask `number`'s answer; sometimes a Slack retry."""
@@ -326,24 +375,25 @@ class Soak:
                 "team_id": TEAM_ID,
                 "api_app_id": "A00000001",
                 "type": "event_callback",
-                "event_id": f"Ev0SOAK{number:06d}",
+                "event_id": f"Ev0SOAK{RUN}{number:06d}",
                 "event_time": int(time.time()),
                 "event": event,
             }
         )
         retry = dice.random() < RETRY_SHARE
+        first, second = self.process_of(number, 1), self.process_of(number, 2)
 
         def send() -> None:
-            self._send("follow-up", payload, JSON, {})
+            self._send("follow-up", first, payload, JSON, {})
             if retry:  # as Slack retries: same event_id, once the first one is acknowledged
-                self._submit(lambda: self._send("retry", payload, JSON, {"X-Slack-Retry-Num": "1"}))
+                self._submit(lambda: self._send("retry", second, payload, JSON, RETRY_HEADERS))
 
         if retry:
             self.retried.add(number)
         self._submit(send)
 
-    def click(self, root: Posted, dice: random.Random) -> None:
-        """Queue a Helpful / Not helpful click on an answer's buttons."""
+    def click(self, number: int, root: Posted, dice: random.Random) -> None:
+        """Queue a Helpful / Not helpful click on the buttons of ask `number`'s answer."""
         payload = {
             "type": "block_actions",
             "user": {"id": f"U0SOAKCLICK{dice.randrange(10)}"},
@@ -363,7 +413,9 @@ class Soak:
             ],
         }
         body = urlencode({"payload": json.dumps(payload)})
-        self._submit(lambda: self._send("click", body, "application/x-www-form-urlencoded", {}))
+        process = self.process_of(number, 1)
+        form = "application/x-www-form-urlencoded"
+        self._submit(lambda: self._send("click", process, body, form, {}))
 
     # ---------------------------------------------------------------- listening
 
@@ -389,7 +441,7 @@ class Soak:
         if post.answer_id is not None and dice.random() < CLICK_SHARE:
             self.clicks += 1
             due = now + dice.uniform(*REACTION_S)
-            self.later.append((due, lambda: self.click(post, dice)))
+            self.later.append((due, lambda: self.click(number, post, dice)))
 
     def listen_until(self, deadline: float) -> None:
         """Handle posts as they arrive, and send what falls due, until `deadline`
@@ -418,10 +470,11 @@ class Soak:
         return [str(n) for n in sorted(self.asks_sent)] + [f"{n}f" for n in self.follow_ups]
 
 
-def start_serve(
-    work: Path, slack: SlackApiStandIn, claude: AnthropicStandIn | None, log_file: Any
-) -> tuple[subprocess.Popen[bytes], int]:
-    """`episode-bot serve` in a fresh data directory, its output going to `log_file`."""
+def serve_env(
+    work: Path, slack: SlackApiStandIn, claude: AnthropicStandIn | None, database_url: str | None
+) -> dict[str, str]:
+    """The environment every serve process gets: a fresh data directory (where the default
+    SQLite file goes), the stand-ins, and DATABASE_URL when one was given."""
     env = {
         k: v
         for k, v in os.environ.items()
@@ -435,18 +488,135 @@ def start_serve(
         PYTHONPATH=str(REPO),
         LOG_LEVEL="INFO",
     )
+    if database_url is not None:
+        env.update(DATABASE_URL=database_url)
     if claude is not None:
         env.update(ANTHROPIC_API_KEY=ANTHROPIC_KEY, ANTHROPIC_BASE_URL=claude.url)
+    return env
+
+
+@dataclass
+class Server:
+    """One `episode-bot serve` process: its number (0-based), port, log and RSS samples."""
+
+    index: int
+    port: int
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    log_file: Any
+    rss: RssSampler | None = None
+
+    @property
+    def name(self) -> str:
+        """How the report names it: "process 1 (port 40123, pid 4567)"."""
+        return f"process {self.index + 1} (port {self.port}, pid {self.process.pid})"
+
+
+def start_serve(index: int, env: dict[str, str], log_path: Path) -> Server:
+    """Start `episode-bot serve` with `env` on a free port, its output going to `log_path`
+    (not yet healthy: see wait_healthy)."""
     port = free_port()
     script = Path(sys.executable).parent / "episode-bot"
+    log_file = log_path.open("wb")
     process = subprocess.Popen(
         [str(script), "serve", "--host", "127.0.0.1", "--port", str(port)],
         env=env,
         stdout=log_file,
         stderr=subprocess.STDOUT,
     )
-    wait_healthy(port, process)
-    return process, port
+    return Server(index, port, process, log_path, log_file)
+
+
+def start_servers(work: Path, env: dict[str, str], count: int) -> list[Server]:
+    """`count` serve processes on one database, healthy. The first starts alone: it migrates
+    the database and, into an empty library, loads the sample episode, which two processes
+    starting at once would both try (migrations are locked, the sample load is not). One
+    process logs to serve.log as it always has; several to serve-1.log, serve-2.log..."""
+    servers: list[Server] = []
+    names = ["serve.log"] if count == 1 else [f"serve-{i + 1}.log" for i in range(count)]
+    try:
+        servers.append(start_serve(0, env, work / names[0]))
+        wait_healthy(servers[0].port, servers[0].process)
+        servers += [start_serve(i, env, work / names[i]) for i in range(1, count)]
+        for server in servers[1:]:
+            wait_healthy(server.port, server.process)
+    except BaseException:
+        stop_servers(servers)
+        raise
+    return servers
+
+
+def stop_servers(servers: list[Server]) -> None:
+    """SIGTERM every process at once (each hands back what it holds), then wait for each."""
+    for server in servers:
+        if server.process.poll() is None:
+            server.process.terminate()
+    for server in servers:
+        try:
+            server.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.process.kill()
+            server.process.wait()
+        server.log_file.close()
+
+
+def sqlite_url(work: Path) -> str:
+    """The SQLite file serve uses when DATABASE_URL is unset and XDG_DATA_HOME is `work`
+    (bot.config.default_database_url, which reads XDG_DATA_HOME from this process's env)."""
+    return f"sqlite:///{work / 'episode-bot' / 'episode-bot.db'}"
+
+
+def backend(url: str) -> str:
+    """SQLite, PostgreSQL, or the URL's backend name."""
+    name = make_url(url).get_backend_name()
+    return {"sqlite": "SQLite", "postgresql": "PostgreSQL"}.get(name, name)
+
+
+def open_asks(url: str) -> int:
+    """How many asks the database holds unanswered (pending, or claimed and not done): none
+    in a fresh database. Raises SystemExit with one sentence when it cannot be read."""
+    try:
+        engine = create_engine_for(url)
+        try:
+            with engine.connect() as connection:
+                if not sqlalchemy.inspect(connection).has_table("pending_asks"):
+                    return 0
+                query = "SELECT count(*) FROM pending_asks WHERE state IN ('pending', 'working')"
+                return int(connection.execute(sqlalchemy.text(query)).scalar_one())
+        finally:
+            engine.dispose()
+    except DatabaseError as exc:
+        raise SystemExit(str(exc)) from None
+    except Exception as exc:  # SQLAlchemy wraps the driver's errors (refused, no such db)
+        raise SystemExit(
+            f"Cannot read {redacted_url(url)}: {type(exc).__name__}: {str(exc)[:200]}"
+        ) from None
+
+
+def answered_by(url: str, servers: list[Server]) -> Counter[str]:
+    """This run's asks in the database by the process that answered them (its claim names
+    its pid) and state: "process 1 done", "process 2 pending"... Warm-up asks included; an
+    empty Counter when the database cannot be read (the figure is only informative)."""
+    processes = {str(s.process.pid): f"process {s.index + 1}" for s in servers}
+    query = (
+        "SELECT claimed_by, state, count(*) FROM pending_asks WHERE dedup_key LIKE :run "
+        "GROUP BY claimed_by, state"
+    )
+    found: Counter[str] = Counter()
+    try:
+        engine = create_engine_for(url)
+        try:
+            with engine.connect() as connection:
+                rows = connection.execute(sqlalchemy.text(query), {"run": f"%{RUN}%"}).all()
+        finally:
+            engine.dispose()
+    except Exception:  # an informative figure: the verdict does not need it
+        return found
+    for claimed_by, state, count in rows:
+        pid = str(claimed_by).split(":")[1] if claimed_by and ":" in claimed_by else None
+        who = processes.get(pid or "", "nobody" if claimed_by is None else "another process")
+        found[f"{who} {state}"] += int(count)
+    return found
 
 
 def log_findings(path: Path) -> tuple[Counter[str], list[str], Counter[str]]:
@@ -475,17 +645,35 @@ def verdict(ok: bool) -> str:
     return "ok" if ok else "MISS"
 
 
+def rss_figures(rss: RssSampler) -> tuple[str, float]:
+    """One process's RSS line (start, minute 1, end, peak, growth) and its growth in MB from
+    minute 1 to the end."""
+    start_t, start_kb = rss.samples[0]
+    minute_t, minute_kb = rss.at(60.0)
+    end_t, end_kb = rss.samples[-1]
+    growth = mb(end_kb - minute_kb)
+    peak_kb = max(kb for _, kb in rss.samples)
+    short = "; the run was shorter than a minute" if minute_t < 60 else ""
+    line = (
+        f"start {mb(start_kb):.1f} MB (t={start_t:.0f} s), minute 1 {mb(minute_kb):.1f} MB "
+        f"(t={minute_t:.0f} s{short}), end {mb(end_kb):.1f} MB (t={end_t:.0f} s), "
+        f"peak {mb(peak_kb):.1f} MB; growth minute 1 -> end {growth:+.1f} MB"
+    )
+    return line, growth
+
+
 def report(
     soak: Soak,
     args: argparse.Namespace,
-    rss: RssSampler,
-    log_path: Path,
+    servers: list[Server],
+    database_url: str,
     wall_s: float,
     thanked: int,
     other_replies: list[str],
     claude_calls: int | None,
+    claims: Counter[str],
 ) -> None:
-    """Print the figures and the goals."""
+    """Print the figures and the goals: overall, then per process when there are several."""
     expected = soak.expected()
     per_marker = {m: soak.posts.get(m, []) for m in expected}
     once = sum(1 for posts in per_marker.values() if len(posts) == 1)
@@ -501,6 +689,7 @@ def report(
     ]
     strays = [m for m in soak.posts if m.isdigit() and int(m) not in soak.asks_sent]
     retried_twice = [n for n in soak.retried if len(soak.posts.get(f"{n}f", [])) > 1]
+    asks_twice = [n for n in soak.asks_retried if len(soak.posts.get(str(n), [])) > 1]
 
     seconds = [a.seconds for a in soak.acks]
     ms = [s * 1000 for s in seconds]
@@ -508,20 +697,20 @@ def report(
     failed = Counter(a.status for a in soak.acks if a.status != 200)
     kinds = Counter(a.kind for a in soak.acks)
 
-    counts, lines, warnings = log_findings(log_path)
-    start_t, start_kb = rss.samples[0]
-    minute_t, minute_kb = rss.at(60.0)
-    end_t, end_kb = rss.samples[-1]
-    growth = mb(end_kb - minute_kb)
-    peak_kb = max(kb for _, kb in rss.samples)
-
     answers = "Claude (Messages API stand-in)" if args.claude else "offline"
     print(
         f"soak: {args.asks} asks in bursts of {args.concurrency}, bursts evenly spaced over "
         f"{args.minutes:g} min; {answers} answers; {wall_s / 60:.1f} min in all"
     )
+    count = len(servers)
     print(
-        f"requests: {kinds['ask']} asks, {kinds['follow-up']} follow-ups "
+        f"database: {backend(database_url)} {redacted_url(database_url)}; {count} serve "
+        f"process{'es' * (count > 1)} on port{'s' * (count > 1)} "
+        + ", ".join(str(s.port) for s in servers)
+    )
+    again = f" ({kinds['ask-retry']} sent again to another process)" if soak.asks_retried else ""
+    print(
+        f"requests: {kinds['ask']} asks{again}, {kinds['follow-up']} follow-ups "
         f"({kinds['retry']} sent again as Slack retries), {kinds['click']} feedback clicks"
     )
     print(
@@ -529,7 +718,7 @@ def report(
         f"max {max(ms):.1f} ms  over {GOAL_ACK_S:g} s: {late}  "
         f"not 200: {sum(failed.values())}{f' {dict(failed)}' if failed else ''}  (n={len(ms)})"
     )
-    for kind in ("ask", "follow-up", "retry", "click"):
+    for kind in ("ask", "ask-retry", "follow-up", "retry", "click"):
         of_kind = [a.seconds * 1000 for a in soak.acks if a.kind == kind]
         if of_kind:
             print(
@@ -545,6 +734,11 @@ def report(
         f"  in the wrong thread: {len(wrong_thread)}; posts with no marker: "
         f"{len(soak.unmatched)}; for asks never sent: {len(strays)}; "
         f"retried follow-ups answered twice: {len(retried_twice)}/{len(soak.retried)}"
+        + (
+            f"; asks sent twice answered twice: {len(asks_twice)}/{len(soak.asks_retried)}"
+            if soak.asks_retried
+            else ""
+        )
     )
     for label, markers in (
         ("missing", missing),
@@ -572,20 +766,32 @@ def report(
     )
     for text in other_replies[:5]:
         print(f"  private reply: {text[:160]}")
-    print("log: " + ", ".join(f"{p} {counts[p]}" for p in LOG_PATTERNS) + f" lines ({log_path})")
-    for line in lines[:10]:
-        print(f"  {line[:200]}")
-    print(f"  WARNING lines (not counted as errors): {sum(warnings.values())}")
-    for kind, times in warnings.most_common(5):
-        print(f"  {times:6d} x {kind}")
-    short = "; the run was shorter than a minute" if minute_t < 60 else ""
-    print(
-        f"RSS: start {mb(start_kb):.1f} MB (t={start_t:.0f} s), minute 1 {mb(minute_kb):.1f} MB "
-        f"(t={minute_t:.0f} s{short}), end {mb(end_kb):.1f} MB (t={end_t:.0f} s), "
-        f"peak {mb(peak_kb):.1f} MB; growth minute 1 -> end {growth:+.1f} MB"
-    )
-    by_minute = [rss.at(60.0 * m) for m in range(int(end_t // 60) + 1)]
-    print("  by minute: " + "  ".join(f"{t / 60:.0f}: {mb(kb):.1f}" for t, kb in by_minute))
+    error_lines = 0
+    for server in servers:
+        counts, lines, warnings = log_findings(server.log_path)
+        error_lines += len(lines)
+        who = f"{server.name} " if count > 1 else ""
+        print(
+            f"log: {who}"
+            + ", ".join(f"{p} {counts[p]}" for p in LOG_PATTERNS)
+            + f" lines ({server.log_path})"
+        )
+        for line in lines[:10]:
+            print(f"  {line[:200]}")
+        print(f"  WARNING lines (not counted as errors): {sum(warnings.values())}")
+        for kind, times in warnings.most_common(5):
+            print(f"  {times:6d} x {kind}")
+    growths = []
+    for server in servers:
+        assert server.rss is not None
+        line, growth = rss_figures(server.rss)
+        growths.append(growth)
+        print(f"RSS: {f'{server.name}: ' if count > 1 else ''}{line}")
+        end_t = server.rss.samples[-1][0]
+        by_minute = [server.rss.at(60.0 * m) for m in range(int(end_t // 60) + 1)]
+        print("  by minute: " + "  ".join(f"{t / 60:.0f}: {mb(kb):.1f}" for t, kb in by_minute))
+    if count > 1:
+        print_per_process(soak, servers, claims)
 
     goals = [
         (
@@ -593,15 +799,47 @@ def report(
             late == 0 and not failed,
         ),
         ("every answer delivered exactly once", once == len(expected) and not wrong_thread),
-        ("zero unhandled exceptions in the log", not lines),
+        (f"zero unhandled exceptions in the log{'s' * (count > 1)}", not error_lines),
         (
-            f"RSS growth <= {GOAL_RSS_GROWTH_MB:g} MB from minute 1 to the end",
-            growth <= GOAL_RSS_GROWTH_MB,
+            f"RSS growth <= {GOAL_RSS_GROWTH_MB:g} MB from minute 1 to the end"
+            + (" (each process)" if count > 1 else ""),
+            max(growths) <= GOAL_RSS_GROWTH_MB,
         ),
     ]
     print("goals:")
     for goal, ok in goals:
         print(f"  {verdict(ok):<4} {goal}")
+
+
+def print_per_process(soak: Soak, servers: list[Server], claims: Counter[str]) -> None:
+    """Per process: the requests sent to it by kind, its ack p50/p99, and how many of this
+    run's asks it answered (from the database's pending_asks)."""
+    print("per process:")
+    for server in servers:
+        acks = [a for a in soak.acks if a.process == server.index]
+        kinds = Counter(a.kind for a in acks)
+        ms = [a.seconds * 1000 for a in acks]
+        sent = ", ".join(
+            f"{kinds[k]} {k}" for k in ("ask", "ask-retry", "follow-up", "retry", "click")
+        )
+        figures = (
+            f"ack p50 {statistics.median(ms):.1f} ms  p99 {percentile(ms, 0.99):.1f} ms"
+            if ms
+            else "no requests"
+        )
+        print(f"  {server.name}: sent {sent}; {figures}")
+        mine = {k: v for k, v in claims.items() if k.startswith(f"process {server.index + 1} ")}
+        if mine:
+            print(
+                "    its claims in pending_asks (warm-up included): "
+                + ", ".join(f"{v} {k.rpartition(' ')[2]}" for k, v in sorted(mine.items()))
+            )
+    others = {k: v for k, v in claims.items() if not k.startswith("process ")}
+    if others:
+        print(
+            "  other rows of this run in pending_asks: "
+            + ", ".join(f"{v} {k}" for k, v in others.items())
+        )
 
 
 def main() -> int:
@@ -618,7 +856,26 @@ def main() -> int:
         help="with --claude: each Messages API request takes this long (a real model's pace)",
     )
     parser.add_argument("--seed", type=int, default=1, help="which asks get follow-ups, clicks")
+    parser.add_argument(
+        "--database-url",
+        help="the database every process shares, e.g. postgresql+psycopg://user@host/db (an "
+        "empty one, or one only soaks used). Default: a fresh SQLite file",
+    )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="how many serve processes share the database; asks go round-robin, a follow-up "
+        "and a retry to another process",
+    )
     args = parser.parse_args()
+    if args.processes < 1:
+        parser.error("--processes must be at least 1")
+    if args.database_url is not None and (left := open_asks(args.database_url)):
+        raise SystemExit(
+            f"{redacted_url(args.database_url)} holds {left} unanswered asks of an earlier run: "
+            "its processes would answer them as if they were this run's. Use a fresh database."
+        )
 
     slack = RecordingSlackApi().start()
     claude = None
@@ -628,13 +885,14 @@ def main() -> int:
         if args.claude_seconds:
             claude.fail_next("timeout", times=10**9)  # every answer held back that long
     work = Path(tempfile.mkdtemp(prefix="soak-bench-"))
-    log_path = work / "serve.log"
-    log_file = log_path.open("wb")
-    process: subprocess.Popen[bytes] | None = None
+    database_url = args.database_url or sqlite_url(work)
+    servers: list[Server] = []
     try:
-        process, port = start_serve(work, slack, claude, log_file)
-        soak = Soak(port, slack, args)
-        # Warm-up, not counted: answered without follow-ups or clicks.
+        env = serve_env(work, slack, claude, args.database_url)
+        servers = start_servers(work, env, args.processes)
+        soak = Soak([s.port for s in servers], slack, args)
+        # Warm-up, not counted: answered without follow-ups or clicks (round-robin too, so
+        # that every process is warm).
         soak.reacting = False
         for number in range(WARM_UP_ASKS):
             soak.ask(number, warm_up=True)
@@ -644,7 +902,8 @@ def main() -> int:
             soak.listen_until(time.monotonic() + 0.2)
         soak.reacting, soak.counting = True, True
 
-        rss = RssSampler(process.pid).start()
+        for server in servers:
+            server.rss = RssSampler(server.process.pid).start()
         began = soak.began = time.monotonic()
         bursts = math.ceil(args.asks / args.concurrency)
         interval = args.minutes * 60 / bursts
@@ -660,26 +919,24 @@ def main() -> int:
         soak.reacting = False  # from here on, anything posted is only counted
         soak.listen_until(time.monotonic() + QUIET_S)
         wall_s = time.monotonic() - began
-        rss.stop()
+        for server in servers:
+            assert server.rss is not None
+            server.rss.stop()
         replies = [c.params.get("text", "") for c in slack.calls_to("response_url")]
         soak.pool.shutdown(wait=False)
         claude_calls = len(claude.requests_to("/v1/messages")) if claude is not None else None
     finally:
-        if process is not None:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        log_file.close()
+        stop_servers(servers)
         slack.stop()
         if claude is not None:
             claude.stop()
+    # Read once every process has stopped: nobody is claiming any more.
+    claims = answered_by(database_url, servers) if len(servers) > 1 else Counter()
     thanked = sum(1 for text in replies if text.startswith("Thanks: noted"))
     busy = sum(1 for text in replies if text.startswith("Busy:"))
     print(f'told they were waiting ("Busy: about N questions ahead"): {busy}')
     others = [t for t in replies if not t.startswith(("Thanks: noted", "Busy:"))]
-    report(soak, args, rss, log_path, wall_s, thanked, others, claude_calls)
+    report(soak, args, servers, database_url, wall_s, thanked, others, claude_calls, claims)
     return 0
 
 
