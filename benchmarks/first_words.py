@@ -38,12 +38,14 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from benchmarks.soak import (  # noqa: E402
+from benchmarks.serve_processes import (  # noqa: E402
     ANTHROPIC_KEY,
     SIGNING_SECRET,
-    TEAM_ID,
-    start_serve,
+    serve_env,
+    start_servers,
+    stop_servers,
 )
+from benchmarks.soak import TEAM_ID  # noqa: E402
 from tests.fakes.anthropic_answers import INTRO  # noqa: E402
 from tests.fakes.anthropic_api import AnthropicStandIn  # noqa: E402
 from tests.fakes.signed_requests import JSON, post_signed  # noqa: E402
@@ -211,10 +213,10 @@ def main() -> int:
     claude = AnthropicStandIn(api_key=ANTHROPIC_KEY).start()
     claude.set_pace(args.first_token, args.total)
     work = Path(tempfile.mkdtemp(prefix="first-words-bench-"))
-    log_file = (work / "serve.log").open("wb")
-    process = None
+    servers = []
     try:
-        process, port = start_serve(work, slack, claude, log_file)
+        servers = start_servers(work, serve_env(work, slack, claude, None), 1)
+        port = servers[0].port
         channel = "C0FIRSTWORDS"
         _command(port, f"use {SEED}", channel)
         time.sleep(1.0)
@@ -247,10 +249,7 @@ def main() -> int:
             f"{'ok' if done_ok else 'MISS'}"
         )
     finally:
-        if process is not None:
-            process.terminate()
-            process.wait(timeout=30)
-        log_file.close()
+        stop_servers(servers)
         claude.stop()
         slack.stop()
     return 0
