@@ -54,12 +54,13 @@ class Cluster:
     _bin: Path = field(default_factory=_binaries)
     _names: itertools.count = field(default_factory=lambda: itertools.count(1))
     _as: list[str] = field(default_factory=list)
+    outages: bool = False  # whether the test will stop it (go_down) and start it again
 
     @classmethod
-    def in_temporary_folder(cls) -> Cluster:
+    def in_temporary_folder(cls, *, outages: bool = False) -> Cluster:
         """A cluster in a new folder of the system's temporary folder, which the server's
         own user can reach (pytest's folders are private to the user running the tests)."""
-        return cls(Path(tempfile.mkdtemp(prefix="episode-bot-postgres-")))
+        return cls(Path(tempfile.mkdtemp(prefix="episode-bot-postgres-")), outages=outages)
 
     def start(self) -> Cluster:
         """initdb and start the server; raises Unavailable when that cannot be done."""
@@ -96,9 +97,13 @@ class Cluster:
         return self
 
     def _serve(self) -> None:
+        # Fast and loose for the tests, except that a cluster the test stops as an outage
+        # would (`go_down`) keeps every commit: an immediate stop loses the WAL not yet
+        # written out, which a real server, committing synchronously, never loses.
+        commits = "on" if self.outages else "off"
         options = (
             f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
+            f"-c synchronous_commit={commits} -c full_page_writes=off -c max_connections=300"
         )
         self._run(
             "pg_ctl",

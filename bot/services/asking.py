@@ -17,6 +17,7 @@ from bot.answering import Answer, Answerer, AnswerRequest, Exchange, Watcher, te
 from bot.answering.prepare import prepare
 from bot.services.library import Library
 from bot.services.library_reader import LibraryReader
+from bot.services.retrying import retried
 from db.traces import Trace, record_trace
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,8 @@ def ask(
         )
     tell(watcher, lambda w: w.started(_about(request)))
     answer = answerer.answer(request)
-    turn_id = record_reply(answer) if record_reply is not None else None
+    # The answer is written: a database away for a moment must not cost it.
+    turn_id = retried(lambda: record_reply(answer), "store the reply") if record_reply else None
     _keep_trace(library, answer, episode=episode, history=history, turn_id=turn_id)
     return answer
 
@@ -76,7 +78,8 @@ def _keep_trace(
     turn_id: int | None,
 ) -> None:
     """How `answer` was made (answer_traces), for cost figures and replays."""
-    try:
+
+    def store() -> None:
         with library.sessions.begin() as session:
             record_trace(
                 session,
@@ -88,6 +91,9 @@ def _keep_trace(
                 history=[(e.question, e.answer) for e in history],
                 turn_id=turn_id,
             )
+
+    try:
+        retried(store, "store the answer's trace", pauses=(0.5,))
     except SQLAlchemyError as exc:  # a locked or read-only database, say
         log.warning("answer trace not stored (%s)", type(exc).__name__)
         log.debug("answer trace not stored", exc_info=exc)

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.services.library import Library
+from bot.services.retrying import retried
 from db.asks import (
     Ask,
     claim_ask,
@@ -96,13 +97,21 @@ class AskBook:
         return ask
 
     def finish(self, ask_id: int, *, told: bool = False) -> None:
-        """Cross the ask off: answered (or its asker told to ask again). A failure to store
-        that is logged: the lease then lets the ask go, and the answer is already out."""
-        try:
+        """Cross the ask off: answered (or its asker told to ask again). Retried a while: the
+        answer is out, and an ask left unmarked is answered again once its lease ends."""
+
+        def cross_off() -> None:
             with self._library.sessions.begin() as session:
                 finish_ask(session, ask_id, self.owner, told=told)
+
+        try:
+            retried(cross_off, f"mark ask {ask_id} answered")
         except SQLAlchemyError as exc:
-            log.warning("could not mark ask %s answered (%s)", ask_id, type(exc).__name__)
+            log.error(
+                "could not mark ask %s answered (%s): it may be answered again",
+                ask_id,
+                type(exc).__name__,
+            )
         with self._lock:
             self._held.discard(ask_id)
 

@@ -1,8 +1,9 @@
 """Two real `serve` processes on one PostgreSQL database, as behind a load balancer: asks
 alternated between them are each answered once, a Slack retry that lands on the other
 process is recognised, a thread's follow-up is answered by whichever process gets it, two
-takeaway posters racing post once, and a PostgreSQL restart mid-run costs only the
-requests made while it was down, each told in one sentence."""
+takeaway posters racing post once, and a PostgreSQL outage mid-run costs only the requests
+made while it was down, each told in one sentence: answers being written meanwhile arrive
+once, and both processes reconnect by themselves."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import pytest
 
 from bot.slack.blocks import LIBRARY_TROUBLE
 from tests.cli.test_cli import SCRIPT
+from tests.fakes.anthropic_api import AnthropicStandIn
 from tests.fakes.slack_api import SlackApiStandIn
 from tests.postgres_cluster import Cluster, Unavailable
 from tests.system.test_slack_serve import (
@@ -35,6 +37,7 @@ from tests.system.test_slack_serve import (
 )
 
 MARKER = re.compile(r"\(#(\d+)\)")
+KEY = "sk-ant-api03-two-processes-key-9f1d"
 
 
 @pytest.fixture
@@ -46,12 +49,12 @@ def slack() -> Iterator[SlackApiStandIn]:
 
 @contextmanager
 def _two_servers(
-    tmp_path: Path, slack: SlackApiStandIn, url: str
+    tmp_path: Path, slack: SlackApiStandIn, url: str, **extra_env: str
 ) -> Iterator[tuple[Server, Server]]:
     """Two `serve` processes on the database at `url`, one Slack stand-in for both."""
     with (
-        running_server(tmp_path / "one", slack, DATABASE_URL=url) as one,
-        running_server(tmp_path / "two", slack, DATABASE_URL=url) as two,
+        running_server(tmp_path / "one", slack, DATABASE_URL=url, **extra_env) as one,
+        running_server(tmp_path / "two", slack, DATABASE_URL=url, **extra_env) as two,
     ):
         yield one, two
 
@@ -171,7 +174,7 @@ def test_two_takeaway_posters_racing_post_once(
 def own_cluster() -> Iterator[Cluster]:
     """A cluster of this test's own, since the test stops it."""
     try:
-        cluster = Cluster.in_temporary_folder().start()
+        cluster = Cluster.in_temporary_folder(outages=True).start()
     except Unavailable as why:
         pytest.skip(f"PostgreSQL tests skipped: {why}")
     yield cluster
@@ -210,6 +213,46 @@ def test_a_postgresql_restart_costs_only_the_asks_made_while_it_was_down(
         assert _answered(slack) == {n: 1 for n in (0, 1, 2, 3, 6, 7, 8, 9)}
         for server in servers:
             assert server.process.poll() is None  # still running
+
+
+def test_answers_being_written_when_postgresql_restarts_arrive_once_and_are_crossed_off(
+    tmp_path: Path, slack: SlackApiStandIn, own_cluster: Cluster
+) -> None:
+    claude = AnthropicStandIn(api_key=KEY, search_first=False).start()
+    claude.set_pace(0.5, 4.0)  # each answer: first words after 0.5 s, the last after 4 s
+    url = own_cluster.create_database()
+    claude_env = {"ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": claude.url}
+    try:
+        with _two_servers(tmp_path, slack, url, **claude_env) as servers:
+            for number in range(4):
+                server = servers[number % 2]
+                assert server.post(server.command(f"ask Who is Boris? (#{number})"))[0] == 200
+
+            def writing() -> list[float]:
+                requests = claude.requests_to("/v1/messages")
+                return [r.first_delta_sent for r in requests if r.first_delta_sent is not None]
+
+            assert _wait_for(lambda: len(writing()) == 4, 30)
+            # Down from just before the answers are finished until well after: they are
+            # finished while it is away, and stored and crossed off once it is back.
+            time.sleep(max(0.0, max(writing()) + 3.3 - time.monotonic()))
+            own_cluster.go_down()
+            time.sleep(3.0)
+            own_cluster.come_back()
+            assert _wait_for(lambda: len(_answered(slack)) == 4, 60), _answered(slack)
+            time.sleep(1.0)
+            assert _answered(slack) == {number: 1 for number in range(4)}
+            # Each is crossed off, so no process answers it again when its lease runs out.
+            assert _wait_for(lambda: _states(url) == {"done": 4}, 30), _states(url)
+    finally:
+        claude.stop()
+
+
+def _states(url: str) -> Counter[str]:
+    import psycopg
+
+    with psycopg.connect(url.replace("+psycopg", "")) as db:
+        return Counter(state for (state,) in db.execute("SELECT state FROM pending_asks"))
 
 
 def test_nothing_secret_is_stored_in_the_shared_database(
