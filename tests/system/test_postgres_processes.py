@@ -145,6 +145,31 @@ def test_a_follow_up_is_answered_by_the_process_it_lands_on(
     assert "merge queue" in rendered
 
 
+def test_an_episode_ingested_beside_them_is_found_by_both(
+    pair: tuple[Server, Server], slack: SlackApiStandIn, tmp_path: Path, postgres_url: str
+) -> None:
+    for number, server in enumerate(pair):  # each builds its index of the library
+        assert server.post(server.command(f"ask Who is Boris? (#{number})"))[0] == 200
+    assert _wait_for(lambda: len(_answered(slack)) == 2, 30)
+    transcript = tmp_path / "zanzibar-pricing.txt"
+    transcript.write_text(
+        "Ann Host: How did you price the Zanzibar launch?\n"
+        "Bob Guest: We priced the Zanzibar launch by usage, with a free tier for small teams "
+        "and a flat fee above a thousand seats, and we raised it twice in the first year.\n"
+    )
+    env = {**_env(tmp_path, slack), "DATABASE_URL": postgres_url}
+    ingested = subprocess.run(
+        [str(SCRIPT), "ingest", str(transcript)], env=env, capture_output=True, text=True
+    )
+    assert ingested.returncode == 0, ingested.stderr
+    for number, server in enumerate(pair, start=2):
+        question = f"ask How was the Zanzibar launch priced? (#{number})"
+        assert server.post(server.command(question))[0] == 200
+    assert _wait_for(lambda: len(_answered(slack)) == 4, 30)
+    for message in _finished(slack)[2:]:
+        assert "free tier for small teams" in json.dumps(message["blocks"]), message
+
+
 def test_two_takeaway_posters_racing_post_once(
     tmp_path: Path, slack: SlackApiStandIn, postgres_url: str
 ) -> None:
