@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Row, delete, func, insert, select, text, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from db.dialect import is_postgres
@@ -104,6 +105,51 @@ def passage_texts(session: Session, episode_id: int) -> list[str]:
     return list(session.scalars(select(Segment.text).where(Segment.episode_id == episode_id)))
 
 
+# Every column of a segment row but its id, in the table's order.
+_SEGMENT_COLUMNS = tuple(column for column in Segment.__table__.columns if not column.primary_key)
+
+
+def _pg_segments_sql() -> str:
+    """PostgreSQL: one INSERT of a whole episode's passages, each column one array. One
+    statement, so the statement triggers of `segments` (migration 0014) run once an
+    episode, not once a passage; in the arrays' order, so ids follow it."""
+    names = ", ".join(column.name for column in _SEGMENT_COLUMNS)
+    arrays = ", ".join(
+        f"%s::{column.type.compile(dialect=postgresql.dialect())}[]" for column in _SEGMENT_COLUMNS
+    )
+    return (
+        f"INSERT INTO segments ({names}) SELECT {names} "
+        f"FROM unnest({arrays}) WITH ORDINALITY AS given ({names}, ordinal) ORDER BY ordinal"
+    )
+
+
+_PG_SEGMENTS_SQL = _pg_segments_sql()
+
+
+def _insert_segments(
+    session: Session, episode_id: int, segments: Sequence[dict[str, object]]
+) -> None:
+    """Store one episode's passages, in order: ids ascend with the rows given."""
+    rows = [{**row, "episode_id": episode_id} for row in segments]
+    if not rows:
+        return
+    if not is_postgres(session):
+        # Core executemany: the ORM's bulk path costs more than the rows themselves here.
+        session.connection().execute(insert(Segment.__table__), rows)
+        return
+    # What executemany would have filled in for a column a row leaves out: its default.
+    defaults = {
+        column.name: column.default.arg
+        if column.default is not None and column.default.is_scalar
+        else None
+        for column in _SEGMENT_COLUMNS
+    }
+    arrays = tuple(
+        [row.get(column.name, defaults[column.name]) for row in rows] for column in _SEGMENT_COLUMNS
+    )
+    session.connection().exec_driver_sql(_PG_SEGMENTS_SQL, arrays)
+
+
 def insert_episode(
     session: Session,
     record: EpisodeRecord,
@@ -116,10 +162,7 @@ def insert_episode(
     episode = Episode(**asdict(record))
     session.add(episode)
     session.flush()
-    # Core executemany: the ORM's bulk path costs more than the rows themselves here.
-    session.connection().execute(
-        insert(Segment.__table__), [{**row, "episode_id": episode.id} for row in segments]
-    )
+    _insert_segments(session, episode.id, segments)
     if speaker_tokens:
         session.connection().execute(
             insert(SpeakerToken.__table__),
@@ -220,10 +263,21 @@ def lock_for_storing(session: Session) -> None:
 
 
 def refresh_statistics(session: Session) -> None:
-    """Bring the query planner's statistics of the library's tables up to date (PostgreSQL;
-    SQLite plans FTS5 queries without them)."""
+    """Bring the query planner's statistics of the library's tables up to date, and the
+    full-text index's pending entries into the index itself (PostgreSQL; SQLite plans FTS5
+    queries without them)."""
     if is_postgres(session):
-        session.execute(text("ANALYZE segments, episodes, speaker_tokens"))
+        session.execute(text("ANALYZE segments, episodes, speaker_tokens, episode_lexemes"))
+        # A GIN index takes new entries into an unordered list that every search reads
+        # whole until autovacuum gets to it: after an ingest, megabytes of it, and plans
+        # made for the list. Merged now, by the index's owner (anyone else may not).
+        session.execute(
+            text(
+                "SELECT gin_clean_pending_list(c.oid) FROM pg_class AS c "
+                "WHERE c.oid = 'ix_segments_search'::regclass "
+                "AND pg_has_role(c.relowner, 'USAGE')"
+            )
+        )
 
 
 def newest_episode(session: Session) -> Episode | None:

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from db.dialect import is_postgres
-from db.search import LAST_ROWID, PG_LAST_ID, marks
+from db.search import LAST_ROWID, PG_LAST_ID, passages_near
 from db.tsquery import any_of_words, tsquery
 
 _COUNT_SQL = (
@@ -26,21 +27,44 @@ _PG_COUNT_SQL = (
     "SELECT count(*) FROM (SELECT 1 FROM segments WHERE search @@ to_tsquery('episode_bot', %s) "
     "AND id BETWEEN %s AND %s LIMIT %s) AS matched"
 )
-# Any of some words: their stems' rows of segment_lexemes (migration 0013), read from its
-# primary key alone, in place of a scan of the GIN index's matches.
-_PG_STEMS = "lexeme = ANY(tsvector_to_array(to_tsvector('episode_bot', %s)))"
-_PG_STEM_COUNT_SQL = (
-    "SELECT count(*) FROM (SELECT DISTINCT segment_id FROM segment_lexemes "
-    f"WHERE {_PG_STEMS} AND segment_id BETWEEN %s AND %s LIMIT %s) AS matched"
-)
-_PG_STEM_IDS_SQL = (
-    "SELECT DISTINCT segment_id FROM segment_lexemes "
-    f"WHERE {_PG_STEMS} AND segment_id BETWEEN %s AND %s ORDER BY segment_id"
-)
 _PG_IDS_SQL = (
     "SELECT id FROM segments WHERE search @@ to_tsquery('episode_bot', %s) "
     "AND id BETWEEN %s AND %s ORDER BY id"
 )
+# Any of some words, on PostgreSQL: their stems' groups of episode_lexemes (migration 0014),
+# one row per stem and episode, read by its key instead of visiting each match of the GIN
+# index in the table. A stem's groups never share a passage, so the sum of their sizes is
+# how many passages say it: a common word is known to reach the cap from that alone.
+_PG_STEMS = "lexeme = ANY (tsvector_to_array(to_tsvector('episode_bot', %(words)s)))"
+_PG_FOUND = f"""
+WITH found AS MATERIALIZED (
+    SELECT lexeme, segment_ids FROM episode_lexemes WHERE {_PG_STEMS}
+), stems AS (
+    SELECT sum(cardinality(segment_ids)) AS passages FROM found GROUP BY lexeme
+)"""
+# How many passages say any of them, counted up to the cap.
+_PG_LIBRARY_COUNT_SQL = f"""{_PG_FOUND}
+SELECT CASE
+    WHEN (SELECT max(passages) FROM stems) >= %(cap)s THEN %(cap)s
+    WHEN (SELECT count(*) FROM stems) = 1 THEN (SELECT max(passages) FROM stems)
+    ELSE (SELECT count(*) FROM (
+        SELECT DISTINCT id FROM found, unnest(segment_ids) AS id LIMIT %(cap)s
+    ) AS matched)
+END"""
+# Their groups' ids, or a single NULL when one stem alone is said in `cap` passages or more.
+# Merged and sorted by the caller: arrays in binary cost half what unnesting and aggregating
+# them here does.
+_PG_LIBRARY_GROUPS_SQL = f"""{_PG_FOUND}, common AS (
+    SELECT coalesce(max(passages) >= %(cap)s, false) AS common FROM stems
+)
+SELECT segment_ids FROM found WHERE NOT (SELECT common FROM common)
+UNION ALL
+SELECT NULL WHERE (SELECT common FROM common)"""
+# Within a span: the groups of the episodes it reaches into (a few hundred passages each).
+_PG_SPAN_GROUPS_SQL = f"""
+SELECT segment_ids FROM episode_lexemes WHERE {_PG_STEMS} AND episode_id IN (
+    SELECT DISTINCT episode_id FROM segments WHERE id BETWEEN %(first)s AND %(last)s
+)"""
 
 
 def _driver(session: Session) -> Any:
@@ -53,16 +77,39 @@ def _driver(session: Session) -> Any:
 def _matching(
     session: Session, expression: str, span: tuple[int, int] | None
 ) -> tuple[str, str, str, int, int]:
-    """The count and ids queries for `expression` on this backend, what they match, and
-    the id range to look in."""
+    """The full-text index's count and ids queries for `expression` on this backend, what
+    they match, and the id range to look in."""
     first, last = span or (0, LAST_ROWID)
     if not is_postgres(session):
         return _COUNT_SQL, _IDS_SQL, expression, first, last
-    last = min(last, PG_LAST_ID)
-    words = any_of_words(expression)
-    if words:
-        return _PG_STEM_COUNT_SQL, _PG_STEM_IDS_SQL, " ".join(words), first, last
-    return _PG_COUNT_SQL, _PG_IDS_SQL, tsquery(expression), first, last
+    return _PG_COUNT_SQL, _PG_IDS_SQL, tsquery(expression), first, min(last, PG_LAST_ID)
+
+
+def _stem_words(session: Session, expression: str) -> list[str] | None:
+    """On PostgreSQL, the words of an expression that only ORs words (all that retrieval
+    counts): its matches are their stems' groups. None otherwise, and on SQLite."""
+    return any_of_words(expression) if is_postgres(session) else None
+
+
+def _stem_passages(
+    session: Session, words: list[str], *, cap: int, span: tuple[int, int] | None
+) -> list[int] | None:
+    """PostgreSQL, any of `words`: the ids of the passages that say them (within `span`, if
+    given) ascending; None, library-wide, when one of their stems alone is said in `cap`
+    passages or more."""
+    params: dict[str, object] = {"words": " ".join(words), "cap": cap}
+    sql = _PG_LIBRARY_GROUPS_SQL
+    if span is not None:
+        sql = _PG_SPAN_GROUPS_SQL
+        params.update(first=span[0], last=min(span[1], PG_LAST_ID))
+    groups = [row[0] for row in _driver(session).execute(sql, params, binary=True)]
+    if None in groups:
+        return None
+    found = set(chain.from_iterable(groups))
+    if span is not None:
+        first, last = span
+        found = {i for i in found if first <= i <= last}
+    return sorted(found)
 
 
 @dataclass(frozen=True)
@@ -143,6 +190,12 @@ def match_count(
 ) -> int:
     """How many passages match `expression` (within `span`, a rowid range, if given),
     counted up to `cap`."""
+    words = _stem_words(session, expression)
+    if words and span is None:
+        params = {"words": " ".join(words), "cap": cap}
+        return int(_driver(session).execute(_PG_LIBRARY_COUNT_SQL, params).fetchone()[0])
+    if words:  # a few episodes' groups: their passages, counted here
+        return min(cap, len(_stem_passages(session, words, cap=cap, span=span) or ()))
     sql, _, match, first, last = _matching(session, expression, span)
     return int(_driver(session).execute(sql, (match, first, last, cap)).fetchone()[0])
 
@@ -151,8 +204,12 @@ def matching_ids(
     session: Session, expression: str, *, cap: int, span: tuple[int, int] | None = None
 ) -> list[int] | None:
     """The rowids of every passage matching `expression` (within `span`, a rowid range, if
-    given), or None when there are `cap` or more (a common word: fetching its matches would
-    cost more than it tells)."""
+    given), ascending, or None when there are `cap` or more (a common word: fetching its
+    matches would cost more than it tells)."""
+    words = _stem_words(session, expression)
+    if words:
+        found = _stem_passages(session, words, cap=cap, span=span)
+        return None if found is None or len(found) >= cap else found
     # Counting inside the database first: for a common word that is all there is to do,
     # and it costs a third of handing its rows to Python.
     if match_count(session, expression, cap=cap, span=span) >= cap:
@@ -169,9 +226,9 @@ def turn_context_ids(
     wanted = sorted(set(segment_ids))
     if not wanted:
         return {}
-    window = sorted({i for s in wanted for i in range(s - reach, s + reach + 1)})
-    sql = "SELECT id, episode_id, position FROM segments WHERE id IN ({})"
-    rows = _driver(session).execute(sql.format(marks(session, len(window))), window)
+    passages, near, params = passages_near(session, wanted, before=reach, after=reach)
+    sql = f"SELECT s.id, s.episode_id, s.position FROM {passages} WHERE {near}"
+    rows = _driver(session).execute(sql, params)
     where = {row[0]: (row[1], row[2]) for row in rows}
     context: dict[int, list[int]] = {}
     for segment in wanted:

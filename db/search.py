@@ -4,7 +4,7 @@ a tsquery for PostgreSQL by db/tsquery.py); nothing here ever sees raw user text
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from operator import itemgetter
 from typing import Any
@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from db.dialect import is_postgres
 from db.models import Segment
-from db.tsquery import tsquery
+from db.tsquery import any_of_words, tsquery
 
 
 @dataclass(frozen=True)
@@ -112,10 +112,88 @@ _PG_SCOPED_SQL = _ranked(
     order=" DESC",
 )
 
+# PostgreSQL, a search for any of some words (all of retrieval's): instead of ts_rank reading
+# every match in the table (thousands of rows for a question's rarer words), the passages it
+# would rank first are picked from their stems' groups in episode_lexemes (migration 0014),
+# and ts_rank reads those alone. For such a query ts_rank is a factor common to every
+# passage times the sum, over the query's stems a passage says, of 1/j^2 for j up to the
+# times it says each: `weight` (exact to three times, within 1e-4 beyond). So ts_rank's
+# first `limit` are among the SHORTLIST * limit heaviest. Ties go to the lower id at both
+# steps: the passages are those ts_rank over every match would keep, breaking ties so.
+SHORTLIST = 2
+_PG_WEIGHT = (
+    "CASE p.times WHEN 1 THEN 1 WHEN 2 THEN 1.25 WHEN 3 THEN 1.3611111 "
+    "ELSE 1.6449341 - 1 / p.times + 0.5 / p.times ^ 2 - 1 / (6 * p.times ^ 3) END"
+)
+_PG_SHORTLISTED = f"""said AS (
+    SELECT p.id, sum({_PG_WEIGHT}) AS weight
+    FROM episode_lexemes AS g, unnest(g.segment_ids, g.occurrences::float8[]) AS p (id, times)
+    WHERE g.lexeme = ANY (tsvector_to_array(to_tsvector('episode_bot', :words)))
+      AND p.id BETWEEN :first_id AND :last_id{{episode}}
+    GROUP BY p.id
+    ORDER BY weight DESC, p.id
+    LIMIT :shortlist
+), best AS (
+    SELECT s.id, ts_rank(s.search, q) AS rank
+    FROM said JOIN segments AS s ON s.id = said.id, to_tsquery('episode_bot', :match) AS q
+    WHERE s.search @@ q
+    ORDER BY rank DESC, s.id
+    LIMIT :limit
+)"""
+_PG_SHORTLIST_SEARCH_SQL = _ranked(
+    _PG_SHORTLISTED.format(episode=""), relevance="best.rank", order=" DESC, best.id"
+)
+# One episode: its own groups, one per stem.
+_PG_SHORTLIST_SCOPED_SQL = _ranked(
+    _PG_SHORTLISTED.format(episode=" AND g.episode_id = :episode_id"),
+    relevance="best.rank",
+    order=" DESC, best.id",
+)
+
 
 def marks(session: Session, count: int) -> str:
     """`count` positional placeholders in the driver's own style."""
     return ", ".join(["%s" if is_postgres(session) else "?"] * count)
+
+
+def among(session: Session, ids: Sequence[int]) -> tuple[str, tuple[object, ...]]:
+    """A condition that a value is one of `ids`, in the driver's placeholder style, and its
+    parameters. On PostgreSQL one array parameter: a statement of a thousand placeholders
+    costs psycopg milliseconds to parse and the server to plan, every time anew."""
+    if is_postgres(session):
+        return "= ANY (%s::integer[])", (list(ids),)
+    return f"IN ({marks(session, len(ids))})", tuple(ids)
+
+
+# Every column of `segments` but PostgreSQL's tsvector (which the models leave out).
+_SEGMENT_COLUMNS = ", ".join(column.name for column in Segment.__table__.columns)
+# PostgreSQL: the passages of a few id ranges, one index range scan each. A thousand ids as
+# `= ANY` cost a descent of the index each, four times as long. OFFSET 0 keeps each range
+# its own scan: flattened into a join, a generic plan (which psycopg's prepared statements
+# come to) reads the whole table for every range instead.
+_PG_RANGES = (
+    "unnest(%s::integer[], %s::integer[]) AS w (low, high) CROSS JOIN LATERAL "
+    f"(SELECT {_SEGMENT_COLUMNS} FROM segments WHERE id BETWEEN w.low AND w.high OFFSET 0) AS s"
+)
+
+
+def passages_near(
+    session: Session, ids: Sequence[int], *, before: int, after: int
+) -> tuple[str, str, tuple[object, ...]]:
+    """The passages from `before` ids below to `after` ids above any of `ids`, as a FROM
+    item named `s`, the condition that keeps it to them, and their parameters."""
+    if not is_postgres(session):
+        window = sorted({i for x in ids for i in range(x - before, x + after + 1)})
+        return "segments AS s", f"s.id IN ({marks(session, len(window))})", tuple(window)
+    lows: list[int] = []
+    highs: list[int] = []
+    for x in sorted(set(ids)):
+        if highs and x - before <= highs[-1] + 1:  # overlapping or adjacent: one range
+            highs[-1] = x + after
+        else:
+            lows.append(x - before)
+            highs.append(x + after)
+    return _PG_RANGES, "TRUE", (lows, highs)
 
 
 _HIT_FIELDS = tuple(field.name for field in fields(SearchHit))
@@ -125,9 +203,13 @@ def _hits(result: Result[Any]) -> list[SearchHit]:
     """Hits from a result whose columns are named as SearchHit's fields. Matched by name
     once per query, not per row: retrieval reads a few hundred rows per question, and a
     row's mapping costs three times what the hit itself does."""
-    names = list(result.keys())
+    return _named_hits(list(result.keys()), result)
+
+
+def _named_hits(names: list[str], rows: Iterable[Sequence[Any]]) -> list[SearchHit]:
+    """Hits from rows whose columns are `names`, SearchHit's fields among them."""
     pick = itemgetter(*(names.index(name) for name in _HIT_FIELDS))
-    return [SearchHit(*pick(row)) for row in result]
+    return [SearchHit(*pick(row)) for row in rows]
 
 
 def episode_scope(session: Session, episode_id: int) -> Scope:
@@ -143,17 +225,23 @@ def search_segments(
 ) -> list[SearchHit]:
     """Best `limit` passages for an FTS5 expression, best first."""
     first, last = (scope.first_id, scope.last_id) if scope else (0, LAST_ROWID)
-    sql = _SEARCH_SQL
+    sql, words = _SEARCH_SQL, None
     if is_postgres(session):
-        sql = _PG_SCOPED_SQL if scope is not None else _PG_SEARCH_SQL
+        words = any_of_words(expression)
+        if words:
+            sql = _PG_SHORTLIST_SCOPED_SQL if scope is not None else _PG_SHORTLIST_SEARCH_SQL
+        else:
+            sql = _PG_SCOPED_SQL if scope is not None else _PG_SEARCH_SQL
         expression, last = tsquery(expression), min(last, PG_LAST_ID)
     rows = session.execute(
         text(sql),
         {
             "match": expression,
+            "words": " ".join(words or ()),
             "first_id": first,
             "last_id": last,
             "limit": limit,
+            "shortlist": SHORTLIST * limit,
             "episode_id": scope.episode_id if scope else None,
         },
     )
@@ -161,7 +249,7 @@ def search_segments(
 
 
 _NEWEST = f"""
-WITH newest AS ({{matches}} LIMIT :limit)
+WITH newest AS ({{matches}} LIMIT {{limit}})
 SELECT {_HIT_COLUMNS.format(relevance="1.0")}
 FROM newest
 JOIN segments AS s ON s.id = newest.id
@@ -170,11 +258,14 @@ ORDER BY s.id DESC
 """
 _NEWEST_SQL = _NEWEST.format(
     matches="SELECT rowid AS id FROM segments_fts WHERE segments_fts MATCH :match "
-    "ORDER BY rowid DESC"
+    "ORDER BY rowid DESC",
+    limit=":limit",
 )
+# In psycopg's own placeholders: it runs on the driver, never prepared (newest_segments).
 _PG_NEWEST_SQL = _NEWEST.format(
-    matches="SELECT id FROM segments WHERE search @@ to_tsquery('episode_bot', :match) "
-    "ORDER BY id DESC"
+    matches="SELECT id FROM segments WHERE search @@ to_tsquery('episode_bot', %(match)s) "
+    "ORDER BY id DESC",
+    limit="%(limit)s",
 )
 # Segment ids are PostgreSQL integers (32 bits): a range's open end stops there.
 PG_LAST_ID = 2**31 - 1
@@ -187,9 +278,16 @@ def newest_segments(session: Session, expression: str, *, limit: int) -> list[Se
     the whole library, which is most of a query's time when the terms are common, while
     walking the newest rowids stops after `limit` matches."""
     if is_postgres(session):
-        rows = session.execute(text(_PG_NEWEST_SQL), {"match": tsquery(expression), "limit": limit})
-    else:
-        rows = session.execute(text(_NEWEST_SQL), {"match": expression, "limit": limit})
+        # Planned for its own words each time, never prepared: psycopg prepares a statement
+        # run five times, and PostgreSQL may then keep one plan for any words, a walk back
+        # from the newest passage. For common words rarely said together that reads most of
+        # the table (300 ms on 300 episodes, where the GIN index answers in one); it is the
+        # plan taken while the index's pending list is long, as after an ingest.
+        driver = session.connection().connection.driver_connection
+        params = {"match": tsquery(expression), "limit": limit}
+        cursor = driver.execute(_PG_NEWEST_SQL, params, prepare=False)
+        return _named_hits([column.name for column in cursor.description], cursor)
+    rows = session.execute(text(_NEWEST_SQL), {"match": expression, "limit": limit})
     return _hits(rows)
 
 
@@ -244,9 +342,9 @@ def turn_span(session: Session, episode_id: int) -> tuple[int, int] | None:
 
 _NEXT_TURN_SQL = f"""
 SELECT {_HIT_COLUMNS.format(relevance="0.0")}, s.episode_id AS episode_id
-FROM segments AS s
+FROM {{passages}}
 JOIN episodes AS e ON e.id = s.episode_id
-WHERE s.id IN ({{marks}})
+WHERE {{near}}
 ORDER BY s.id"""
 
 
@@ -258,9 +356,9 @@ def following_passages(
     wanted = sorted(set(segment_ids))
     if not wanted:
         return {}
-    window = sorted({i for s in wanted for i in range(s, s + reach + 1)})
+    passages, near, params = passages_near(session, wanted, before=0, after=reach)
     result = session.connection().exec_driver_sql(
-        _NEXT_TURN_SQL.format(marks=marks(session, len(window))), tuple(window)
+        _NEXT_TURN_SQL.format(passages=passages, near=near), params
     )
     names = list(result.keys())
     pick = itemgetter(*(names.index(name) for name in _HIT_FIELDS))
@@ -283,14 +381,13 @@ _BY_ID_SQL = f"""
 SELECT {_HIT_COLUMNS.format(relevance="0.0")}
 FROM segments AS s
 JOIN episodes AS e ON e.id = s.episode_id
-WHERE s.id IN ({{marks}})"""
+WHERE s.id {{among}}"""
 
 
 def passages_by_id(session: Session, segment_ids: Sequence[int]) -> list[SearchHit]:
     """The passages with these ids (relevance 0: the caller scores them)."""
     if not segment_ids:
         return []
-    result = session.connection().exec_driver_sql(
-        _BY_ID_SQL.format(marks=marks(session, len(segment_ids))), tuple(segment_ids)
-    )
+    condition, params = among(session, segment_ids)
+    result = session.connection().exec_driver_sql(_BY_ID_SQL.format(among=condition), params)
     return _hits(result)
