@@ -36,14 +36,16 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 
 # The folders whose tests run once per backend: storage, retrieval, ingest, the services and
-# the Slack listeners. A test there that is about SQLite itself is marked `sqlite_only`.
+# the Slack listeners. A test there about SQLite itself is marked `sqlite_only`.
 BOTH_BACKENDS = {"db", "ingest", "retrieval", "services", "slack"}
 BACKENDS = ("sqlite", "postgresql")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "sqlite_only: about SQLite itself (its file, pragmas, FTS5), run on it alone"
+        "markers",
+        "sqlite_only: run on SQLite alone: about SQLite itself (its file, pragmas, FTS5), or "
+        "slow where other tests cover PostgreSQL",
     )
 
 
