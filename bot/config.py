@@ -216,10 +216,13 @@ def load_settings() -> Settings:
 # What may sit between a URL's `scheme://` and its host: `user:key@` (the last `@` before
 # the path wins, as a password may hold one).
 _USER_INFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*://)[^/?#]*@")
+_QUERY_PASSWORD = re.compile(r"([?&]password=)[^&#]*", re.IGNORECASE)
 
 
 def redacted_url(url: str | None) -> str:
-    """`url` safe to print: any user info (`user:key@`) becomes `***@`; "" when unset."""
+    """`url` safe to print: any user info (`user:key@`) becomes `***@`, and a password
+    given as a query parameter (`?password=…`, which libpq takes too) `password=***`; ""
+    when unset."""
     if not url:
         return ""
-    return _USER_INFO.sub(r"\1***@", url, count=1)
+    return _QUERY_PASSWORD.sub(r"\1***", _USER_INFO.sub(r"\1***@", url, count=1))

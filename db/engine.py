@@ -206,6 +206,7 @@ def migrate(engine: Engine) -> bool:
 _REFUSED_LOGIN = ("28P01", "28000")
 _NO_DATABASE = "3D000"
 _NO_PRIVILEGE = "42501"
+_TOO_MANY_CONNECTIONS = "53300"
 
 
 def _postgres_refusal(engine: Engine, orig: object) -> str | None:
@@ -221,6 +222,8 @@ def _postgres_refusal(engine: Engine, orig: object) -> str | None:
             code = _REFUSED_LOGIN[0]
         elif "does not exist" in said and "database" in said:
             code = _NO_DATABASE
+        elif "too many clients" in said or "too many connections" in said:
+            code = _TOO_MANY_CONNECTIONS
     if code in _REFUSED_LOGIN:
         return (
             f"PostgreSQL at {where} refused the user {url.username!r} or its password: fix "
@@ -230,6 +233,12 @@ def _postgres_refusal(engine: Engine, orig: object) -> str | None:
         return (
             f"PostgreSQL at {where} has no database {url.database!r}: create it "
             f"(createdb -O {url.username} {url.database}) or fix DATABASE_URL."
+        )
+    if code == _TOO_MANY_CONNECTIONS:
+        return (
+            f"PostgreSQL at {where} has no connection to spare (max_connections): raise it, "
+            "or run fewer bot processes; each may hold up to "
+            f"{POOL_CONNECTIONS}."
         )
     if code == _NO_PRIVILEGE:
         return (

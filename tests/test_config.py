@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import ConfigError, Settings, load_settings, redacted_url
 from tests.conftest import REPO
 
 SETTING_LINE = re.compile(r"^#?\s*([A-Z][A-Z0-9_]+)=", re.MULTILINE)
@@ -73,3 +73,19 @@ def test_bad_digest_settings_are_one_sentence(
     message = str(caught.value)
     assert message.startswith(f"{name} is invalid: ") and says in message
     assert "Value error" not in message and not message.endswith("..")
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://bot:hunter2@db:5432/x", "postgresql://***@db:5432/x"),
+        (
+            "postgresql://db/x?sslmode=require&password=hunter2",
+            "postgresql://db/x?sslmode=require&password=***",
+        ),
+        ("postgresql://db/x?PASSWORD=hunter2#top", "postgresql://db/x?PASSWORD=***#top"),
+        ("sqlite:////var/lib/episode-bot.db", "sqlite:////var/lib/episode-bot.db"),
+    ],
+)
+def test_a_url_is_printed_without_its_password(url: str, shown: str) -> None:
+    assert redacted_url(url) == shown

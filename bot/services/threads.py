@@ -81,20 +81,24 @@ def answer_in_thread(
 
     def record_reply(answer: Answer) -> int:
         nonlocal conversation_id, reply_id
+        # Kept only once committed: a try that fails and is tried again must not leave
+        # behind the id of a conversation its rollback undid.
         with library.sessions.begin() as session:
-            if conversation_id is None:
-                conversation_id = start_conversation(
+            thread = conversation_id
+            if thread is None:
+                thread = start_conversation(
                     session, channel, thread_ts=thread_ts, episode_id=episode_id
                 ).id
-            add_turn(session, conversation_id, "user", question, user_id=user_id)
-            reply_id = add_turn(
+            add_turn(session, thread, "user", question, user_id=user_id)
+            reply = add_turn(
                 session,
-                conversation_id,
+                thread,
                 "assistant",
                 as_thread_text(answer),
                 cited_positions=[c.position for c in answer.citations],
             ).id
-            return reply_id
+        conversation_id, reply_id = thread, reply
+        return reply
 
     answer = ask(
         library,

@@ -45,3 +45,13 @@ def test_nobody_listening_is_one_sentence() -> None:
         "Cannot reach PostgreSQL at 127.0.0.1:9: check that it runs there and DATABASE_URL's "
         "host and port."
     )
+
+
+def test_no_connection_to_spare_says_what_to_change(postgres: Cluster) -> None:
+    with psycopg.connect(postgres.url().replace("+psycopg", ""), autocommit=True) as db:
+        db.execute("DROP ROLE IF EXISTS crowded")
+        db.execute("CREATE ROLE crowded LOGIN CONNECTION LIMIT 0")
+    said = _refusal(postgres.url().replace("//bot@", "//crowded@"))
+    assert said.startswith(
+        f"PostgreSQL at 127.0.0.1:{postgres.port} has no connection to spare (max_connections)"
+    ), said

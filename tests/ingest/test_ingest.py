@@ -22,8 +22,12 @@ PLAIN = "Ann Host: Welcome to the show.\nBob Guest: Thanks for having me on.\nAn
 def _indexed(session: Session, phrase: str | None = None) -> int:
     """How many passages the backend's own full-text index holds (that match `phrase`)."""
     if is_postgres(session):
-        match = " AND search @@ phraseto_tsquery('episode_bot', :p)" if phrase else ""
-        query = f"SELECT count(*) FROM segments WHERE search IS NOT NULL{match}"
+        if phrase:
+            query = (
+                "SELECT count(*) FROM segments WHERE search @@ phraseto_tsquery('episode_bot', :p)"
+            )
+        else:  # the passages the word groups hold (the tsvector column is generated)
+            query = "SELECT count(DISTINCT id) FROM episode_lexemes, unnest(segment_ids) AS id"
     else:
         match = " WHERE segments_fts MATCH '\"' || :p || '\"'" if phrase else ""
         query = f"SELECT count(*) FROM segments_fts{match}"

@@ -261,9 +261,15 @@ def test_answers_being_written_when_postgresql_restarts_arrive_once_and_are_cros
             # Down from just before the answers are finished until well after: they are
             # finished while it is away, and stored and crossed off once it is back.
             time.sleep(max(0.0, max(writing()) + 3.3 - time.monotonic()))
+            assert _answered(slack) == {}
+            down = time.monotonic()
             own_cluster.go_down()
             time.sleep(3.0)
+            up = time.monotonic()
             own_cluster.come_back()
+            # Claude finished every answer while the database was away.
+            ended = [r.last_delta_sent for r in claude.requests_to("/v1/messages")]
+            assert all(end is not None and down < end < up for end in ended), (down, ended, up)
             assert _wait_for(lambda: len(_answered(slack)) == 4, 60), _answered(slack)
             time.sleep(1.0)
             assert _answered(slack) == {number: 1 for number in range(4)}
