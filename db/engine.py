@@ -211,8 +211,8 @@ _TOO_MANY_CONNECTIONS = "53300"
 
 def _postgres_refusal(engine: Engine, orig: object) -> str | None:
     """One sentence for a PostgreSQL server that cannot be used as DATABASE_URL says (a
-    refused login, no such database, unreachable), or None for anything else. Never the
-    password."""
+    refused login, no such database, no connection to spare, unreachable), or None for
+    anything else. Never the password."""
     url = engine.url
     where = f"{url.host or 'localhost'}:{url.port or 5432}"
     code = getattr(orig, "sqlstate", None)
@@ -236,9 +236,9 @@ def _postgres_refusal(engine: Engine, orig: object) -> str | None:
         )
     if code == _TOO_MANY_CONNECTIONS:
         return (
-            f"PostgreSQL at {where} has no connection to spare (max_connections): raise it, "
-            "or run fewer bot processes; each may hold up to "
-            f"{POOL_CONNECTIONS}."
+            f"PostgreSQL at {where} has no connection to spare for {url.username!r}: raise "
+            "max_connections (or the role's CONNECTION LIMIT), or run fewer bot processes; "
+            f"each may hold up to {POOL_CONNECTIONS}."
         )
     if code == _NO_PRIVILEGE:
         return (

@@ -1,5 +1,6 @@
 """A PostgreSQL server that cannot be used as DATABASE_URL says is one sentence naming what
-to fix, never the password: a refused login, a missing database, nobody listening."""
+to fix, never the password: a refused login, a missing database, no connection to spare,
+nobody listening."""
 
 from __future__ import annotations
 
@@ -52,6 +53,8 @@ def test_no_connection_to_spare_says_what_to_change(postgres: Cluster) -> None:
         db.execute("DROP ROLE IF EXISTS crowded")
         db.execute("CREATE ROLE crowded LOGIN CONNECTION LIMIT 0")
     said = _refusal(postgres.url().replace("//bot@", "//crowded@"))
-    assert said.startswith(
-        f"PostgreSQL at 127.0.0.1:{postgres.port} has no connection to spare (max_connections)"
+    assert said == (
+        f"PostgreSQL at 127.0.0.1:{postgres.port} has no connection to spare for 'crowded': "
+        "raise max_connections (or the role's CONNECTION LIMIT), or run fewer bot processes; "
+        "each may hold up to 40."
     ), said
