@@ -435,9 +435,10 @@ class AnthropicStandIn:
             # Waiting on _stopping, so stop() never waits for a paced answer.
             if due is not None and self._stopping.wait(max(0.0, arrived + due - time.monotonic())):
                 return
-            write(event["type"], event)
             if event["type"] == "content_block_delta":
+                # Noted as it is handed out: noted after, the client may already have read it.
                 self._delta_sent(at)
+            write(event["type"], event)
             if i == stop_at:
                 if reply.breaks in {"stream_error", "error_midway"}:
                     error = {"type": "error", "error": {"type": "overloaded_error"}}
@@ -448,7 +449,7 @@ class AnthropicStandIn:
             request.wfile.write(b"0\r\n\r\n")
 
     def _delta_sent(self, at: int) -> None:
-        """Note on `requests[at]` that a content delta has just gone out."""
+        """Note on `requests[at]` that a content delta is going out now."""
         now = time.monotonic()
         with self._lock:
             if at >= len(self.requests):  # the list was emptied meanwhile: nothing to note
