@@ -258,9 +258,9 @@ def test_answers_being_written_when_postgresql_restarts_arrive_once_and_are_cros
                 return [r.first_delta_sent for r in requests if r.first_delta_sent is not None]
 
             assert _wait_for(lambda: len(writing()) == 4, 30)
-            # Down from just before the answers are finished until well after: they are
-            # finished while it is away, and stored and crossed off once it is back.
-            time.sleep(max(0.0, max(writing()) + 3.3 - time.monotonic()))
+            # Down from just before the first answer is finished until well after the last:
+            # they are finished while it is away, and stored and crossed off once it is back.
+            time.sleep(max(0.0, min(writing()) + 3.3 - time.monotonic()))
             assert _answered(slack) == {}
             down = time.monotonic()
             own_cluster.go_down()
