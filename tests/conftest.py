@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.ingest.pipeline import ingest_file
 from bot.services.library import Library
 from db.engine import open_database
+from tests.fakes.slack_api import SlackApiStandIn
 from tests.postgres_cluster import Cluster, Unavailable
 
 REPO = Path(__file__).resolve().parent.parent
@@ -101,6 +102,14 @@ def postgres_migrated(postgres: Cluster) -> str:
 def postgres_url(postgres: Cluster) -> str:
     """URL of a fresh, empty PostgreSQL database."""
     return postgres.create_database()
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackApiStandIn]:
+    """The loopback Slack Web API stand-in, started for the test and stopped after it."""
+    stand_in = SlackApiStandIn().start()
+    yield stand_in
+    stand_in.stop()
 
 
 @pytest.fixture

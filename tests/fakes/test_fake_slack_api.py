@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import time
 import urllib.request
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,13 +15,6 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from tests.fakes.slack_api import BOT_USER_ID, SlackApiStandIn
 
 TOKEN = "xoxb-test-0000-not-a-real-token"
-
-
-@pytest.fixture
-def slack() -> Iterator[SlackApiStandIn]:
-    stand_in = SlackApiStandIn().start()
-    yield stand_in
-    stand_in.stop()
 
 
 def test_real_client_posts_and_the_call_is_recorded(slack: SlackApiStandIn) -> None:

@@ -9,7 +9,6 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -30,14 +29,6 @@ from tests.fakes.slack_api import SlackApiStandIn
 
 TOKEN = "xoxb-digest-test-token"
 MINUTE = timedelta(minutes=1)
-
-
-@pytest.fixture
-def slack() -> Iterator[SlackApiStandIn]:
-    """The Slack Web API stand-in."""
-    stand_in = SlackApiStandIn().start()
-    yield stand_in
-    stand_in.stop()
 
 
 def _settings(slack: SlackApiStandIn) -> Settings:

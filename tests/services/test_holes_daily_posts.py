@@ -4,7 +4,6 @@ The real Slack SDK against the loopback stand-in, on a real SQLite file."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,14 +23,6 @@ from tests.fakes.slack_api import SlackApiStandIn
 TOKEN = "xoxb-holes-digest-token"
 MINUTE = timedelta(minutes=1)
 NINE = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def slack() -> Iterator[SlackApiStandIn]:
-    """The Slack Web API stand-in."""
-    stand_in = SlackApiStandIn().start()
-    yield stand_in
-    stand_in.stop()
 
 
 def _poster(seeded: sessionmaker[Session], slack: SlackApiStandIn) -> DailyPoster:

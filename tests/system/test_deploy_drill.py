@@ -10,10 +10,7 @@ import signal
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from tests.fakes.anthropic_api import AnthropicStandIn
 from tests.fakes.slack_api import SlackApiStandIn
@@ -29,13 +26,6 @@ from tests.system.test_slack_serve import (
 KEY = "sk-ant-api03-deploy-drill-key-0c4e"
 ASKS = 20
 MARKER = re.compile(r"\(#(\d+)\)")
-
-
-@pytest.fixture
-def slack() -> Iterator[SlackApiStandIn]:
-    stand_in = SlackApiStandIn().start()
-    yield stand_in
-    stand_in.stop()
 
 
 def _slow_claude(seconds: float) -> AnthropicStandIn:

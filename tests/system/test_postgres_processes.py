@@ -40,13 +40,6 @@ MARKER = re.compile(r"\(#(\d+)\)")
 KEY = "sk-ant-api03-two-processes-key-9f1d"
 
 
-@pytest.fixture
-def slack() -> Iterator[SlackApiStandIn]:
-    stand_in = SlackApiStandIn().start()
-    yield stand_in
-    stand_in.stop()
-
-
 @contextmanager
 def _two_servers(
     tmp_path: Path, slack: SlackApiStandIn, url: str, **extra_env: str

@@ -95,13 +95,6 @@ def _wait_for(predicate: Callable[[], bool], timeout: float = 15.0) -> bool:
     return False
 
 
-@pytest.fixture
-def slack() -> Iterator[SlackApiStandIn]:
-    stand_in = SlackApiStandIn().start()
-    yield stand_in
-    stand_in.stop()
-
-
 @contextmanager
 def running_server(tmp_path: Path, slack: SlackApiStandIn, **extra_env: str) -> Iterator[Server]:
     """`episode-bot serve` as a subprocess; on exit, its log holds no secret or traceback."""
