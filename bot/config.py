@@ -97,6 +97,16 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
+    # Many workspaces: with the app's client id and secret (and no SLACK_BOT_TOKEN) `serve`
+    # runs Slack's OAuth install flow and keeps each workspace's installation.
+    slack_client_id: str | None = None
+    slack_client_secret: SecretStr | None = None
+    # Where Slack's "Add to Slack" page is (tests point it at a stand-in).
+    slack_authorize_url: str = "https://slack.com/oauth/v2/authorize"
+    # The public address Slack sends installers back to: https://YOUR-HOST/slack/oauth_redirect
+    slack_redirect_uri: str | None = None
+    # An uninstalled workspace's data is kept this long (a reinstall finds it), then deleted.
+    workspace_grace_days: int = Field(default=30, ge=0, le=3650)
     port: int = Field(default=3000, ge=1, le=65535)
     # On SIGTERM (a deploy), how long answers under way may take to finish before exiting;
     # what is left is answered by the next process to start.
@@ -177,6 +187,14 @@ class Settings(BaseSettings):
             raise ValueError("use DEBUG, INFO, WARNING, ERROR or CRITICAL")
         return level
 
+    @property
+    def many_workspaces(self) -> bool:
+        """Whether the bot runs Slack's OAuth install flow for many workspaces (a client id
+        and secret, and no single bot token)."""
+        return bool(self.slack_client_id and secret(self.slack_client_secret)) and not secret(
+            self.slack_bot_token
+        )
+
 
 class ConfigError(Exception):
     """A setting is missing or malformed; the message is one plain sentence."""
@@ -189,6 +207,12 @@ def secret(value: SecretStr | None) -> str:
 
 def slack_problem(settings: Settings, *, socket_mode: bool) -> str | None:
     """Why the Slack app cannot start with these settings, in one sentence, or None."""
+    if settings.many_workspaces and not socket_mode:
+        if len(secret(settings.slack_signing_secret)) < 16:
+            return (
+                "SLACK_SIGNING_SECRET must be set to the app's signing secret (Basic Information)."
+            )
+        return None
     if not secret(settings.slack_bot_token).startswith("xoxb-"):
         return "SLACK_BOT_TOKEN must be the app's bot token (it starts with xoxb-)."
     if socket_mode:

@@ -39,8 +39,9 @@ class Ask:
     response_url: str | None
     created_at: datetime
     claimed_by: str | None = None  # the process holding it, when one does
-    team_id: str | None = None  # the asker's workspace, when Slack said
+    recipient_team_id: str | None = None  # the asker's own workspace, when Slack said
     answer_ts: str | None = None  # the message showing its answer, once there is one
+    team_id: str = ""  # the workspace asked in
 
     @classmethod
     def of(cls, row: PendingAsk) -> Ask:
@@ -55,8 +56,9 @@ class Ask:
             row.response_url,
             row.created_at,
             row.claimed_by if row.state == "working" else None,
-            row.team_id,
+            row.recipient_team_id,
             row.answer_ts,
+            row.team_id,
         )
 
 
@@ -70,7 +72,8 @@ def record_ask(
     thread_ts: str | None,
     question: str,
     response_url: str | None,
-    team_id: str | None = None,
+    team_id: str = "",
+    recipient_team_id: str | None = None,
     now: datetime | None = None,
 ) -> int | None:
     """Store an ask; its id, or None when `dedup_key` was stored already (a replay or a
@@ -87,6 +90,7 @@ def record_ask(
             question=storable(question),
             response_url=response_url,
             team_id=team_id,
+            recipient_team_id=recipient_team_id,
             state="pending",
             created_at=now,
         )

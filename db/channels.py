@@ -1,4 +1,5 @@
-"""Channel queries: the episode a channel's questions are about."""
+"""Channel queries: the episode a channel's questions are about. A channel's settings are
+its workspace's: each is found by (team id, channel id)."""
 
 from __future__ import annotations
 
@@ -7,23 +8,23 @@ from sqlalchemy.orm import Session
 from db.models import Channel, Episode
 
 
-def focus_episode(session: Session, channel_id: str) -> Episode | None:
+def focus_episode(session: Session, team: str, channel_id: str) -> Episode | None:
     """The channel's focus episode, if one was chosen and still exists."""
-    channel = session.get(Channel, channel_id)
+    channel = session.get(Channel, (team, channel_id))
     if channel is None or channel.focus_episode_id is None:
         return None
     return session.get(Episode, channel.focus_episode_id)
 
 
-def set_focus_episode(session: Session, channel_id: str, episode: Episode) -> None:
+def set_focus_episode(session: Session, team: str, channel_id: str, episode: Episode) -> None:
     """Make `episode` the channel's focus (in the caller's transaction)."""
-    channel = session.get(Channel, channel_id) or Channel(id=channel_id)
+    channel = session.get(Channel, (team, channel_id)) or Channel(team_id=team, id=channel_id)
     channel.focus_episode_id = episode.id
     session.add(channel)
 
 
-def clear_focus(session: Session, channel_id: str) -> None:
+def clear_focus(session: Session, team: str, channel_id: str) -> None:
     """The channel's questions go across the library again (in the caller's transaction)."""
-    channel = session.get(Channel, channel_id)
+    channel = session.get(Channel, (team, channel_id))
     if channel is not None:
         channel.focus_episode_id = None

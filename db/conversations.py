@@ -15,10 +15,13 @@ from db.models import Conversation, ConversationTurn, Feedback
 
 
 def start_conversation(
-    session: Session, channel: str, *, thread_ts: str | None, episode_id: int | None
+    session: Session, team: str, channel: str, *, thread_ts: str | None, episode_id: int | None
 ) -> Conversation:
-    """A new conversation; `thread_ts` may come later, once its root message exists."""
-    conversation = Conversation(channel=channel, thread_ts=thread_ts, episode_id=episode_id)
+    """A new conversation of workspace `team`; `thread_ts` may come later, once its root
+    message exists."""
+    conversation = Conversation(
+        team_id=team, channel=channel, thread_ts=thread_ts, episode_id=episode_id
+    )
     session.add(conversation)
     session.flush()
     return conversation
@@ -26,6 +29,7 @@ def start_conversation(
 
 def add_turn(
     session: Session,
+    team: str,
     conversation_id: int,
     role: str,
     text: str,
@@ -33,8 +37,9 @@ def add_turn(
     user_id: str | None = None,
     cited_positions: Sequence[int] = (),
 ) -> ConversationTurn:
-    """Append a turn; returns it with its id."""
+    """Append a turn to a conversation of workspace `team`; returns it with its id."""
     turn = ConversationTurn(
+        team_id=team,
         conversation_id=conversation_id,
         role=role,
         user_id=user_id,
@@ -58,11 +63,27 @@ def drop_conversation(session: Session, conversation_id: int) -> None:
     session.execute(delete(Conversation).where(Conversation.id == conversation_id))
 
 
-def find_conversation(session: Session, channel: str, thread_ts: str) -> Conversation | None:
-    """The conversation rooted at this thread, if the bot has one."""
+def find_conversation(
+    session: Session, team: str, channel: str, thread_ts: str
+) -> Conversation | None:
+    """The conversation of workspace `team` rooted at this thread, if the bot has one."""
     return session.scalar(
         select(Conversation).where(
-            Conversation.channel == channel, Conversation.thread_ts == thread_ts
+            Conversation.team_id == team,
+            Conversation.channel == channel,
+            Conversation.thread_ts == thread_ts,
+        )
+    )
+
+
+def thread_teams(session: Session, channel: str, thread_ts: str) -> set[str]:
+    """The workspaces the bot keeps a conversation of rooted at this thread (one, but for a
+    channel shared between workspaces, or a request naming another's)."""
+    return set(
+        session.scalars(
+            select(Conversation.team_id).where(
+                Conversation.channel == channel, Conversation.thread_ts == thread_ts
+            )
         )
     )
 
@@ -88,12 +109,19 @@ class TurnPlace:
     channel: str
     thread_ts: str | None
     first_answer: bool
+    team: str = ""  # the workspace the turn belongs to
 
 
 def turn_place(session: Session, turn_id: int) -> TurnPlace | None:
     """Where the turn was said, or None when it is not stored (any more)."""
     row = session.execute(
-        select(ConversationTurn.role, Conversation.channel, Conversation.thread_ts, Conversation.id)
+        select(
+            ConversationTurn.role,
+            Conversation.channel,
+            Conversation.thread_ts,
+            Conversation.id,
+            ConversationTurn.team_id,
+        )
         .join(Conversation, Conversation.id == ConversationTurn.conversation_id)
         .where(ConversationTurn.id == turn_id)
     ).one_or_none()
@@ -104,15 +132,22 @@ def turn_place(session: Session, turn_id: int) -> TurnPlace | None:
             ConversationTurn.conversation_id == row.id, ConversationTurn.role == "assistant"
         )
     )
-    return TurnPlace(row.role, row.channel, row.thread_ts, first_answer=first == turn_id)
+    return TurnPlace(
+        row.role, row.channel, row.thread_ts, first_answer=first == turn_id, team=row.team_id
+    )
 
 
-def record_feedback(session: Session, turn_id: int, user_id: str, *, helpful: bool) -> bool:
-    """Store a click; the last click of a user on an answer wins. False if the answer is
-    gone (its conversation was deleted)."""
-    if session.get(ConversationTurn, turn_id) is None:
+def record_feedback(
+    session: Session, team: str, turn_id: int, user_id: str, *, helpful: bool
+) -> bool:
+    """Store a click on an answer of workspace `team`; the last click of a user on an answer
+    wins. False if the answer is gone (its conversation was deleted) or not the team's."""
+    turn = session.get(ConversationTurn, turn_id)
+    if turn is None or turn.team_id != team:
         return False
-    statement = insert(session, Feedback).values(turn_id=turn_id, user_id=user_id, helpful=helpful)
+    statement = insert(session, Feedback).values(
+        team_id=team, turn_id=turn_id, user_id=user_id, helpful=helpful
+    )
     session.execute(
         statement.on_conflict_do_update(
             index_elements=["turn_id", "user_id"],
@@ -131,11 +166,13 @@ class AnswerStats:
     helpful: int
 
 
-def answer_stats(session: Session, since: datetime) -> AnswerStats:
-    """Answers and their feedback since `since` (UTC)."""
+def answer_stats(session: Session, team: str, since: datetime) -> AnswerStats:
+    """Workspace `team`'s answers and their feedback since `since` (UTC)."""
     answers = session.scalar(
         select(func.count(ConversationTurn.id)).where(
-            ConversationTurn.role == "assistant", ConversationTurn.created_at >= since
+            ConversationTurn.team_id == team,
+            ConversationTurn.role == "assistant",
+            ConversationTurn.created_at >= since,
         )
     )
     rated, helpful = session.execute(
@@ -146,6 +183,6 @@ def answer_stats(session: Session, since: datetime) -> AnswerStats:
             func.coalesce(func.sum(cast(Feedback.helpful, Integer)), 0),
         )
         .join(ConversationTurn, ConversationTurn.id == Feedback.turn_id)
-        .where(ConversationTurn.created_at >= since)
+        .where(ConversationTurn.team_id == team, ConversationTurn.created_at >= since)
     ).one()
     return AnswerStats(answers or 0, rated or 0, int(helpful or 0))

@@ -1,12 +1,12 @@
 """Daily-post queries: channels' digest settings, takeaways to post, and the exactly-once
-claim on (channel, local date)."""
+claim on (workspace, channel, local date)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from db.dialect import insert
@@ -20,12 +20,13 @@ MAX_RETRY_DELAY = timedelta(hours=1)
 
 
 def digest_channels(session: Session) -> list[Channel]:
-    """Channels with their own digest setting (on or off)."""
+    """Channels with their own digest setting (on or off), of every workspace."""
     return list(session.scalars(select(Channel).where(Channel.digest_enabled.is_not(None))))
 
 
 def set_digest(
     session: Session,
+    team: str,
     channel_id: str,
     *,
     enabled: bool,
@@ -34,7 +35,7 @@ def set_digest(
     days: str | None = None,
 ) -> Channel:
     """Turn a channel's takeaway of the day on (with its time, zone, days) or off."""
-    channel = session.get(Channel, channel_id) or Channel(id=channel_id)
+    channel = session.get(Channel, (team, channel_id)) or Channel(team_id=team, id=channel_id)
     channel.digest_enabled = enabled
     channel.digest_since = datetime.now(UTC).replace(tzinfo=None)
     if enabled:
@@ -44,9 +45,9 @@ def set_digest(
     return channel
 
 
-def get_channel(session: Session, channel_id: str) -> Channel | None:
+def get_channel(session: Session, team: str, channel_id: str) -> Channel | None:
     """A channel's stored settings, if it has any."""
-    return session.get(Channel, channel_id)
+    return session.get(Channel, (team, channel_id))
 
 
 def takeaways_of(session: Session, episode_id: int) -> list[Takeaway]:
@@ -63,11 +64,14 @@ def episodes_in_order(session: Session) -> list[Episode]:
     return list(session.scalars(select(Episode).order_by(Episode.id)))
 
 
-def times_posted(session: Session, channel: str, takeaway_ids: Sequence[int]) -> dict[int, int]:
+def times_posted(
+    session: Session, team: str, channel: str, takeaway_ids: Sequence[int]
+) -> dict[int, int]:
     """How often each takeaway was posted (or is being posted) in a channel."""
     rows = session.execute(
         select(DailyPost.takeaway_id, func.count())
         .where(
+            DailyPost.team_id == team,
             DailyPost.channel == channel,
             DailyPost.takeaway_id.in_(takeaway_ids),
             DailyPost.status != "failed",
@@ -78,7 +82,7 @@ def times_posted(session: Session, channel: str, takeaway_ids: Sequence[int]) ->
 
 
 def claim_day(
-    session: Session, channel: str, local_date: date, *, owner: str, now: datetime
+    session: Session, team: str, channel: str, local_date: date, *, owner: str, now: datetime
 ) -> DailyPost | None:
     """Claim the channel's post for `local_date`, or None when another process holds it or it
     went out already. A claim is retaken when its lease ran out (its process died) or when a
@@ -87,6 +91,7 @@ def claim_day(
     inserted = session.execute(
         insert(session, DailyPost)
         .values(
+            team_id=team,
             channel=channel,
             local_date=local_date,
             status="claimed",
@@ -98,11 +103,7 @@ def claim_day(
         .returning(DailyPost.id)
     ).scalar_one_or_none()
     if inserted is None:
-        post = session.scalars(
-            select(DailyPost).where(
-                DailyPost.channel == channel, DailyPost.local_date == local_date
-            )
-        ).one()
+        post = session.scalars(_day_of(team, channel, local_date)).one()
         if not may_retake(post, now):
             return None
         retaken = session.execute(
@@ -122,9 +123,7 @@ def claim_day(
         if retaken.rowcount != 1:
             return None
     post = session.scalars(
-        select(DailyPost)
-        .where(DailyPost.channel == channel, DailyPost.local_date == local_date)
-        .execution_options(populate_existing=True)
+        _day_of(team, channel, local_date).execution_options(populate_existing=True)
     ).one()
     return post if post.claimed_by == owner else None
 
@@ -176,8 +175,12 @@ def mark_failed(
     )
 
 
-def post_for_day(session: Session, channel: str, local_date: date) -> DailyPost | None:
+def post_for_day(session: Session, team: str, channel: str, local_date: date) -> DailyPost | None:
     """A channel's post row for one local date, whatever its state."""
-    return session.scalars(
-        select(DailyPost).where(DailyPost.channel == channel, DailyPost.local_date == local_date)
-    ).one_or_none()
+    return session.scalars(_day_of(team, channel, local_date)).one_or_none()
+
+
+def _day_of(team: str, channel: str, local_date: date) -> Select[tuple[DailyPost]]:
+    return select(DailyPost).where(
+        DailyPost.team_id == team, DailyPost.channel == channel, DailyPost.local_date == local_date
+    )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import (
     CheckConstraint,
     Date,
@@ -137,7 +139,11 @@ class Channel(Base):
 
     __tablename__ = "channels"
 
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # Slack's channel id
+    # The workspace's team id ('' for settings from before workspaces) and Slack's channel id.
+    team_id: Mapped[str] = mapped_column(
+        String(32), primary_key=True, default="", server_default=""
+    )
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
     focus_episode_id: Mapped[int | None] = mapped_column(
         ForeignKey("episodes.id", ondelete="SET NULL")
     )
@@ -155,9 +161,13 @@ class Conversation(Base):
     mentioned it. `thread_ts` is set once the root message exists."""
 
     __tablename__ = "conversations"
-    __table_args__ = (UniqueConstraint("channel", "thread_ts", name="uq_conversations_thread"),)
+    __table_args__ = (
+        UniqueConstraint("channel", "thread_ts", "team_id", name="uq_conversations_thread"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # The workspace (Slack team id) the row belongs to; '' for rows from before workspaces.
+    team_id: Mapped[str] = mapped_column(String(32), default="", server_default="")
     channel: Mapped[str] = mapped_column(String(32))
     thread_ts: Mapped[str | None] = mapped_column(String(32))
     episode_id: Mapped[int | None] = mapped_column(ForeignKey("episodes.id", ondelete="SET NULL"))
@@ -170,9 +180,12 @@ class ConversationTurn(Base):
     __tablename__ = "conversation_turns"
     __table_args__ = (
         CheckConstraint("role IN ('user', 'assistant')", name="ck_conversation_turns_role"),
+        Index("ix_conversation_turns_team_created", "team_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # The workspace (Slack team id) the row belongs to; '' for rows from before workspaces.
+    team_id: Mapped[str] = mapped_column(String(32), default="", server_default="")
     conversation_id: Mapped[int] = mapped_column(
         ForeignKey("conversations.id", ondelete="CASCADE"), index=True
     )
@@ -211,8 +224,11 @@ class PendingAsk(Base):
     thread_ts: Mapped[str | None] = mapped_column(String(32))
     question: Mapped[str] = mapped_column(Text)
     response_url: Mapped[str | None] = mapped_column(Text)
-    # The asker's workspace: a streamed answer in a channel names it.
-    team_id: Mapped[str | None] = mapped_column(String(32))
+    # The asker's own workspace (another than team_id in a shared channel): a streamed
+    # answer in a channel names it.
+    recipient_team_id: Mapped[str | None] = mapped_column(String(32))
+    # The workspace (Slack team id) the row belongs to; '' for rows from before workspaces.
+    team_id: Mapped[str] = mapped_column(String(32), default="", server_default="")
     # The message showing the answer as it is written, once there is one.
     answer_ts: Mapped[str | None] = mapped_column(String(32))
     state: Mapped[str] = mapped_column(String(10), default="pending", server_default="pending")
@@ -253,6 +269,8 @@ class ProcessedEvent(Base):
     __tablename__ = "processed_events"
 
     event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # The workspace (Slack team id) the row belongs to; '' for rows from before workspaces.
+    team_id: Mapped[str] = mapped_column(String(32), default="", server_default="")
     received_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.current_timestamp())
 
 
@@ -263,6 +281,8 @@ class Feedback(Base):
     __table_args__ = (UniqueConstraint("turn_id", "user_id", name="uq_feedback_turn_user"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # The workspace (Slack team id) the row belongs to; '' for rows from before workspaces.
+    team_id: Mapped[str] = mapped_column(String(32), default="", server_default="")
     turn_id: Mapped[int] = mapped_column(
         ForeignKey("conversation_turns.id", ondelete="CASCADE"), index=True
     )
@@ -276,8 +296,11 @@ class AnswerTrace(Base):
     the model, its token counts and latency, and which answerer answered."""
 
     __tablename__ = "answer_traces"
+    __table_args__ = (Index("ix_answer_traces_team_created", "team_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # The workspace asked in; '' for the command line and for traces from before workspaces.
+    team_id: Mapped[str] = mapped_column(String(32), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(
         DateTime, server_default=func.current_timestamp(), index=True
     )
@@ -313,13 +336,15 @@ class DailyPost(Base):
 
     __tablename__ = "daily_posts"
     __table_args__ = (
-        UniqueConstraint("channel", "local_date", name="uq_daily_posts_channel_date"),
+        UniqueConstraint("channel", "local_date", "team_id", name="uq_daily_posts_channel_date"),
         CheckConstraint(
             "status IN ('claimed', 'posted', 'failed', 'skipped')", name="ck_daily_posts_status"
         ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # The workspace (Slack team id) the row belongs to; '' for rows from before workspaces.
+    team_id: Mapped[str] = mapped_column(String(32), default="", server_default="")
     channel: Mapped[str] = mapped_column(String(32))
     local_date: Mapped[date] = mapped_column(Date)
     takeaway_id: Mapped[int | None] = mapped_column(
@@ -332,3 +357,29 @@ class DailyPost(Base):
     message_ts: Mapped[str | None] = mapped_column(String(32))
     posted_at: Mapped[datetime | None] = mapped_column(DateTime)
     error: Mapped[str | None] = mapped_column(String(100))
+
+
+class Workspace(Base):
+    """A Slack workspace the bot is (or was) installed in: by OAuth, or the one of
+    SLACK_BOT_TOKEN. Uninstalled, its data is kept until WORKSPACE_GRACE_DAYS have passed."""
+
+    __tablename__ = "workspaces"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    enterprise_id: Mapped[str | None] = mapped_column(String(32))
+    name: Mapped[str | None] = mapped_column(String(200))
+    installed_at: Mapped[datetime] = mapped_column(
+        DateTime, server_default=func.current_timestamp()
+    )
+    uninstalled_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+# slack_sdk's installation and OAuth state stores read and write these tables; declared
+# here by slack_sdk's own builders so the migrations are checked against its shapes.
+SLACK_INSTALLATIONS = SQLAlchemyInstallationStore.build_installations_table(
+    Base.metadata, "slack_installations"
+)
+SLACK_BOTS = SQLAlchemyInstallationStore.build_bots_table(Base.metadata, "slack_bots")
+SLACK_OAUTH_STATES = SQLAlchemyOAuthStateStore.build_oauth_states_table(
+    Base.metadata, "slack_oauth_states"
+)

@@ -80,12 +80,14 @@ def record_trace(
     episode_slug: str | None,
     history: Sequence[tuple[str, str]] = (),
     turn_id: int | None = None,
+    team: str = "",
 ) -> AnswerTrace:
     """Store one answer's trace; `history` is the thread's earlier (question, answer) pairs.
     An answer stored in a thread (`turn_id`) keeps no copy of them: the thread's turns are
     stored once, in its conversation, and `history_of` reads them back from there (a copy in
     every trace made one 500-message thread 36 MB of traces)."""
     row = AnswerTrace(
+        team_id=team,
         turn_id=turn_id,
         episode_slug=episode_slug,
         question=storable(question),
@@ -162,10 +164,13 @@ def citations_by_turn(session: Session, turn_ids: Sequence[int]) -> dict[int, tu
 
 
 def recent_traces(
-    session: Session, *, since: datetime | None = None, limit: int = 20
+    session: Session, *, since: datetime | None = None, limit: int = 20, team: str | None = None
 ) -> list[AnswerTrace]:
-    """The newest `limit` traces (made at or after `since`, if given), oldest first."""
+    """The newest `limit` traces (made at or after `since`, if given; of workspace `team`,
+    if given), oldest first."""
     statement = select(AnswerTrace).order_by(AnswerTrace.created_at.desc(), AnswerTrace.id.desc())
+    if team is not None:
+        statement = statement.where(AnswerTrace.team_id == team)
     if since is not None:
         statement = statement.where(AnswerTrace.created_at >= since)
     return list(reversed(session.scalars(statement.limit(limit)).all()))

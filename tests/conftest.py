@@ -141,7 +141,7 @@ def session(seeded: sessionmaker[Session]) -> Iterator[Session]:
 
 # Token-shaped strings: none may ever reach a log line, whatever the level.
 SECRET_SHAPES = re.compile(
-    r"xox[bpa]-[A-Za-z0-9-]{6,}|xapp-[A-Za-z0-9-]{6,}|sk-ant-[A-Za-z0-9-]{6,}"
+    r"xox[bpaer]-[A-Za-z0-9-]{6,}|xapp-[A-Za-z0-9-]{6,}|sk-ant-[A-Za-z0-9-]{6,}"
 )
 
 

@@ -90,6 +90,7 @@ def _keep_trace(
                 episode_slug=episode,
                 history=[(e.question, e.answer) for e in history],
                 turn_id=turn_id,
+                team=library.workspace,
             )
 
     try:

@@ -60,7 +60,8 @@ class NewAsk:
     thread_ts: str | None
     question: str
     response_url: str | None = None
-    team_id: str | None = None  # the asker's workspace
+    team_id: str = ""  # the workspace asked in (whose data answers it)
+    recipient_team_id: str | None = None  # the asker's own workspace, when Slack said
 
 
 class AskBook:

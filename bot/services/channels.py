@@ -19,7 +19,7 @@ from db.episodes import count_episodes, get_episode
 def focus_of(library: Library, channel: str) -> str | None:
     """The slug of the channel's focus episode; None: the whole library."""
     with library.sessions() as session:
-        focus = focus_episode(session, channel)
+        focus = focus_episode(session, library.workspace, channel)
         return focus.slug if focus else None
 
 
@@ -30,14 +30,14 @@ def use_episode(library: Library, channel: str, slug: str) -> str | None:
         episode = get_episode(session, slug.strip().lower())
         if episode is None:
             return None
-        set_focus_episode(session, channel, episode)
+        set_focus_episode(session, library.workspace, channel, episode)
         return episode.title
 
 
 def use_whole_library(library: Library, channel: str) -> int:
     """The channel's questions go across the library again; how many episodes it holds."""
     with library.sessions.begin() as session:
-        clear_focus(session, channel)
+        clear_focus(session, library.workspace, channel)
         return count_episodes(session)
 
 

@@ -1,7 +1,7 @@
 """Posting the takeaway of the day exactly once per channel per local day, and the channels'
 settings for it.
 
-The day's row is claimed before anything is posted (UNIQUE channel + local date), so of
+The day's row is claimed before anything is posted (UNIQUE workspace + channel + local date), so of
 several processes due at the same moment one posts. A claim left by a crash is retaken after
 a lease; a failed post releases it for a retry with back-off. The post is also the root of a
 conversation, so replies in its thread are follow-ups about the takeaway. Where the post goes
@@ -15,6 +15,7 @@ import os
 import socket
 import time
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -61,11 +62,12 @@ class PublishFailed(Exception):
 class Publisher(Protocol):
     """Where takeaways are posted (Slack's Web API, in the running bot)."""
 
-    def publish(self, channel: str, pick: Pick, *, post_id: int, turn_id: int) -> str:
-        """Post the takeaway; the posted message's id (ts). Raises PublishFailed."""
+    def publish(self, team: str, channel: str, pick: Pick, *, post_id: int, turn_id: int) -> str:
+        """Post the takeaway in workspace `team`'s channel; the posted message's id (ts).
+        Raises PublishFailed."""
         ...
 
-    def find_posted(self, channel: str, post_id: int) -> str | None:
+    def find_posted(self, team: str, channel: str, post_id: int) -> str | None:
         """The ts of this day's post if an earlier attempt got it out after all. Raises
         PublishFailed when Slack cannot be asked (then nobody knows, so nothing is posted)."""
         ...
@@ -91,12 +93,18 @@ class Result:
     error: str | None = None
 
 
-def _schedule_of(settings: Settings, channel: str, row: Channel | None) -> DigestSchedule:
+def _schedule_of(
+    settings: Settings, team: str, channel: str, row: Channel | None
+) -> DigestSchedule:
     """A channel's schedule: its own stored time, zone and days where set, else the
     settings' defaults. Raises ScheduleError for a stored value that cannot be used."""
     if row is None:
         return DigestSchedule.parse(
-            channel, settings.digest_time, settings.digest_timezone, settings.digest_days
+            channel,
+            settings.digest_time,
+            settings.digest_timezone,
+            settings.digest_days,
+            team=team,
         )
     return DigestSchedule.parse(
         channel,
@@ -104,25 +112,45 @@ def _schedule_of(settings: Settings, channel: str, row: Channel | None) -> Diges
         row.digest_timezone or settings.digest_timezone,
         row.digest_days or settings.digest_days,
         row.digest_since.replace(tzinfo=UTC) if row.digest_since else None,
+        team=team,
     )
 
 
-def schedules(library: Library, settings: Settings) -> list[DigestSchedule]:
-    """Every channel that gets a takeaway of the day: those set with `/episode digest here`,
-    and DIGEST_CHANNEL unless it was turned off there."""
+def _default_channel(settings: Settings, channel: str) -> bool:
+    """Whether DIGEST_CHANNEL names this channel: a single-workspace install's setting (with
+    many workspaces a channel id names no one workspace's channel)."""
+    return (
+        bool(settings.digest_channel)
+        and not settings.many_workspaces
+        and (channel == settings.digest_channel)
+    )
+
+
+def schedules(
+    library: Library, settings: Settings, *, teams: Collection[str] | None = None
+) -> list[DigestSchedule]:
+    """Every channel that gets a takeaway of the day: those set with `/episode digest here`
+    in the workspaces `teams` (None: in any), and DIGEST_CHANNEL (in the library's
+    workspace) unless it was turned off there."""
     found: dict[str, DigestSchedule] = {}
     with library.sessions() as session:
-        rows = digest_channels(session)
-    switched_off = {row.id for row in rows if not row.digest_enabled}
-    if settings.digest_channel and settings.digest_channel not in switched_off:
-        found[settings.digest_channel] = _schedule_of(settings, settings.digest_channel, None)
+        rows = [r for r in digest_channels(session) if teams is None or r.team_id in teams]
+    home = library.workspace
+    switched_off = {row.id for row in rows if not row.digest_enabled and row.team_id == home}
+    channel = settings.digest_channel or ""
+    default_on = _default_channel(settings, channel) and channel not in switched_off
+    if default_on and (teams is None or home in teams):
+        default = _schedule_of(settings, home, channel, None)
+        found[default.key] = default
     for row in rows:
         if not row.digest_enabled:
             continue
         try:
-            found[row.id] = _schedule_of(settings, row.id, row)
+            schedule = _schedule_of(settings, row.team_id, row.id, row)
         except ScheduleError as exc:  # stored by an older version, or edited by hand
             log.warning("channel %s has an unusable digest setting: %s", row.id, exc)
+            continue
+        found[schedule.key] = schedule
     return list(found.values())
 
 
@@ -130,23 +158,23 @@ def channel_schedule(library: Library, settings: Settings, channel: str) -> Dige
     """The channel's takeaway-of-the-day schedule, or None when it gets none. Raises
     ScheduleError for a stored setting that cannot be used."""
     with library.sessions() as session:
-        row = get_channel(session, channel)
+        row = get_channel(session, library.workspace, channel)
         enabled = row.digest_enabled if row is not None else None
-        if enabled is False or (enabled is None and channel != settings.digest_channel):
+        if enabled is False or (enabled is None and not _default_channel(settings, channel)):
             return None
-        return _schedule_of(settings, channel, row)
+        return _schedule_of(settings, library.workspace, channel, row)
 
 
 def set_schedule(library: Library, channel: str, *, at: str, zone: str, days: str) -> None:
     """Post a takeaway of the day in `channel` at this local time, zone and days."""
     with library.sessions.begin() as session:
-        set_digest(session, channel, enabled=True, at=at, zone=zone, days=days)
+        set_digest(session, library.workspace, channel, enabled=True, at=at, zone=zone, days=days)
 
 
 def stop_schedule(library: Library, channel: str) -> None:
     """No more takeaways of the day in `channel` (DIGEST_CHANNEL included)."""
     with library.sessions.begin() as session:
-        set_digest(session, channel, enabled=False)
+        set_digest(session, library.workspace, channel, enabled=False)
 
 
 def _naive_utc(moment: datetime) -> datetime:
@@ -176,7 +204,9 @@ class DailyPoster:
         local_date = schedule.due_date(now)
         if local_date is None:
             return Result(Outcome.NOT_DUE)
-        return self.post_for(schedule.channel, local_date, now)
+        return self._post_for(
+            self._library.of_workspace(schedule.team), schedule.channel, local_date, now
+        )
 
     def post_now(self, channel: str, now: datetime) -> Result:
         """Today's post for `channel` (today in the channel's zone), unless it went out."""
@@ -188,17 +218,22 @@ class DailyPoster:
         return self.post_for(channel, now.astimezone(zone).date(), now)
 
     def post_for(self, channel: str, local_date: date, now: datetime) -> Result:
-        """Claim the channel's post for `local_date` and post it, once."""
+        """Claim the channel's post for `local_date` and post it, once (in the library's
+        workspace)."""
+        return self._post_for(self._library, channel, local_date, now)
+
+    def _post_for(self, library: Library, channel: str, local_date: date, now: datetime) -> Result:
+        team = library.workspace
         stamp = _naive_utc(now)
         with self._library.sessions() as session:  # the sweep's usual case, without a write
-            row = post_for_day(session, channel, local_date)
+            row = post_for_day(session, team, channel, local_date)
             if row is not None and not may_retake(row, stamp):
                 return Result(Outcome.ALREADY)
         # Each claim has its own token: the cron job and the sweep of one process must not
         # mistake each other's claims for their own.
         owner = f"{self.owner}:{uuid.uuid4().hex[:8]}"
         with self._library.sessions.begin() as session:
-            claim = claim_day(session, channel, local_date, owner=owner, now=stamp)
+            claim = claim_day(session, team, channel, local_date, owner=owner, now=stamp)
             claimed = (claim.id, claim.takeaway_id, claim.attempts) if claim else None
         if claimed is None:
             return Result(Outcome.ALREADY)
@@ -206,17 +241,17 @@ class DailyPoster:
         try:
             if attempts > 1:  # an earlier attempt may have got the post out after all
                 try:
-                    ts = self._publisher.find_posted(channel, post_id)
+                    ts = self._publisher.find_posted(team, channel, post_id)
                 except PublishFailed as exc:
                     return self._hold(channel, post_id, owner, exc, stamp)
                 if ts:
-                    self._record_posted(channel, post_id, owner, ts, takeaway_id, stamp)
+                    self._record_posted(library, channel, post_id, owner, ts, takeaway_id, stamp)
                     return Result(Outcome.POSTED)
-            pick = self._pick(channel, post_id, takeaway_id)
+            pick = self._pick(library, channel, post_id, takeaway_id)
             if pick is None:
                 self._fail(post_id, owner, "no takeaway", stamp, final=True)
                 return Result(Outcome.NOTHING)
-            return self._post(channel, post_id, owner, pick, stamp)
+            return self._post(library, channel, post_id, owner, pick, stamp)
         except Exception as exc:  # the claim must not be left hanging until its lease ends
             log.exception("takeaway of the day for %s failed", channel)
             self._fail(post_id, owner, type(exc).__name__, stamp)
@@ -239,13 +274,16 @@ class DailyPoster:
         self._fail(post_id, owner, f"history: {exc.reason}", stamp, final=exc.final)
         return Result(Outcome.HELD, error=exc.reason)
 
-    def _pick(self, channel: str, post_id: int, takeaway_id: int | None) -> Pick | None:
+    def _pick(
+        self, library: Library, channel: str, post_id: int, takeaway_id: int | None
+    ) -> Pick | None:
         if takeaway_id is not None:  # a retry posts what the first attempt chose
             with self._library.sessions() as session:
                 if (pick := pick_by_id(session, takeaway_id)) is not None:
                     return pick
         pick = next_takeaway(
             self._library.sessions,
+            library.workspace,
             channel,
             when_done=self._settings.digest_when_done,
             writer=self._writer,
@@ -255,10 +293,14 @@ class DailyPoster:
                 set_takeaway(session, post_id, pick.takeaway_id)
         return pick
 
-    def _post(self, channel: str, post_id: int, owner: str, pick: Pick, stamp: datetime) -> Result:
-        conversation_id, turn_id = start_takeaway_thread(self._library, channel, pick)
+    def _post(
+        self, library: Library, channel: str, post_id: int, owner: str, pick: Pick, stamp: datetime
+    ) -> Result:
+        conversation_id, turn_id = start_takeaway_thread(library, channel, pick)
         try:
-            ts = self._publisher.publish(channel, pick, post_id=post_id, turn_id=turn_id)
+            ts = self._publisher.publish(
+                library.workspace, channel, pick, post_id=post_id, turn_id=turn_id
+            )
         except PublishFailed as exc:
             log.log(
                 logging.ERROR if exc.final else logging.WARNING,
@@ -267,14 +309,15 @@ class DailyPoster:
                 exc.reason,
                 " (skipped for today)" if exc.final else "",
             )
-            forget(self._library, conversation_id)
+            forget(library, conversation_id)
             self._fail(post_id, owner, exc.reason, stamp, final=exc.final)
             return Result(Outcome.FAILED, pick, exc.reason)
-        self._record_posted(channel, post_id, owner, ts, None, stamp, conversation_id)
+        self._record_posted(library, channel, post_id, owner, ts, None, stamp, conversation_id)
         return Result(Outcome.POSTED, pick)
 
     def _record_posted(
         self,
+        library: Library,
         channel: str,
         post_id: int,
         owner: str,
@@ -289,7 +332,7 @@ class DailyPoster:
             with self._library.sessions() as session:
                 pick = pick_by_id(session, takeaway_id)
             if pick is not None:
-                conversation_id = start_takeaway_thread(self._library, channel, pick)[0]
+                conversation_id = start_takeaway_thread(library, channel, pick)[0]
         for attempt in range(RECORD_ATTEMPTS):
             try:
                 with self._library.sessions.begin() as session:

@@ -40,8 +40,10 @@ class ClickPlace:
     thread_ts: str | None = None
 
 
-def _mismatch(place: TurnPlace, click: ClickPlace) -> str | None:
+def _mismatch(place: TurnPlace, click: ClickPlace, team: str) -> str | None:
     """Why the click cannot be on this turn's message, or None when it can be."""
+    if place.team != team:
+        return "it names an answer of another workspace"
     if place.role != "assistant":
         return "it names a person's question, not an answer"
     if click.channel != place.channel:
@@ -64,15 +66,22 @@ def record_click(
         place = turn_place(session, turn_id)
         if place is None:
             return Clicked.GONE
-        if (why := _mismatch(place, where)) is not None:
-            log.warning("feedback click on turn %d by %s refused: %s", turn_id, user_id, why)
+        if (why := _mismatch(place, where, library.workspace)) is not None:
+            log.warning(
+                "feedback click on turn %d by %s of workspace %s refused: %s",
+                turn_id,
+                user_id,
+                library.workspace or "-",
+                why,
+            )
             return Clicked.REFUSED
-        stored = record_feedback(session, turn_id, user_id, helpful=helpful)
+        stored = record_feedback(session, library.workspace, turn_id, user_id, helpful=helpful)
         return Clicked.STORED if stored else Clicked.GONE
 
 
 def recent_stats(library: Library, periods: Sequence[int]) -> list[tuple[int, AnswerStats]]:
-    """Answers and their ratings over each of the last `periods` days."""
+    """The workspace's answers and their ratings over each of the last `periods` days."""
     now = datetime.now(UTC).replace(tzinfo=None)  # stored times are naive UTC
+    team = library.workspace
     with library.sessions() as session:
-        return [(days, answer_stats(session, now - timedelta(days=days))) for days in periods]
+        return [(days, answer_stats(session, team, now - timedelta(days=days))) for days in periods]

@@ -5,7 +5,7 @@ looked up, transcripts ingested and searched, and an episode read turn by turn."
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from importlib import resources
 from pathlib import Path
@@ -30,9 +30,17 @@ __all__ = ["DatabaseError", "EpisodeInfo", "Library", "SearchHit", "UnknownEpiso
 
 @dataclass(frozen=True)
 class Library:
-    """An open library: the one handle every service takes (surfaces never see sessions)."""
+    """An open library: the one handle every service takes (surfaces never see sessions),
+    for one workspace: what services read and write of channels, threads, feedback, traces
+    and daily posts is `workspace`'s alone (the episode library itself is shared)."""
 
     sessions: sessionmaker[Session]
+    # The Slack team id; '' for the command line and for data from before workspaces.
+    workspace: str = ""
+
+    def of_workspace(self, team_id: str) -> Library:
+        """The same library, for workspace `team_id`."""
+        return replace(self, workspace=team_id)
 
 
 @dataclass(frozen=True)

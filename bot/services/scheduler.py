@@ -52,30 +52,48 @@ class DigestScheduler:
         )
         self._scheduler.start()
 
+    def every(self, seconds: float, job: Callable[[], object], name: str) -> None:
+        """Also run `job` every `seconds` (its failure logged, never the scheduler's)."""
+
+        def guarded() -> None:
+            try:
+                job()
+            except Exception:
+                log.exception("%s failed", name)
+
+        self._scheduler.add_job(
+            guarded,
+            IntervalTrigger(seconds=seconds),
+            id=name,
+            next_run_time=self._clock(),
+            max_instances=1,
+            coalesce=True,
+        )
+
     def shutdown(self) -> None:
         """Stop without waiting for a post in progress (its claim makes it safe)."""
         self._scheduler.shutdown(wait=False)
 
     def sync(self) -> list[DigestSchedule]:
         """Make the cron jobs match the stored settings; returns the schedules."""
-        wanted = {s.channel: s for s in self._load()}
-        for channel in set(self._installed) - set(wanted):
-            self._scheduler.remove_job(JOB_PREFIX + channel)
-            del self._installed[channel]
-        for channel, schedule in wanted.items():
-            if self._installed.get(channel) == schedule:
+        wanted = {s.key: s for s in self._load()}
+        for key in set(self._installed) - set(wanted):
+            self._scheduler.remove_job(JOB_PREFIX + key)
+            del self._installed[key]
+        for key, schedule in wanted.items():
+            if self._installed.get(key) == schedule:
                 continue
             self._scheduler.add_job(
                 self._post_one,
                 schedule.trigger(),
                 args=[schedule],
-                id=JOB_PREFIX + channel,
+                id=JOB_PREFIX + key,
                 replace_existing=True,
                 max_instances=1,
                 coalesce=True,
                 misfire_grace_time=None,  # late is better than never; the claim stops doubles
             )
-            self._installed[channel] = schedule
+            self._installed[key] = schedule
         return list(wanted.values())
 
     def sweep(self) -> None:

@@ -37,7 +37,7 @@ def starters_for(library: Library, channel: str, *, topics: int = 3) -> Starters
     """What to suggest in `channel` (a direct message with the bot): its focus episode, or
     the newest; None when the library is empty."""
     with library.sessions() as session:
-        episode = focus_episode(session, channel) or newest_episode(session)
+        episode = focus_episode(session, library.workspace, channel) or newest_episode(session)
         if episode is None:
             return None
         headlines = [

@@ -31,7 +31,9 @@ def next_for_channel(
     library: Library, channel: str, *, when_done: str, writer: TakeawayWriter | None
 ) -> Pick | None:
     """The takeaway `channel` would get next, or None when the library has none."""
-    return next_takeaway(library.sessions, channel, when_done=when_done, writer=writer)
+    return next_takeaway(
+        library.sessions, library.workspace, channel, when_done=when_done, writer=writer
+    )
 
 
 def of_episode(

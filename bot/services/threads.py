@@ -8,6 +8,7 @@ stored answer's id; a new thread whose root message never reached Slack is forgo
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
@@ -25,10 +26,13 @@ from db.conversations import (
     find_conversation,
     set_thread,
     start_conversation,
+    thread_teams,
     turns_of,
 )
 from db.models import ConversationTurn, Episode
 from db.traces import citations_by_turn
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -68,14 +72,17 @@ def answer_in_thread(
     or as a new thread's root (None) about the channel's focus episode, and store both;
     `watcher` hears the answer being made (see Watcher)."""
     with library.sessions() as session:
-        conversation = find_conversation(session, channel, thread_ts) if thread_ts else None
+        conversation = (
+            find_conversation(session, library.workspace, channel, thread_ts) if thread_ts else None
+        )
         if conversation is not None:
             episode_id = conversation.episode_id
             episode = session.get(Episode, episode_id) if episode_id is not None else None
             history = _exchanges(session, turns_of(session, conversation.id))
             conversation_id: int | None = conversation.id
         else:
-            episode, history, conversation_id = focus_episode(session, channel), [], None
+            focus = focus_episode(session, library.workspace, channel)
+            episode, history, conversation_id = focus, [], None
         slug, episode_id = (episode.slug, episode.id) if episode else (None, None)
     reply_id: int | None = None
 
@@ -87,11 +94,12 @@ def answer_in_thread(
             thread = conversation_id
             if thread is None:
                 thread = start_conversation(
-                    session, channel, thread_ts=thread_ts, episode_id=episode_id
+                    session, library.workspace, channel, thread_ts=thread_ts, episode_id=episode_id
                 ).id
-            add_turn(session, thread, "user", question, user_id=user_id)
+            add_turn(session, library.workspace, thread, "user", question, user_id=user_id)
             reply = add_turn(
                 session,
+                library.workspace,
                 thread,
                 "assistant",
                 as_thread_text(answer),
@@ -128,23 +136,36 @@ def forget(library: Library, conversation_id: int) -> None:
 
 
 def is_bot_thread(library: Library, channel: str, thread_ts: str) -> bool:
-    """Whether the bot keeps a conversation rooted at this thread."""
+    """Whether the bot keeps a conversation of this workspace rooted at this thread. A
+    thread of another workspace's is not answered from here, and the attempt is logged."""
     with library.sessions() as session:
-        return find_conversation(session, channel, thread_ts) is not None
+        teams = thread_teams(session, channel, thread_ts)
+    if library.workspace in teams:
+        return True
+    if teams:
+        log.warning(
+            "refused a reply from workspace %s in a thread of workspace %s (channel %s)",
+            library.workspace or "-",
+            ", ".join(sorted(teams)) or "-",
+            channel,
+        )
+    return False
 
 
 def start_takeaway_thread(library: Library, channel: str, pick: Pick) -> tuple[int, int]:
     """The conversation a takeaway-of-the-day post roots, so replies in its thread are
     follow-ups about it: (conversation id, the id of the turn its buttons point at)."""
     with library.sessions.begin() as session:
+        team = library.workspace
         conversation = start_conversation(
-            session, channel, thread_ts=None, episode_id=pick.episode_id
+            session, team, channel, thread_ts=None, episode_id=pick.episode_id
         )
         # The quote stands as the thread's first question, so that a short reply ("what
         # does he mean?") is searched for with the quote's words and finds its turn.
-        add_turn(session, conversation.id, "user", f"{pick.speaker} said: “{pick.quote}”")
+        add_turn(session, team, conversation.id, "user", f"{pick.speaker} said: “{pick.quote}”")
         turn = add_turn(
             session,
+            team,
             conversation.id,
             "assistant",
             f"Takeaway of the day (turn {pick.position}): {pick.text}\n{pick.question}",

@@ -16,16 +16,19 @@ from slack_bolt import App
 
 from bot.answering.offline import OfflineAnswerer
 from bot.config import Settings, secret
+from bot.services import workspaces
 from bot.services.answerers import answerer_from_settings, takeaway_writer_from_settings
 from bot.services.daily_posts import DailyPoster, Result, schedules
 from bot.services.library import Library, warm_up
 from bot.services.scheduler import DigestScheduler
-from bot.slack.app import build_deps, create_app
+from bot.slack.app import assemble
 from bot.slack.in_flight import InFlight
 from bot.slack.listeners.asks import keep_recovering, recover
 from bot.slack.listeners.deps import Deps
 from bot.slack.server import serve
 from bot.slack.takeaway_publisher import SlackPublisher
+
+FORGET_EVERY_SECONDS = 3600  # how often uninstalled workspaces' grace periods are checked
 
 
 def build_app(
@@ -34,21 +37,32 @@ def build_app(
     """The Bolt app with the answerer the settings call for, its listeners' deps, and the
     library index built. Raises SlackStartError (one sentence) when Slack refuses the
     token or is unreachable."""
-    deps = build_deps(settings, library, answerer_from_settings(settings), in_flight=in_flight)
-    app = create_app(settings, library, deps.answerer, deps=deps)
+    app, deps = assemble(settings, library, answerer_from_settings(settings), in_flight=in_flight)
     warm_up(library)
     return app, deps
 
 
-def _daily_poster(settings: Settings, library: Library, app: App) -> DailyPoster:
+def _daily_poster(settings: Settings, deps: Deps) -> DailyPoster:
     writer = takeaway_writer_from_settings(settings)
-    return DailyPoster(library, SlackPublisher(app.client), settings, writer=writer)
+    assert deps.clients is not None
+    return DailyPoster(deps.library, SlackPublisher(deps.clients), settings, writer=writer)
 
 
-def start_daily_posts(settings: Settings, library: Library, app: App) -> DigestScheduler:
-    """The takeaway-of-the-day scheduler, started (its first sweep catches up at once)."""
-    poster = _daily_poster(settings, library, app)
-    scheduler = DigestScheduler(poster, lambda: schedules(library, settings))
+def start_daily_posts(settings: Settings, deps: Deps) -> DigestScheduler:
+    """The takeaway-of-the-day scheduler, started (its first sweep catches up at once):
+    the channels of the workspaces the bot is installed in, each posted with its own
+    workspace's token; and, once an hour, the data of workspaces uninstalled longer ago
+    than WORKSPACE_GRACE_DAYS deleted."""
+    library = deps.library
+    poster = _daily_poster(settings, deps)
+    scheduler = DigestScheduler(
+        poster, lambda: schedules(library, settings, teams=workspaces.active_teams(library))
+    )
+    scheduler.every(
+        FORGET_EVERY_SECONDS,
+        lambda: workspaces.forget_expired(library, settings.workspace_grace_days),
+        "forget-uninstalled",
+    )
     scheduler.start()
     return scheduler
 
@@ -106,9 +120,9 @@ def _answering(settings: Settings, library: Library, app: App, deps: Deps) -> It
     in the book for the next process."""
     previous = signal.signal(signal.SIGTERM, _interrupt)
     stop = threading.Event()
-    recover(deps, app.client)
-    keep_recovering(deps, app.client, stop)
-    daily = start_daily_posts(settings, library, app)
+    recover(deps)  # each ask with its own workspace's client
+    keep_recovering(deps, None, stop)
+    daily = start_daily_posts(settings, deps)
     try:
         yield
     except KeyboardInterrupt:
@@ -135,5 +149,5 @@ def post_takeaway_now(settings: Settings, library: Library, channel: str) -> Res
     """Post the channel's takeaway of the day now, unless today's went out already. The app
     only lends its checked client: no question is answered, so no Claude answerer and no
     library index are built for it."""
-    app = create_app(settings, library, OfflineAnswerer())
-    return _daily_poster(settings, library, app).post_now(channel, datetime.now(UTC))
+    _, deps = assemble(settings, library, OfflineAnswerer())
+    return _daily_poster(settings, deps).post_now(channel, datetime.now(UTC))

@@ -9,6 +9,7 @@ from slack_sdk.errors import SlackApiError
 from bot.services.daily_posts import PublishFailed
 from bot.slack import blocks
 from bot.slack.client import without_blind_resends
+from bot.slack.workspaces import WorkspaceClients
 from bot.takeaways.picking import Pick
 
 METADATA_TYPE = "episode_bot_takeaway"
@@ -36,16 +37,23 @@ def _failure(exc: SlackApiError | OSError) -> PublishFailed:
 
 
 class SlackPublisher:
-    """Posts takeaways through the app's Web API client (its token and SLACK_API_URL)."""
+    """Posts takeaways through each workspace's Web API client (its token, refreshed when
+    rotated, and SLACK_API_URL)."""
 
-    def __init__(self, client: WebClient) -> None:
-        self._client = without_blind_resends(client)
+    def __init__(self, clients: WorkspaceClients) -> None:
+        self._clients = clients
 
-    def publish(self, channel: str, pick: Pick, *, post_id: int, turn_id: int) -> str:
+    def _client(self, team: str) -> WebClient:
+        client = self._clients.for_team(team)
+        if client is None:  # uninstalled meanwhile, or its token could not be refreshed
+            raise PublishFailed("not_installed", final=True)
+        return without_blind_resends(client)
+
+    def publish(self, team: str, channel: str, pick: Pick, *, post_id: int, turn_id: int) -> str:
         """Post the takeaway; its ts. Raises PublishFailed, final for FINAL_ERRORS."""
         message = blocks.takeaway_message(pick, turn_id=turn_id)
         try:
-            posted = self._client.chat_postMessage(
+            posted = self._client(team).chat_postMessage(
                 channel=channel,
                 metadata={"event_type": METADATA_TYPE, "event_payload": {"daily_post": post_id}},
                 **message,
@@ -54,12 +62,12 @@ class SlackPublisher:
             raise _failure(exc) from None
         return str(posted["ts"])
 
-    def find_posted(self, channel: str, post_id: int) -> str | None:
+    def find_posted(self, team: str, channel: str, post_id: int) -> str | None:
         """The ts of this day's post if an earlier attempt got it to Slack after all. Raises
         PublishFailed (final for FINAL_ERRORS) when Slack cannot be asked: not knowing is
         not the same as not posted."""
         try:
-            history = self._client.conversations_history(
+            history = self._client(team).conversations_history(
                 channel=channel, limit=HISTORY_LOOKBACK, include_all_metadata=True
             )
         except (SlackApiError, OSError) as exc:

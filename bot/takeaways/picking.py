@@ -133,14 +133,16 @@ def pick_by_id(session: Session, takeaway_id: int) -> Pick | None:
 
 def next_takeaway(
     session_factory: sessionmaker[Session],
+    team: str,
     channel: str,
     *,
     when_done: str = "next",
     writer: TakeawayWriter | None = None,
 ) -> Pick | None:
-    """The takeaway the channel should get next, or None when the library has none."""
+    """The takeaway the channel (of workspace `team`) should get next, or None when the
+    library has none."""
     with session_factory() as session:
-        focus = focus_episode(session, channel)
+        focus = focus_episode(session, team, channel)
         order = [e.id for e in episodes_in_order(session)]
     if not order:
         return None
@@ -151,7 +153,7 @@ def next_takeaway(
         ensure_takeaways(session_factory, episode_id, writer)
         with session_factory() as session:
             pairs = _postable(session, episode_id)
-            counts = times_posted(session, channel, [row.id for row, _ in pairs])
+            counts = times_posted(session, team, channel, [row.id for row, _ in pairs])
             fresh = [(row, seg) for row, seg in pairs if not counts.get(row.id)]
             if fresh:
                 episode = session.get(Episode, episode_id)
@@ -162,7 +164,7 @@ def next_takeaway(
         pairs = _postable(session, order[start])
         if not pairs:
             return None
-        counts = times_posted(session, channel, [row.id for row, _ in pairs])
+        counts = times_posted(session, team, channel, [row.id for row, _ in pairs])
         row, segment = min(pairs, key=lambda pair: (counts.get(pair[0].id, 0), pair[0].rank))
         episode = session.get(Episode, order[start])
         assert episode is not None

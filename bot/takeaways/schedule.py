@@ -17,7 +17,8 @@ __all__ = ["DigestSchedule", "ScheduleError", "parse_days", "parse_time", "parse
 
 @dataclass(frozen=True)
 class DigestSchedule:
-    """One channel's daily post: local time, zone and days."""
+    """One channel's daily post: local time, zone and days, and the workspace (team id) the
+    channel is in."""
 
     channel: str
     at: time
@@ -26,13 +27,26 @@ class DigestSchedule:
     # When the setting was made: a post time before it is not caught up ("digest here 09:30"
     # typed at 15:00 starts tomorrow). None: catch up whatever today's time was.
     since: datetime | None = None
+    team: str = ""
 
     @classmethod
     def parse(
-        cls, channel: str, at: str, zone: str, days: str, since: datetime | None = None
+        cls,
+        channel: str,
+        at: str,
+        zone: str,
+        days: str,
+        since: datetime | None = None,
+        *,
+        team: str = "",
     ) -> DigestSchedule:
         """From the stored or typed strings; raises ScheduleError with one sentence."""
-        return cls(channel, parse_time(at), parse_zone(zone), parse_days(days), since)
+        return cls(channel, parse_time(at), parse_zone(zone), parse_days(days), since, team)
+
+    @property
+    def key(self) -> str:
+        """What tells this channel's schedule from every other: workspace and channel."""
+        return f"{self.team}/{self.channel}"
 
     @property
     def day_spec(self) -> str:

@@ -30,13 +30,13 @@ def test_nul_is_stored_as_the_replacement_character(session: Session) -> None:
     )
     stored = session.scalars(select(PendingAsk.question).where(PendingAsk.id == ask_id)).one()
     assert stored == f"Who{REPLACEMENT} is Boris?"
-    conversation = start_conversation(session, "C0NUL", thread_ts="1.2", episode_id=None)
-    turn = add_turn(session, conversation.id, "user", "a\x00b")
+    conversation = start_conversation(session, "", "C0NUL", thread_ts="1.2", episode_id=None)
+    turn = add_turn(session, "", conversation.id, "user", "a\x00b")
     assert turn.text == f"a{REPLACEMENT}b"
 
 
 def test_a_day_is_claimed_once_by_what_the_insert_returns(session: Session) -> None:
     now = datetime.now(UTC).replace(tzinfo=None)
-    first = claim_day(session, "C0DAY", date(2026, 12, 2), owner="host:1:a", now=now)
+    first = claim_day(session, "", "C0DAY", date(2026, 12, 2), owner="host:1:a", now=now)
     assert first is not None and first.claimed_by == "host:1:a"
-    assert claim_day(session, "C0DAY", date(2026, 12, 2), owner="host:2:b", now=now) is None
+    assert claim_day(session, "", "C0DAY", date(2026, 12, 2), owner="host:2:b", now=now) is None

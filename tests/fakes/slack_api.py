@@ -5,7 +5,12 @@ called.
 
 It keeps the messages it was sent by (channel, ts) as Slack does: posted, updated, deleted,
 or streamed into a thread with chat.startStream / appendStream / stopStream, and it keeps
-the assistant thread statuses that assistant.threads.setStatus set."""
+the assistant thread statuses that assistant.threads.setStatus set.
+
+It also runs Slack's side of OAuth v2 (tests/fakes/slack_oauth.py): `add_workspace` gives a
+code that oauth.v2.access exchanges for a bot token, refresh tokens rotate, and the tokens
+it issued answer auth.test for their own workspace until expired or revoked. Any other
+token answers as the one fixed workspace (TEAM_ID, BOT_USER_ID)."""
 
 from __future__ import annotations
 
@@ -18,6 +23,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
+
+from tests.fakes.slack_oauth import OAuthApp, basic_credentials
 
 BOT_USER_ID = "UBOT00001"
 TEAM_ID = "T00000001"
@@ -121,7 +128,8 @@ class _Message:
 @dataclass
 class SlackApiStandIn:
     """Start with `start()`; point clients at `url`; inspect `calls`, `message(...)`,
-    `messages_in(...)` and `statuses`."""
+    `messages_in(...)` and `statuses`. For OAuth: `add_workspace(...)`, then exchange its
+    code with `client_id` / `client_secret`."""
 
     calls: list[Call] = field(default_factory=list)
     # What was posted or streamed, by channel, for conversations.history; chat.update
@@ -131,6 +139,11 @@ class SlackApiStandIn:
     statuses: dict[tuple[str, str], str] = field(default_factory=dict)
     # What apps.connections.open hands out: the Socket Mode stand-in's URL, when there is one.
     socket_url: str | None = None
+    # The app's credentials, which oauth.v2.access checks, and the app_id it answers.
+    client_id: str = "1111.2222"
+    client_secret: str = "stand-in-secret"
+    app_id: str = "A0STANDIN"
+    _oauth: OAuthApp = field(default_factory=OAuthApp)
     _messages: dict[tuple[str, str], _Message] = field(default_factory=dict)
     _stream_refusal: str | None = None
     _expire_after: int | None = None
@@ -243,6 +256,60 @@ class SlackApiStandIn:
         with self._lock:
             return [call for call in self.calls if call.method == method]
 
+    def tokens_used(self, method: str) -> list[str | None]:
+        """The bearer token of each call to `method`, in order (None when it had none)."""
+        return [call.token for call in self.calls_to(method)]
+
+    def add_workspace(
+        self,
+        team_id: str,
+        *,
+        team_name: str | None = None,
+        enterprise_id: str | None = None,
+        enterprise_name: str | None = None,
+        rotating: bool = False,
+        expires_in: int = 43200,
+        bot_user_id: str | None = None,
+    ) -> str:
+        """Let workspace `team_id` install the app and return a one-time OAuth code for
+        oauth.v2.access. Called again for the same team (a reinstall) it updates the
+        workspace and returns a new code; the bot user stays the same. A `rotating`
+        workspace gets refresh tokens and access tokens that lapse after `expires_in`
+        seconds."""
+        with self._lock:
+            return self._oauth.add_workspace(
+                team_id,
+                team_name=team_name,
+                enterprise_id=enterprise_id,
+                enterprise_name=enterprise_name,
+                rotating=rotating,
+                expires_in=expires_in,
+                bot_user_id=bot_user_id,
+            )
+
+    def new_code(self, team_id: str) -> str:
+        """Another one-time OAuth code for a workspace added with `add_workspace`."""
+        with self._lock:
+            return self._oauth.new_code(team_id)
+
+    def expire_token(self, token: str) -> None:
+        """From now on every call with `token` answers `token_expired`, as Slack does once a
+        rotating token's lifetime is over. Works for any token, issued here or not."""
+        with self._lock:
+            self._oauth.expire(token)
+
+    def revoke_workspace(self, team_id: str) -> None:
+        """Uninstall the app from `team_id`: every token issued to it answers `invalid_auth`,
+        and its refresh tokens and unused codes are refused. `add_workspace` again (a
+        reinstall) gives a code whose tokens work."""
+        with self._lock:
+            self._oauth.revoke(team_id)
+
+    def team_of_token(self, token: str) -> str | None:
+        """The team_id a token was issued to here, or None for a token it never issued."""
+        with self._lock:
+            return self._oauth.team_of(token)
+
     @property
     def response_url(self) -> str:
         """A `response_url` to put in slash-command payloads; posts to it are recorded as
@@ -260,25 +327,28 @@ class SlackApiStandIn:
             params = dict(parse_qsl(raw))
         auth = request.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else None
+        basic = basic_credentials(auth)
+        # A client secret sent as a form field is checked, but never kept where tests (and
+        # their failure output) can show it.
+        recorded = {k: v for k, v in params.items() if k != "client_secret"}
         with self._lock:
-            self.calls.append(Call(method, params, token))
+            self.calls.append(Call(method, recorded, token))
             failure = self._take_failure(method)
         if failure is not None and failure.status == LOST_REPLY:
             # Slack did the work, but its reply never reaches the client.
             with self._lock:
-                self._answer(method, params)
+                self._reply(method, params, token, basic)
             request.close_connection = True
             return
         if failure is not None:
             self._send_failure(request, failure)
         elif webhook:
             self._send(request, 200, {"ok": True})
-        elif token is None:
-            self._send(request, 200, _error("not_authed"))
         else:
-            # Requests arrive on several threads; the message store changes under the lock.
+            # Requests arrive on several threads; the message and token stores change
+            # under the lock.
             with self._lock:
-                answer = self._answer(method, params)
+                answer = self._reply(method, params, token, basic)
             self._send(request, 200, answer)
 
     def _take_failure(self, method: str) -> _Failure | None:
@@ -303,6 +373,36 @@ class SlackApiStandIn:
             self._send(request, failure.status, _error(failure.error))
         else:
             self._send(request, failure.status, _error("fatal_error"))
+
+    def _reply(
+        self,
+        method: str,
+        params: dict[str, Any],
+        token: str | None,
+        basic: tuple[str, str] | None,
+    ) -> Answer:
+        """Slack's answer to one Web API call; the caller holds the lock. oauth.v2.access
+        authenticates with the app's credentials, every other method with a token that
+        is neither expired nor revoked."""
+        if method == "oauth.v2.access":
+            return self._oauth.access(
+                params,
+                basic,
+                client_id=self.client_id,
+                client_secret=self.client_secret,
+                app_id=self.app_id,
+            )
+        if token is None:
+            return _error("not_authed")
+        refusal = self._oauth.refusal(token)
+        if refusal is not None:
+            return _error(refusal)
+        if method == "auth.test":
+            # A token issued here names its own workspace; any other, the fixed one.
+            issued = self._oauth.auth_test(token)
+            if issued is not None:
+                return issued
+        return self._answer(method, params)
 
     def _answer(self, method: str, params: dict[str, Any]) -> Answer:
         """Slack's answer to one authenticated call; the caller holds the lock."""

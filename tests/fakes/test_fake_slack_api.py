@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 import pytest
+from slack_bolt.oauth.oauth_flow import OAuthFlow
+from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+from slack_sdk.oauth.installation_store import FileInstallationStore
+from slack_sdk.oauth.state_store import FileOAuthStateStore
+from slack_sdk.oauth.token_rotation import TokenRotator
 
-from tests.fakes.slack_api import BOT_USER_ID, SlackApiStandIn
+from tests.fakes.slack_api import BOT_USER_ID, TEAM_ID, SlackApiStandIn
+from tests.fakes.slack_oauth import BOT_SCOPES, INSTALLER_USER_ID
 
 TOKEN = "xoxb-test-0000-not-a-real-token"
 
@@ -300,3 +308,276 @@ def test_response_url_posts_are_recorded_whatever_they_ask(slack: SlackApiStandI
         {"delete_original": True},
         {"replace_original": True, "text": "new"},
     ]
+
+
+# slack_sdk logs every response body at DEBUG, and oauth.v2.access's carries the new bot
+# token: the suite's secret-in-logs guard would (rightly) fail on it. The clients that
+# exchange codes here log at INFO, as the bot's own OAuth client must.
+QUIET = logging.getLogger("tests.fakes.oauth_client")
+QUIET.setLevel(logging.INFO)
+
+
+def oauth_client(slack: SlackApiStandIn) -> WebClient:
+    """A tokenless client, as Bolt's OAuthFlow and TokenRotator use, that keeps the tokens
+    it receives out of the log."""
+    return WebClient(base_url=slack.url, logger=QUIET)
+
+
+def exchange(slack: SlackApiStandIn, code: str) -> Any:
+    return oauth_client(slack).oauth_v2_access(
+        client_id=slack.client_id, client_secret=slack.client_secret, code=code
+    )
+
+
+def refresh(slack: SlackApiStandIn, refresh_token: str) -> Any:
+    return oauth_client(slack).oauth_v2_access(
+        client_id=slack.client_id,
+        client_secret=slack.client_secret,
+        grant_type="refresh_token",
+        refresh_token=refresh_token,
+    )
+
+
+def slack_error(call: Any) -> str:
+    """The Slack error a call raises (`call` takes no arguments)."""
+    with pytest.raises(SlackApiError) as raised:
+        call()
+    return str(raised.value.response["error"])
+
+
+def test_a_code_is_exchanged_once_for_a_bot_token_of_its_workspace(
+    slack: SlackApiStandIn,
+) -> None:
+    code = slack.add_workspace("T0ALPHA", team_name="Alpha")
+    installed = exchange(slack, code)
+    token = installed["access_token"]
+    assert token.startswith("xoxb-T0ALPHA-")
+    assert {k: v for k, v in installed.data.items() if k != "access_token"} == {
+        "ok": True,
+        "app_id": "A0STANDIN",
+        "authed_user": {"id": INSTALLER_USER_ID},
+        "scope": BOT_SCOPES,
+        "token_type": "bot",
+        "bot_user_id": "UBOT0ALPHA",
+        "team": {"id": "T0ALPHA", "name": "Alpha"},
+        "enterprise": None,
+        "is_enterprise_install": False,
+    }
+    assert "refresh_token" not in installed.data  # not a rotating workspace
+    assert slack.team_of_token(token) == "T0ALPHA"
+
+    assert slack_error(lambda: exchange(slack, code)) == "invalid_code"
+    assert slack_error(lambda: exchange(slack, "0.never-issued")) == "invalid_code"
+    # A reinstall: a new code, a new token, the same bot user.
+    again = exchange(slack, slack.add_workspace("T0ALPHA", team_name="Alpha"))
+    assert again["access_token"] != token and again["bot_user_id"] == "UBOT0ALPHA"
+    assert exchange(slack, slack.new_code("T0ALPHA"))["team"]["id"] == "T0ALPHA"
+
+    calls = slack.calls_to("oauth.v2.access")
+    assert [call.params for call in calls[:2]] == [{"code": code}, {"code": code}]
+    assert all(call.token is None for call in calls)
+
+
+def test_the_client_credentials_are_checked_by_basic_auth_or_form_fields(
+    slack: SlackApiStandIn,
+) -> None:
+    code = slack.add_workspace("T0ALPHA")
+    client = oauth_client(slack)
+    wrong_secret = slack_error(
+        lambda: client.oauth_v2_access(client_id="1111.2222", client_secret="guess", code=code)
+    )
+    assert wrong_secret == "bad_client_secret"
+    wrong_id = slack_error(
+        lambda: client.oauth_v2_access(client_id="9.9", client_secret="stand-in-secret", code=code)
+    )
+    assert wrong_id == "invalid_client_id"
+    unauthenticated = slack_error(lambda: client.api_call("oauth.v2.access", data={"code": code}))
+    assert unauthenticated == "invalid_client_id"
+
+    # The refused attempts did not use the code up; form fields work as well as Basic auth.
+    form = {"client_id": "1111.2222", "client_secret": "stand-in-secret", "code": code}
+    assert client.api_call("oauth.v2.access", data=form)["team"]["id"] == "T0ALPHA"
+    recorded = [call.params for call in slack.calls_to("oauth.v2.access")]
+    assert recorded[-1] == {"client_id": "1111.2222", "code": code}
+    assert not any("stand-in-secret" in json.dumps(params) for params in recorded)
+
+
+def test_the_app_credentials_are_configurable() -> None:
+    stand_in = SlackApiStandIn(client_id="42.42", client_secret="other", app_id="A0OTHER").start()
+    try:
+        code = stand_in.add_workspace("T0ALPHA")
+        default = oauth_client(stand_in).oauth_v2_access
+        refused = slack_error(
+            lambda: default(client_id="1111.2222", client_secret="stand-in-secret", code=code)
+        )
+        assert refused == "invalid_client_id"
+        assert exchange(stand_in, code)["app_id"] == "A0OTHER"
+    finally:
+        stand_in.stop()
+
+
+def test_a_refresh_grant_rotates_both_tokens_and_the_used_refresh_token_is_refused(
+    slack: SlackApiStandIn,
+) -> None:
+    code = slack.add_workspace(
+        "T0GRID1", enterprise_id="E0GRID", enterprise_name="Grid", rotating=True, expires_in=600
+    )
+    installed = exchange(slack, code)
+    first, first_refresh = installed["access_token"], installed["refresh_token"]
+    assert first_refresh.startswith("xoxe-1-") and installed["expires_in"] == 600
+    assert installed["enterprise"] == {"id": "E0GRID", "name": "Grid"}
+
+    rotated = refresh(slack, first_refresh)
+    second, second_refresh = rotated["access_token"], rotated["refresh_token"]
+    assert second.startswith("xoxb-T0GRID1-") and second != first
+    assert second_refresh.startswith("xoxe-1-") and second_refresh != first_refresh
+    assert {
+        k: v for k, v in rotated.data.items() if k not in {"access_token", "refresh_token"}
+    } == {
+        "ok": True,
+        "app_id": "A0STANDIN",
+        "scope": BOT_SCOPES,
+        "token_type": "bot",
+        "expires_in": 600,
+        "bot_user_id": "UBOT0GRID1",
+        "team": {"id": "T0GRID1", "name": "Workspace T0GRID1"},
+        "enterprise": {"id": "E0GRID", "name": "Grid"},
+        "is_enterprise_install": False,
+    }
+    assert slack_error(lambda: refresh(slack, first_refresh)) == "invalid_refresh_token"
+    assert slack_error(lambda: refresh(slack, "xoxe-1-never-issued")) == "invalid_refresh_token"
+    assert refresh(slack, second_refresh)["ok"]
+
+    # The replaced access token works until it lapses; both name the workspace.
+    for token in (first, second):
+        assert WebClient(token=token, base_url=slack.url).auth_test()["team_id"] == "T0GRID1"
+        assert slack.team_of_token(token) == "T0GRID1"
+    [*_, last] = slack.calls_to("oauth.v2.access")
+    assert last.params == {"grant_type": "refresh_token", "refresh_token": second_refresh}
+    assert last.token is None
+
+
+def test_auth_test_answers_the_workspace_of_each_issued_token(slack: SlackApiStandIn) -> None:
+    alpha = exchange(slack, slack.add_workspace("T0ALPHA", team_name="Alpha"))["access_token"]
+    beta = exchange(
+        slack, slack.add_workspace("T0BETA", enterprise_id="E0ORG", bot_user_id="U0BETABOT")
+    )["access_token"]
+    answers = [WebClient(token=t, base_url=slack.url).auth_test().data for t in (alpha, beta)]
+    assert answers == [
+        {
+            "ok": True,
+            "url": "https://t0alpha.slack.com/",
+            "team": "Alpha",
+            "user": "episode-bot",
+            "team_id": "T0ALPHA",
+            "user_id": "UBOT0ALPHA",
+            "bot_id": "BBOT0ALPHA",
+            "enterprise_id": None,
+            "is_enterprise_install": False,
+        },
+        {
+            "ok": True,
+            "url": "https://t0beta.slack.com/",
+            "team": "Workspace T0BETA",
+            "user": "episode-bot",
+            "team_id": "T0BETA",
+            "user_id": "U0BETABOT",
+            "bot_id": "BBOT0BETA",
+            "enterprise_id": "E0ORG",
+            "is_enterprise_install": False,
+        },
+    ]
+    WebClient(token=beta, base_url=slack.url).chat_postMessage(channel="C1", text="hi")
+    assert slack.tokens_used("auth.test") == [alpha, beta]
+    assert [slack.team_of_token(t) for t in slack.tokens_used("chat.postMessage")] == ["T0BETA"]
+
+
+def test_an_expired_token_is_refused_everywhere_and_the_others_keep_working(
+    slack: SlackApiStandIn,
+) -> None:
+    alpha = exchange(slack, slack.add_workspace("T0ALPHA"))["access_token"]
+    beta = exchange(slack, slack.add_workspace("T0BETA"))["access_token"]
+    slack.expire_token(alpha)
+    expired = WebClient(token=alpha, base_url=slack.url)
+    assert slack_error(expired.auth_test) == "token_expired"
+    assert slack_error(lambda: expired.chat_postMessage(channel="C1", text="x")) == "token_expired"
+    assert slack.messages_in("C1") == []
+    assert WebClient(token=beta, base_url=slack.url).auth_test()["team_id"] == "T0BETA"
+
+    # A token the stand-in never issued can be expired too.
+    slack.expire_token(TOKEN)
+    assert slack_error(WebClient(token=TOKEN, base_url=slack.url).auth_test) == "token_expired"
+
+
+def test_a_rotating_token_lapses_after_expires_in(slack: SlackApiStandIn) -> None:
+    installed = exchange(slack, slack.add_workspace("T0ALPHA", rotating=True, expires_in=0))
+    client = WebClient(token=installed["access_token"], base_url=slack.url)
+    assert slack_error(client.auth_test) == "token_expired"
+    fresh = refresh(slack, installed["refresh_token"])  # what the TokenRotator does then
+    assert fresh["expires_in"] == 0
+
+
+def test_a_revoked_workspace_refuses_all_its_tokens_until_reinstalled(
+    slack: SlackApiStandIn,
+) -> None:
+    installed = exchange(slack, slack.add_workspace("T0ALPHA", rotating=True))
+    rotated = refresh(slack, installed["refresh_token"])
+    unused = slack.new_code("T0ALPHA")
+    other = exchange(slack, slack.add_workspace("T0BETA"))["access_token"]
+
+    slack.revoke_workspace("T0ALPHA")
+    for token in (installed["access_token"], rotated["access_token"]):
+        client = WebClient(token=token, base_url=slack.url)
+        assert slack_error(client.auth_test) == "invalid_auth"
+        assert slack_error(lambda c=client: c.chat_postMessage(channel="C1", text="x")) == (
+            "invalid_auth"
+        )
+        assert slack.team_of_token(token) == "T0ALPHA"  # still known, just refused
+    assert slack_error(lambda: refresh(slack, rotated["refresh_token"])) == "invalid_refresh_token"
+    assert slack_error(lambda: exchange(slack, unused)) == "invalid_code"
+    assert WebClient(token=other, base_url=slack.url).auth_test()["team_id"] == "T0BETA"
+
+    reinstalled = exchange(slack, slack.add_workspace("T0ALPHA", rotating=True))["access_token"]
+    assert WebClient(token=reinstalled, base_url=slack.url).auth_test()["team_id"] == "T0ALPHA"
+
+
+def test_a_token_it_never_issued_answers_as_the_fixed_workspace(slack: SlackApiStandIn) -> None:
+    exchange(slack, slack.add_workspace("T0ALPHA"))
+    slack.revoke_workspace("T0ALPHA")
+    client = WebClient(token=TOKEN, base_url=slack.url)
+    answer = client.auth_test()
+    assert (answer["team_id"], answer["user_id"]) == (TEAM_ID, BOT_USER_ID)
+    assert client.chat_postMessage(channel="C1", text="still here")["ok"]
+    assert slack.team_of_token(TOKEN) is None
+    assert slack.tokens_used("auth.test") == [TOKEN]
+
+
+def test_bolts_oauth_flow_installs_and_the_token_rotator_refreshes(
+    slack: SlackApiStandIn, tmp_path: Path
+) -> None:
+    settings = OAuthSettings(
+        client_id=slack.client_id,
+        client_secret=slack.client_secret,
+        scopes=BOT_SCOPES.split(","),
+        installation_store=FileInstallationStore(base_dir=str(tmp_path / "installations")),
+        state_store=FileOAuthStateStore(expiration_seconds=600, base_dir=str(tmp_path / "s")),
+    )
+    flow = OAuthFlow(client=oauth_client(slack), settings=settings)
+    code = slack.add_workspace("T0ALPHA", team_name="Alpha", rotating=True, expires_in=3600)
+    installation = flow.run_installation(code)
+    assert installation is not None
+    assert (installation.team_id, installation.team_name) == ("T0ALPHA", "Alpha")
+    assert (installation.bot_id, installation.bot_user_id) == ("BBOT0ALPHA", "UBOT0ALPHA")
+    assert installation.app_id == "A0STANDIN" and installation.user_id == INSTALLER_USER_ID
+    assert installation.bot_refresh_token is not None
+    assert slack.tokens_used("auth.test") == [installation.bot_token]
+
+    rotator = TokenRotator(
+        client_id=slack.client_id, client_secret=slack.client_secret, client=oauth_client(slack)
+    )
+    # An hour left is inside the rotator's default two-hour margin: it refreshes.
+    bot = rotator.perform_bot_token_rotation(bot=installation.to_bot())
+    assert bot is not None and bot.bot_token != installation.bot_token
+    assert bot.bot_token_expires_at is not None and bot.bot_token_expires_at > time.time()
+    assert WebClient(token=bot.bot_token, base_url=slack.url).auth_test()["team_id"] == "T0ALPHA"
+    assert flow.run_installation(code) is None  # the code was used up

@@ -323,12 +323,12 @@ def test_replacing_an_episode_keeps_the_channels_that_focus_on_it(
     with seeded.begin() as session:
         episode = get_episode(session, SEED_SLUG)
         assert episode is not None
-        set_focus_episode(session, "C0FOCUS", episode)
+        set_focus_episode(session, "", "C0FOCUS", episode)
     changed = tmp_path / f"{SEED_SLUG}.txt"
     changed.write_text(SEED.read_text() + "\n  86. Mike Krieger:One more thing at the very end.\n")
     assert ingest_file(seeded, changed, replace=True).status == "replaced"
     with seeded() as session:
-        focus = focus_episode(session, "C0FOCUS")
+        focus = focus_episode(session, "", "C0FOCUS")
         assert focus is not None and focus.slug == SEED_SLUG and focus.turn_count == 86
 
 

@@ -95,8 +95,8 @@ def test_replace_switches_to_the_archive_copy_and_keeps_the_seed_slug(
     with seeded.begin() as session:
         seed = get_episode(session, SEED_SLUG)
         assert seed is not None
-        set_focus_episode(session, "C0FOCUS", seed)
-        start_conversation(session, "C0FOCUS", thread_ts="1.2", episode_id=seed.id)
+        set_focus_episode(session, "", "C0FOCUS", seed)
+        start_conversation(session, "", "C0FOCUS", thread_ts="1.2", episode_id=seed.id)
     _archive_copy(tmp_path)
 
     [replaced] = ingest_paths(seeded, [tmp_path / "episodes"], replace=True)
@@ -114,7 +114,7 @@ def test_replace_switches_to_the_archive_copy_and_keeps_the_seed_slug(
         starts = session.scalars(select(Segment.start_seconds).order_by(Segment.position)).all()
         assert None not in starts and starts[:3] == [30.0, 60.0, 90.0]
         # The channel and the thread that were about it still are.
-        focus = focus_episode(session, "C0FOCUS")
+        focus = focus_episode(session, "", "C0FOCUS")
         assert focus is not None and focus.id == episode.id
         thread = session.scalar(select(Conversation))
         assert thread is not None and thread.episode_id == episode.id

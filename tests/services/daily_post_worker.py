@@ -18,6 +18,7 @@ from bot.services.daily_posts import DailyPoster
 from bot.services.library import Library
 from bot.slack.client import web_client
 from bot.slack.takeaway_publisher import SlackPublisher
+from bot.slack.workspaces import WorkspaceClients
 from bot.takeaways.schedule import DigestSchedule
 from db.engine import open_database
 
@@ -30,7 +31,9 @@ def main() -> None:
     url, slack_url, start, days, *channels = sys.argv[1:]
     settings = Settings(slack_bot_token="xoxb-worker-token", slack_api_url=slack_url)
     poster = DailyPoster(
-        Library(open_database(url)), SlackPublisher(web_client(settings)), settings
+        Library(open_database(url)),
+        SlackPublisher(WorkspaceClients(web_client(settings))),
+        settings,
     )
     schedules = [DigestSchedule.parse(c, "09:00", "UTC", "daily") for c in channels]
     for day in range(int(days)):

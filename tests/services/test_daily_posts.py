@@ -22,6 +22,7 @@ from bot.services.daily_posts import DailyPoster, Outcome
 from bot.services.library import Library
 from bot.slack.client import web_client
 from bot.slack.takeaway_publisher import SlackPublisher
+from bot.slack.workspaces import WorkspaceClients
 from bot.takeaways.schedule import DigestSchedule, ScheduleError
 from db.models import DailyPost, Segment, Takeaway
 from tests.conftest import REPO
@@ -37,7 +38,12 @@ def _settings(slack: SlackApiStandIn) -> Settings:
 
 def _poster(seeded: sessionmaker[Session], slack: SlackApiStandIn, owner: str) -> DailyPoster:
     settings = _settings(slack)
-    return DailyPoster(Library(seeded), SlackPublisher(web_client(settings)), settings, owner=owner)
+    return DailyPoster(
+        Library(seeded),
+        SlackPublisher(WorkspaceClients(web_client(settings))),
+        settings,
+        owner=owner,
+    )
 
 
 def _posts(slack: SlackApiStandIn, channel: str | None = None) -> list[dict]:
@@ -164,7 +170,7 @@ def test_a_claim_left_by_a_crash_is_retaken_after_the_lease(
 
     nine = datetime(2026, 12, 1, 9, 0)
     with seeded.begin() as session:  # a process claimed 09:00 and died before posting
-        assert claim_day(session, "C0CRASH", nine.date(), owner="dead", now=nine) is not None
+        assert claim_day(session, "", "C0CRASH", nine.date(), owner="dead", now=nine) is not None
     schedule = DigestSchedule.parse("C0CRASH", "09:00", "UTC", "daily")
     start = nine.replace(tzinfo=UTC)
     posted = _run(_poster(seeded, slack, "alive"), [schedule], start, start + 30 * MINUTE)
@@ -299,8 +305,8 @@ def test_with_a_key_claude_writes_the_takeaways_once_and_bad_ones_are_dropped(
         writer = TakeawayWriter(
             build_client("sk-ant-api03-takeaway-key", claude.url), "claude-sonnet-5-5"
         )
-        first = next_takeaway(seeded, "C0WRITTEN", writer=writer)
-        next_takeaway(seeded, "C0OTHER", writer=writer)
+        first = next_takeaway(seeded, "", "C0WRITTEN", writer=writer)
+        next_takeaway(seeded, "", "C0OTHER", writer=writer)
         assert len(claude.requests_to("/v1/messages")) == 1  # once per episode, then stored
     finally:
         claude.stop()
@@ -329,7 +335,7 @@ def test_when_claude_cannot_write_takeaways_the_heuristic_does(
         writer = TakeawayWriter(
             build_client("sk-ant-api03-takeaway-key", claude.url), "claude-sonnet-5-5"
         )
-        assert next_takeaway(seeded, "C0FALLBACK", writer=writer) is not None
+        assert next_takeaway(seeded, "", "C0FALLBACK", writer=writer) is not None
     finally:
         claude.stop()
     with seeded() as session:
@@ -382,12 +388,16 @@ def test_when_an_episode_is_used_up_the_next_one_follows_or_it_starts_over(
         with seeded.begin() as session:
             episode = session.get(Episode, first_id)
             assert episode is not None
-            set_focus_episode(session, channel, episode)
+            set_focus_episode(session, "", channel, episode)
     settings = Settings(slack_bot_token=TOKEN, slack_api_url=slack.url, digest_when_done="next")
-    poster = DailyPoster(Library(seeded), SlackPublisher(web_client(settings)), settings)
+    poster = DailyPoster(
+        Library(seeded), SlackPublisher(WorkspaceClients(web_client(settings))), settings
+    )
     nexts = _post_days(seeded, poster, "C0NEXT", seed_count + 1)
     restart = Settings(slack_bot_token=TOKEN, slack_api_url=slack.url, digest_when_done="restart")
-    poster = DailyPoster(Library(seeded), SlackPublisher(web_client(restart)), restart)
+    poster = DailyPoster(
+        Library(seeded), SlackPublisher(WorkspaceClients(web_client(restart))), restart
+    )
     again = _post_days(seeded, poster, "C0RESTART", seed_count + 1)
     with seeded() as session:
         episode_of = {t.id: t.episode_id for t in session.scalars(select(Takeaway))}

@@ -16,6 +16,7 @@ from bot.services.daily_posts import DailyPoster, Outcome
 from bot.services.library import Library
 from bot.slack.client import web_client
 from bot.slack.takeaway_publisher import SlackPublisher
+from bot.slack.workspaces import WorkspaceClients
 from bot.takeaways.schedule import DigestSchedule
 from db.models import DailyPost
 from tests.fakes.slack_api import SlackApiStandIn
@@ -27,7 +28,9 @@ NINE = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 def _poster(seeded: sessionmaker[Session], slack: SlackApiStandIn) -> DailyPoster:
     settings = Settings(slack_bot_token=TOKEN, slack_api_url=slack.url)
-    return DailyPoster(Library(seeded), SlackPublisher(web_client(settings)), settings, owner="a")
+    return DailyPoster(
+        Library(seeded), SlackPublisher(WorkspaceClients(web_client(settings))), settings, owner="a"
+    )
 
 
 def _row(seeded: sessionmaker[Session]) -> DailyPost:

@@ -21,11 +21,13 @@ def _refusing_once(add_turn: Callable[..., Any]) -> Callable[..., Any]:
     """add_turn, whose first assistant turn fails as a connection lost before the commit."""
     refused: list[bool] = []
 
-    def add(session: Any, conversation_id: int, role: str, *args: Any, **kwargs: Any) -> Any:
+    def add(
+        session: Any, team: str, conversation_id: int, role: str, *args: Any, **kwargs: Any
+    ) -> Any:
         if role == "assistant" and not refused:
             refused.append(True)
             raise OperationalError("INSERT ...", {}, Exception("server closed the connection"))
-        return add_turn(session, conversation_id, role, *args, **kwargs)
+        return add_turn(session, team, conversation_id, role, *args, **kwargs)
 
     return add
 

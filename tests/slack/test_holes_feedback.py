@@ -19,7 +19,7 @@ from bot.answering.offline import OfflineAnswerer
 from bot.config import Settings
 from bot.services.library import Library
 from bot.slack import blocks
-from bot.slack.app import build_deps, create_app
+from bot.slack.app import assemble
 from bot.slack.client import web_client
 from bot.slack.listeners.deps import Deps
 from bot.slack.listeners.replies import answer_and_post
@@ -36,8 +36,8 @@ CHANNEL = "C0ANSWERS"
 def bot(library: Library, slack: SlackApiStandIn) -> Iterator[tuple[App, Deps]]:
     """The Bolt app on the seeded library, answering offline."""
     settings = Settings(slack_bot_token=TOKEN, slack_signing_secret=SECRET, slack_api_url=slack.url)
-    deps = build_deps(settings, library, OfflineAnswerer())
-    yield create_app(settings, library, deps.answerer, deps=deps), deps
+    app, deps = assemble(settings, library, OfflineAnswerer())
+    yield app, deps
     deps.answer_pool.shutdown(wait=True)
 
 

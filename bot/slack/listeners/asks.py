@@ -55,8 +55,11 @@ def _tell_not_stored(client: WebClient, ask: NewAsk) -> None:
         log.warning("could not say a question was not stored: %s", type(exc).__name__)
 
 
-def queue(deps: Deps, client: WebClient, ask_id: int, *, taking_from: str | None = None) -> None:
-    """Answer the ask on the answer pool (a process shutting down leaves it in the book)."""
+def queue(
+    deps: Deps, client: WebClient | None, ask_id: int, *, taking_from: str | None = None
+) -> None:
+    """Answer the ask on the answer pool (a process shutting down leaves it in the book);
+    `client` None: with its workspace's client (an ask taken over, outside any request)."""
     deps.in_background(lambda: answer(deps, client, ask_id, taking_from=taking_from))
 
 
@@ -71,12 +74,22 @@ def busy_text(waiting: int) -> str:
     return blocks.BUSY.format(ahead=waiting)
 
 
-def answer(deps: Deps, client: WebClient, ask_id: int, *, taking_from: str | None = None) -> None:
-    """Claim the ask and answer it (or tell its asker to ask again, when it is too old);
-    cross it off either way. Another process's ask, or one answered already, is skipped."""
+def answer(
+    deps: Deps, client: WebClient | None, ask_id: int, *, taking_from: str | None = None
+) -> None:
+    """Claim the ask and answer it from its own workspace's data (or tell its asker to ask
+    again, when it is too old); cross it off either way. Another process's ask, or one
+    answered already, is skipped; so is one of a workspace the bot is no longer in."""
     assert deps.asks is not None
     ask = deps.asks.claim(ask_id, taking_from=taking_from)
     if ask is None:
+        return
+    deps = deps.for_workspace(ask.team_id)
+    if client is None and deps.clients is not None:
+        client = deps.clients.for_team(ask.team_id)
+    if client is None:
+        log.warning("ask %d of workspace %s dropped: no token for it", ask.id, ask.team_id)
+        deps.asks.finish(ask.id, told=True)
         return
     told = too_old(ask)
     try:
@@ -103,7 +116,7 @@ def _answer_and_post(deps: Deps, client: WebClient, ask: Ask, thread_ts: str | N
         question=ask.question,
         user_id=ask.user_id,
         thread_ts=thread_ts,
-        team_id=ask.team_id,
+        team_id=ask.recipient_team_id,
         shown_ts=ask.answer_ts,
         on_shown=lambda ts: book.showing(ask.id, ts),
     )
@@ -170,9 +183,12 @@ def _tell_restarted(client: WebClient, ask: Ask) -> None:
         log.warning("could not tell an asker to ask again: %s", type(exc).__name__)
 
 
-def recover(deps: Deps, client: WebClient, *, older_than: timedelta | None = None) -> int:
+def recover(
+    deps: Deps, client: WebClient | None = None, *, older_than: timedelta | None = None
+) -> int:
     """Queue every ask nobody is answering (left by a process that died or stopped); how
-    many. At start-up every pending ask counts (`older_than` zero)."""
+    many. At start-up every pending ask counts (`older_than` zero). Each is answered with
+    `client`, or (None) with its own workspace's."""
     assert deps.asks is not None
     try:
         left = deps.asks.left_over(older_than=older_than or timedelta(0))
@@ -186,7 +202,9 @@ def recover(deps: Deps, client: WebClient, *, older_than: timedelta | None = Non
     return len(left)
 
 
-def keep_recovering(deps: Deps, client: WebClient, stop: threading.Event) -> threading.Thread:
+def keep_recovering(
+    deps: Deps, client: WebClient | None, stop: threading.Event
+) -> threading.Thread:
     """A daemon thread that looks for orphaned asks every RECOVERY_SECONDS until `stop`
     (another process on the same database may die while this one runs)."""
 

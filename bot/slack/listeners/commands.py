@@ -65,7 +65,8 @@ def _take_ask(
             thread_ts=None,
             question=question,
             response_url=url,
-            team_id=_text(command, "team_id"),
+            team_id=deps.library.workspace,
+            recipient_team_id=_text(command, "team_id"),
         ),
     )
     if waiting is not None:

@@ -7,7 +7,7 @@ import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.answering import Answerer
 from bot.config import Settings
@@ -15,6 +15,7 @@ from bot.services.asks import AskBook, Recorder
 from bot.services.library import Library
 from bot.slack.in_flight import InFlight
 from bot.slack.live_answer import Paces
+from bot.slack.workspaces import WorkspaceClients
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,15 @@ class Deps:
     recorder: Recorder | None = None
     # What Slack allows the updates of answers being written, shared by all of them.
     paces: Paces = field(default_factory=Paces)
+    # A workspace's client for work outside a request (answers taken over after a restart).
+    clients: WorkspaceClients | None = None
     _work: _Work = field(default_factory=_Work)
+
+    def for_workspace(self, team_id: str) -> Deps:
+        """The same deps (the same pools, book and work), the library for `team_id`."""
+        if team_id == self.library.workspace:
+            return self
+        return replace(self, library=self.library.of_workspace(team_id))
 
     @property
     def stopping(self) -> bool:

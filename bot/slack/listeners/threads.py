@@ -38,7 +38,8 @@ def _take(deps: Deps, client: WebClient, body: dict[str, Any], thread_ts: str) -
             user_id=event.get("user"),
             thread_ts=thread_ts,
             question=MENTION.sub(" ", event.get("text", "")).strip(),
-            team_id=_team(body, event),
+            team_id=deps.library.workspace,
+            recipient_team_id=_team(body, event),
         ),
     )
     if waiting is None or not event.get("user"):
