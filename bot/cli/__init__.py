@@ -11,6 +11,7 @@ from bot.cli.doctor import doctor
 from bot.cli.library import episodes, ingest, migrate, search
 from bot.cli.run import mcp, serve, socket
 from bot.cli.takeaway import takeaway
+from bot.cli.workspace import stats, workspace
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -32,6 +33,8 @@ for command in (
     doctor,
     eval_command,
     replay_command,
+    stats,
+    workspace,
 ):
     cli.add_command(command)
 

@@ -11,6 +11,7 @@ import click
 from bot.answering.offline import OfflineAnswerer
 from bot.cli.options import json_option, scope_options
 from bot.cli.support import echo_json, open_or_exit, plain_query_errors, settings_or_exit
+from bot.cli.workspace import team_option
 from bot.config import secret
 from bot.evaluation.recall import QuestionsError, parse_ks, read_questions, render
 from bot.evaluation.replay import as_json as replay_json
@@ -78,16 +79,19 @@ def eval_command(
     type=click.Choice(["claude", "offline"]),
     help="Who answers now. Default: Claude when ANTHROPIC_API_KEY is set, else offline.",
 )
+@team_option()
 @json_option("Print JSON instead of markdown.")
 def replay_command(
     since: datetime | None,
     limit: int,
     model: str | None,
     answerer_name: str | None,
+    team: str | None,
     as_json: bool,
 ) -> None:
     """Answer stored questions again with another model or answerer, and show the old and
-    new answers side by side: text, citations, tokens and latency. Replays are not stored."""
+    new answers side by side: text, citations, tokens and latency. Replays are not stored.
+    With --team, only that workspace's answers (and its threads' history)."""
     settings = settings_or_exit()
     has_key = bool(secret(settings.anthropic_api_key))
     if (model or answerer_name == "claude") and not has_key:
@@ -105,10 +109,11 @@ def replay_command(
         open_or_exit(load_sample=False, settings=settings) as library,
         plain_query_errors("question", None),
     ):
-        replayed = replay_recent(library, answerer, since=since, limit=limit)
+        replayed = replay_recent(library, answerer, since=since, limit=limit, team=team)
     if not replayed:
         raise click.ClickException(
             "No stored answers to replay"
+            + (f" in workspace {team}" if team else "")
             + (f" since {since:%Y-%m-%d}" if since else "")
             + ": answers are stored as they are given (`episode-bot ask`, or in Slack)."
         )

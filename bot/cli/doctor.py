@@ -9,7 +9,7 @@ import click
 
 from bot.cli.support import settings_or_exit
 from bot.config import Settings, redacted_url
-from bot.services.health import Check, check_claude, check_database
+from bot.services.health import Check, check_claude, check_database, check_workspaces
 
 MARKS = {True: "✓", False: "✗", None: "-"}  # works, broken, not configured
 
@@ -30,11 +30,17 @@ def without_user_info(text: str, settings: Settings) -> str:
 
 @click.command()
 def doctor() -> None:
-    """Check the configuration: database, Slack token, Anthropic key. Says what works."""
+    """Check the configuration: database, Slack token (or OAuth settings), the workspaces
+    installed, Anthropic key. Says what works."""
     from bot.slack.health import check_slack  # Slack's SDK only for this command
 
     settings = settings_or_exit()
-    checks = [check_database(settings), check_slack(settings), check_claude(settings)]
+    checks = [
+        check_database(settings),
+        check_slack(settings),
+        check_workspaces(settings),
+        check_claude(settings),
+    ]
     for check in checks:
         click.echo(without_user_info(line(check), settings))
     if any(check.ok is False for check in checks):

@@ -12,7 +12,9 @@ from bot.config import slack_problem
 @click.option("--port", type=click.IntRange(1, 65535), help="Default: PORT, or 3000.")
 @click.option("--host", default="0.0.0.0", show_default=True, help="Address to listen on.")
 def serve(port: int | None, host: str) -> None:
-    """Run the Slack app over HTTP: POST /slack/events, GET /healthz."""
+    """Run the Slack app over HTTP: POST /slack/events, GET /healthz; with SLACK_CLIENT_ID
+    and SLACK_CLIENT_SECRET instead of SLACK_BOT_TOKEN, also GET /slack/install for every
+    workspace that adds the bot."""
     settings = settings_or_exit()
     if problem := slack_problem(settings, socket_mode=False):
         raise click.ClickException(problem)

@@ -29,10 +29,15 @@ def recall_of(
 
 
 def replay_recent(
-    library: Library, answerer: Answerer, *, since: datetime | None, limit: int
+    library: Library,
+    answerer: Answerer,
+    *,
+    since: datetime | None,
+    limit: int,
+    team: str | None = None,
 ) -> list[Replayed]:
-    """The newest `limit` stored answers (given on or after `since`) answered again by
-    `answerer`; [] when none are stored."""
+    """The newest `limit` stored answers (given on or after `since`; of workspace `team`,
+    if given) answered again by `answerer`; [] when none are stored."""
     with library.sessions() as session:
-        rows = recent_traces(session, since=since, limit=limit)
+        rows = recent_traces(session, since=since, limit=limit, team=team)
         return replay(session, rows, answerer, reader=LibraryReader(library)) if rows else []

@@ -12,6 +12,7 @@ from bot.config import Settings, redacted_url, secret
 from db.backend import connection_limit, describe_backend
 from db.engine import POOL_CONNECTIONS, DatabaseError, head_revision, open_database
 from db.episodes import count_episodes
+from db.workspaces import workspaces
 
 CHECK_TIMEOUT_SECONDS = 10
 
@@ -75,3 +76,30 @@ def check_claude(settings: Settings) -> Check:
         where = redacted_url(str(client.base_url))
         return Check("claude", False, f"cannot reach Anthropic at {where}")
     return Check("claude", True, f"key accepted, model {model} available: Claude writes answers")
+
+
+def check_workspaces(settings: Settings) -> Check:
+    """The workspaces the bot is installed in (and those uninstalled, waiting out the grace
+    period before their data is deleted)."""
+    try:
+        rows = workspaces(open_database(settings.database_url)())
+    except (DatabaseError, SQLAlchemyError):
+        return Check("workspaces", None, "not listed: the database cannot be opened")
+    installed = [r for r in rows if r.uninstalled_at is None]
+    gone = [r for r in rows if r.uninstalled_at is not None]
+    if not rows:
+        how = "install it at /slack/install" if settings.many_workspaces else "start serve once"
+        return Check("workspaces", None, f"none installed yet ({how})")
+    detail = f"{len(installed)} installed"
+    if installed:
+        detail += ": " + ", ".join(_named(r.team_id, r.name) for r in installed)
+    if gone:
+        detail += (
+            f"; {len(gone)} uninstalled, data kept {settings.workspace_grace_days} days: "
+            + ", ".join(_named(r.team_id, r.name) for r in gone)
+        )
+    return Check("workspaces", bool(installed) or None, detail)
+
+
+def _named(team_id: str, name: str | None) -> str:
+    return f"{team_id} ({name})" if name else team_id

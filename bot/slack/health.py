@@ -10,8 +10,19 @@ from bot.services.health import CHECK_TIMEOUT_SECONDS, Check
 
 
 def check_slack(settings: Settings) -> Check:
-    """The bot token is accepted by Slack (auth.test), and serve has its signing secret."""
-    if settings.slack_bot_token is None:
+    """The bot token is accepted by Slack (auth.test), and serve has its signing secret; or,
+    with many workspaces, the OAuth settings serve needs are there."""
+    if settings.many_workspaces:
+        problem = slack_problem(settings, socket_mode=False)
+        if problem:
+            return Check("slack", False, problem)
+        return Check(
+            "slack",
+            True,
+            f"many workspaces by OAuth (client id {settings.slack_client_id}): each installs "
+            "the bot at /slack/install",
+        )
+    if not secret(settings.slack_bot_token):
         return Check("slack", None, "not configured (no SLACK_BOT_TOKEN): serve/socket need it")
     problem = slack_problem(settings, socket_mode=False)
     if problem and "SIGNING_SECRET" not in problem:

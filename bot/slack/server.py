@@ -1,7 +1,9 @@
 """`episode-bot serve`: the Bolt app over HTTP on waitress, a production WSGI server.
 
 POST /slack/events goes to Bolt (which checks every request's signature); GET /healthz says
-the process is up. Bodies over 1 MB and headers over 32 KB are refused before Bolt sees them.
+the process is up; with many workspaces, GET /slack/install and /slack/oauth_redirect are
+Bolt's OAuth install flow. Bodies over 1 MB and headers over 32 KB are refused before Bolt
+sees them.
 
 Slow or idle clients cannot take the server off the air. Waitress reads requests on its one
 event-loop thread and hands only complete ones to the worker threads, so a client that
@@ -28,6 +30,7 @@ from typing import Any
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk.signature import SignatureVerifier
+from sqlalchemy.exc import SQLAlchemyError
 from waitress.adjustments import Adjustments
 from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer, MultiSocketServer, TcpWSGIServer
@@ -104,10 +107,20 @@ def wsgi_app(
     verifier = SignatureVerifier(signing_secret) if signing_secret else None
     slack = SlackRequestHandler(app, path="/slack/events")
 
+    oauth_paths = (
+        {app.oauth_flow.install_path, app.oauth_flow.redirect_uri_path}
+        if app.oauth_flow is not None
+        else set()
+    )
+
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == "/healthz" and environ.get("REQUEST_METHOD") == "GET":
+        path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
+        if path == "/healthz" and method == "GET":
             start_response("200 OK", [("Content-Type", "text/plain; charset=utf-8")])
             return [b"ok\n"]
+        if path in oauth_paths and method == "GET":
+            # A person's browser, not Slack: nothing to sign. Bolt checks the state instead.
+            return _install_page(slack, environ, start_response)
         with counter.request():
             if verifier is not None and (refused := _screened(environ, start_response, verifier)):
                 return refused
@@ -115,6 +128,23 @@ def wsgi_app(
             return slack(environ, start_response)
 
     return application
+
+
+def _install_page(
+    slack: SlackRequestHandler, environ: dict[str, Any], start_response: Callable[..., Any]
+) -> Iterable[bytes]:
+    """Bolt's install page or OAuth redirect; when the database cannot be reached (the state
+    or the installation cannot be stored), one plain page saying so, and nothing stored."""
+    try:
+        return slack(environ, start_response)
+    except SQLAlchemyError as exc:
+        log.error("the install flow could not reach the database (%s)", type(exc).__name__)
+        return _plain(
+            start_response,
+            "503 Service Unavailable",
+            "The bot's database is unavailable, so nothing was installed: try again in a "
+            "minute from /slack/install.",
+        )
 
 
 class _Channel(HTTPChannel):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import socket
 import sqlite3
 import subprocess
@@ -122,6 +123,8 @@ def running_server(tmp_path: Path, slack: SlackApiStandIn, **extra_env: str) -> 
     output = process.communicate(timeout=10)[0]
     secrets = [BOT_TOKEN, SIGNING_SECRET, *(v for k, v in extra_env.items() if "KEY" in k)]
     assert not [secret for secret in secrets if secret in output]
+    # Nor any token the stand-in issued (installs by OAuth, refreshed tokens).
+    assert not re.search(r"xox[bpe]-[A-Za-z0-9-]{6,}", output)
     # Nor in the database: traces, conversations, anything stored.
     stored = b"".join(
         path.read_bytes() for path in (tmp_path / "data" / "episode-bot").glob("episode-bot.db*")
