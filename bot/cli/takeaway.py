@@ -14,16 +14,21 @@ from bot.services.takeaways import next_for_channel
 @click.command()
 @click.option("--channel", help="Slack channel id. Default: DIGEST_CHANNEL.")
 @click.option("--post", "post_now", is_flag=True, help="Post it now (once a day per channel).")
-def takeaway(channel: str | None, post_now: bool) -> None:
+@click.option(
+    "--team",
+    metavar="TEAM_ID",
+    help="The channel's workspace: needed with many workspaces (SLACK_CLIENT_ID).",
+)
+def takeaway(channel: str | None, post_now: bool, team: str | None) -> None:
     """Print the channel's next takeaway of the day, or post it now."""
     settings = settings_or_exit()
     channel = channel or settings.digest_channel
     if post_now:
-        _post(settings, channel)
+        _post(settings, channel, team)
         return
     with open_or_exit(settings=settings) as library:
         pick = next_for_channel(
-            library,
+            library.of_workspace(team or ""),
             channel or "",
             when_done=settings.digest_when_done,
             writer=takeaway_writer_from_settings(settings),
@@ -38,10 +43,17 @@ def takeaway(channel: str | None, post_now: bool) -> None:
     click.echo(pick.question)
 
 
-def _post(settings: Settings, channel: str | None) -> None:
+def _post(settings: Settings, channel: str | None, team: str | None) -> None:
     if not channel:
         raise click.ClickException("Say which channel: --channel C0123ABCD, or set DIGEST_CHANNEL.")
-    if (problem := slack_problem(settings, socket_mode=True)) and "SLACK_BOT_TOKEN" in problem:
+    if settings.many_workspaces and not team:
+        raise click.ClickException(
+            "With many workspaces, say whose channel it is: --team T0123ABCD "
+            "(`episode-bot workspace list` shows them)."
+        )
+    many = settings.many_workspaces
+    problem = slack_problem(settings, socket_mode=not many)
+    if problem and ("SLACK_BOT_TOKEN" in problem or many):
         raise click.ClickException(problem)
     from bot.services.daily_posts import Outcome  # Slack's SDK only when posting
     from bot.slack.app import SlackStartError
@@ -49,7 +61,7 @@ def _post(settings: Settings, channel: str | None) -> None:
 
     with open_or_exit(settings=settings) as library:
         try:
-            result = post_takeaway_now(settings, library, channel)
+            result = post_takeaway_now(settings, library, channel, team=team)
         except SlackStartError as exc:
             raise click.ClickException(str(exc)) from None
     if result.outcome is Outcome.POSTED and result.pick is not None:

@@ -84,7 +84,7 @@ def check_workspaces(settings: Settings) -> Check:
     try:
         rows = workspaces(open_database(settings.database_url)())
     except (DatabaseError, SQLAlchemyError):
-        return Check("workspaces", None, "not listed: the database cannot be opened")
+        return Check("workspaces", None, "not listed: the store above does not open")
     installed = [r for r in rows if r.uninstalled_at is None]
     gone = [r for r in rows if r.uninstalled_at is not None]
     if not rows:

@@ -145,9 +145,13 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def post_takeaway_now(settings: Settings, library: Library, channel: str) -> Result:
-    """Post the channel's takeaway of the day now, unless today's went out already. The app
-    only lends its checked client: no question is answered, so no Claude answerer and no
-    library index are built for it."""
+def post_takeaway_now(
+    settings: Settings, library: Library, channel: str, *, team: str | None = None
+) -> Result:
+    """Post the channel's takeaway of the day (in workspace `team`, or the token's) now,
+    unless today's went out already. The app only lends its checked client: no question is
+    answered, so no Claude answerer and no library index are built for it."""
     _, deps = assemble(settings, library, OfflineAnswerer())
+    if team:  # the workspace named (with many workspaces), else the token's own
+        deps = deps.for_workspace(team)
     return _daily_poster(settings, deps).post_now(channel, datetime.now(UTC))
