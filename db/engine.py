@@ -186,6 +186,8 @@ def migrate(engine: Engine) -> bool:
             with engine.begin() as connection:
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
+            if engine.url.get_backend_name() == "sqlite":
+                engine.dispose()  # the migrating connection had its foreign keys off
     except sqlite3.DatabaseError as exc:
         raise DatabaseError(f"Cannot open the database {engine.url.database}: {exc}.") from None
     except Exception as exc:  # SQLAlchemy wraps the driver's errors

@@ -13,6 +13,13 @@ target_metadata = Base.metadata
 
 
 def _run(connection: Connection) -> None:
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # A batch migration copies a table and drops the old one; with foreign keys on,
+        # SQLite empties it first and the cascades delete every child row (a thread's turns,
+        # their feedback). Off for the migration (before any write opens a transaction, or
+        # SQLite ignores it); the connection is not reused after (db.engine.migrate).
+        connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
@@ -21,6 +28,8 @@ def _run(connection: Connection) -> None:
     )
     with context.begin_transaction():
         context.run_migrations()
+        if sqlite and (broken := connection.exec_driver_sql("PRAGMA foreign_key_check").all()):
+            raise RuntimeError(f"the migration left rows pointing nowhere: {broken[:3]}")
 
 
 connection = config.attributes.get("connection")

@@ -12,7 +12,7 @@ from typing import Any
 
 from slack_bolt import App, BoltContext, BoltResponse
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError, SlackTokenRotationError
 from slack_sdk.oauth.installation_store import InstallationStore
 from slack_sdk.oauth.token_rotation import TokenRotator
 from sqlalchemy.exc import SQLAlchemyError
@@ -75,11 +75,6 @@ class WorkspaceClients:
         # One refresh at a time: a refresh token works once.
         self._rotating = threading.Lock()
 
-    @property
-    def many(self) -> bool:
-        """Whether each workspace has its own installation (the OAuth install flow)."""
-        return self._store is not None
-
     def for_team(self, team_id: str) -> WebClient | None:
         """The client for `team_id`'s work, or None when the bot is not installed there (or
         its token could not be refreshed: logged)."""
@@ -87,9 +82,8 @@ class WorkspaceClients:
             return self._base
         try:
             token = self._token_of(team_id)
-        except (SlackApiError, OSError, SQLAlchemyError) as exc:
-            error = exc.response.get("error") if isinstance(exc, SlackApiError) else None
-            log.error("no token for workspace %s: %s", team_id, error or type(exc).__name__)
+        except (SlackClientError, OSError, SQLAlchemyError) as exc:  # a refresh refused, too
+            log.error("no token for workspace %s: %s", team_id, _why(exc))
             return None
         return with_token(self._base, token) if token else None
 
@@ -111,6 +105,15 @@ class WorkspaceClients:
             return installation.bot_token
 
 
+def _why(exc: Exception) -> str:
+    """Slack's error code for a refused call or refresh, else the exception's name."""
+    if isinstance(exc, SlackTokenRotationError):
+        exc = exc.api_error
+    if isinstance(exc, SlackApiError):
+        return str(exc.response.get("error") or "refused")
+    return type(exc).__name__
+
+
 def register_uninstalls(app: App, library: Library, store: InstallationStore | None) -> None:
     """`app_uninstalled` and `tokens_revoked` (of the bot's token): the workspace's
     installation is removed and its daily posts stop; its data is deleted after the grace
@@ -118,9 +121,9 @@ def register_uninstalls(app: App, library: Library, store: InstallationStore | N
 
     def gone(context: BoltContext, why: str) -> None:
         team = team_of(context)
-        if store is not None:
-            store.delete_all(enterprise_id=context.enterprise_id, team_id=context.team_id)
         try:
+            if store is not None:
+                store.delete_all(enterprise_id=context.enterprise_id, team_id=context.team_id)
             workspaces.uninstalled(library, team)
         except SQLAlchemyError as exc:
             log.error("could not note workspace %s gone (%s)", team, type(exc).__name__)
