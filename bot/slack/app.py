@@ -122,12 +122,9 @@ def _one_workspace(settings: Settings, library: Library) -> tuple[App, Workspace
     """SLACK_BOT_TOKEN's workspace: requests from any other are refused; data from before
     workspaces is adopted into it."""
     client = web_client(settings)
-    # The token is checked here, once, by the auth.test that names its workspace.
-    app = App(
-        client=client,
-        signing_secret=secret(settings.slack_signing_secret),
-        token_verification_enabled=False,
-    )
+    # Bolt checks the token now (auth.test) and keeps the answer for every request, so an
+    # acknowledgement never waits on Slack; the second auth.test names the workspace.
+    app = App(client=client, signing_secret=secret(settings.slack_signing_secret))
     try:
         identity = client.auth_test()
     except SlackApiError:
