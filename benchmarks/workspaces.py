@@ -113,10 +113,12 @@ def measure(
         load(server.port, served, -20, 20, 5, slack.response_url)  # warm-up, not counted
         wait_posts(slack, before + 20)
         start = len(slack.calls_to("chat.postMessage"))
+        checks = len(slack.calls_to("auth.test"))
         acks = load(server.port, served, 0, args.requests, args.concurrency, slack.response_url)
         wait_posts(slack, start + args.requests)
         time.sleep(1)
         posts = slack.calls_to("chat.postMessage")[start:]
+        checks = len(slack.calls_to("auth.test")) - checks
     finally:
         stop_servers([server])
     per_ask: Counter[str] = Counter()
@@ -127,6 +129,7 @@ def measure(
         if number and own:
             per_ask[number.group(1)] += 1
     once = sum(1 for n in range(args.requests) if per_ask.get(str(n)) == 1)
+    print(f"  auth.test calls during the measured load: {checks}")
     return installs, acks, once, args.requests
 
 
