@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from benchmarks.ack_latency import percentile  # noqa: E402
+from benchmarks.ack_latency import percentile, wait_for_posts  # noqa: E402
 from benchmarks.serve_processes import (  # noqa: E402
     SIGNING_SECRET,
     serve_env,
@@ -91,13 +91,6 @@ def load(
         )
 
 
-def wait_posts(slack: SlackApiStandIn, count: int, timeout: float = 120) -> None:
-    """Until the stand-in has `count` posts, or `timeout` passes."""
-    deadline = time.monotonic() + timeout
-    while len(slack.calls_to("chat.postMessage")) < count and time.monotonic() < deadline:
-        time.sleep(0.05)
-
-
 def measure(
     slack: SlackApiStandIn, env: dict[str, str], teams: list[str] | None, args: argparse.Namespace
 ) -> tuple[list[float], list[float], int, int]:
@@ -111,11 +104,11 @@ def measure(
         served = teams or [TEAM_ID]
         before = len(slack.calls_to("chat.postMessage"))
         load(server.port, served, -20, 20, 5, slack.response_url)  # warm-up, not counted
-        wait_posts(slack, before + 20)
+        wait_for_posts(slack, before + 20)
         start = len(slack.calls_to("chat.postMessage"))
         checks = len(slack.calls_to("auth.test"))
         acks = load(server.port, served, 0, args.requests, args.concurrency, slack.response_url)
-        wait_posts(slack, start + args.requests)
+        wait_for_posts(slack, start + args.requests)
         time.sleep(1)
         posts = slack.calls_to("chat.postMessage")[start:]
         checks = len(slack.calls_to("auth.test")) - checks

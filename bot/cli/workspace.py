@@ -100,9 +100,5 @@ def stats(team: str | None, as_json: bool) -> None:
         )
         return
     for days, figures in periods:
-        share = (
-            f"{figures.helpful / figures.rated:.0%} of {figures.rated} rated"
-            if figures.rated
-            else "none rated"
-        )
+        share = feedback.helpful_share(figures)
         click.echo(f"Last {days} days: {figures.answers} answers, helpful: {share}.")

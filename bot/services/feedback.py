@@ -17,7 +17,7 @@ from enum import StrEnum
 from bot.services.library import Library
 from db.conversations import AnswerStats, TurnPlace, answer_stats, record_feedback, turn_place
 
-__all__ = ["AnswerStats", "ClickPlace", "Clicked", "recent_stats", "record_click"]
+__all__ = ["AnswerStats", "ClickPlace", "Clicked", "helpful_share", "recent_stats", "record_click"]
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +77,13 @@ def record_click(
             return Clicked.REFUSED
         stored = record_feedback(session, library.workspace, turn_id, user_id, helpful=helpful)
         return Clicked.STORED if stored else Clicked.GONE
+
+
+def helpful_share(stats: AnswerStats) -> str:
+    """`75% of 4 rated`, or `none rated`."""
+    return (
+        f"{stats.helpful / stats.rated:.0%} of {stats.rated} rated" if stats.rated else "none rated"
+    )
 
 
 def recent_stats(library: Library, periods: Sequence[int]) -> list[tuple[int, AnswerStats]]:

@@ -25,8 +25,6 @@ from db.workspaces import (
     workspaces,
 )
 
-__all__ = ["WorkspaceRow", "installed", "listed", "teams_with_data_in"]
-
 log = logging.getLogger(__name__)
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from bot.answering import Answer, Citation, format_timestamp
 from bot.answering.moment import moment_url
 from bot.retrieval.rerank import RankedPassage
+from bot.services.feedback import helpful_share
 
 if TYPE_CHECKING:
     from bot.services.feedback import AnswerStats
@@ -514,11 +515,7 @@ def stats_message(periods: list[tuple[int, AnswerStats]]) -> dict[str, Any]:
     """Answers given and the share marked helpful, per period of days."""
     lines = ["*Answers*"]
     for days, stats in periods:
-        share = (
-            f"{stats.helpful / stats.rated:.0%} of {stats.rated} rated"
-            if stats.rated
-            else "none rated"
-        )
+        share = helpful_share(stats)
         lines.append(f"Last {days} days: {stats.answers} answers, helpful: {share}.")
     return ephemeral("\n".join(lines))
 

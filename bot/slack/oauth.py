@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import logging
+from collections.abc import Callable
 
 from slack_bolt.oauth.callback_options import CallbackOptions, FailureArgs, SuccessArgs
 from slack_bolt.oauth.oauth_settings import OAuthSettings
@@ -63,7 +64,7 @@ def page(status: int, title: str, sentence: str) -> BoltResponse:
     return BoltResponse(status=status, body=body, headers={"Content-Type": "text/html"})
 
 
-def _succeeded(library: Library) -> object:
+def _succeeded(library: Library) -> Callable[[SuccessArgs], BoltResponse]:
     def success(args: SuccessArgs) -> BoltResponse:
         installation = args.installation
         team = installation.team_id or installation.enterprise_id or ""
@@ -113,5 +114,5 @@ def oauth_settings(settings: Settings, library: Library, store: InstallationStor
         state_store=workspaces.oauth_state_store(library, STATE_SECONDS),
         state_expiration_seconds=STATE_SECONDS,
         token_rotation_expiration_minutes=ROTATE_MINUTES_BEFORE,
-        callback_options=CallbackOptions(success=_succeeded(library), failure=_failed),  # type: ignore[arg-type]
+        callback_options=CallbackOptions(success=_succeeded(library), failure=_failed),
     )

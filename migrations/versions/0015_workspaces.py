@@ -151,12 +151,18 @@ def _slack_stores() -> None:
     )
 
 
-def _channels_keyed_by_team() -> None:
-    """A channel's settings are its workspace's: the key is (team_id, channel id). The table
-    is built anew (a primary key cannot be altered in place on SQLite)."""
+# The channel settings' columns besides the key's team_id.
+CHANNEL_COLUMNS = (
+    "id, focus_episode_id, digest_enabled, digest_time, digest_timezone, digest_days, digest_since"
+)
+
+
+def _channels_table(name: str, *, by_team: bool) -> None:
+    """The channels table under `name`, keyed by (team_id, id) or, as before 0015, by id."""
+    key = [sa.Column("team_id", sa.String(length=32), server_default="", nullable=False)]
     op.create_table(
-        "channels_by_team",
-        sa.Column("team_id", sa.String(length=32), server_default="", nullable=False),
+        name,
+        *(key if by_team else []),
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("focus_episode_id", sa.Integer(), nullable=True),
         sa.Column("digest_enabled", sa.Boolean(), nullable=True),
@@ -165,13 +171,17 @@ def _channels_keyed_by_team() -> None:
         sa.Column("digest_days", sa.String(length=40), nullable=True),
         sa.Column("digest_since", sa.DateTime(), nullable=True),
         sa.ForeignKeyConstraint(["focus_episode_id"], ["episodes.id"], ondelete="SET NULL"),
-        sa.PrimaryKeyConstraint("team_id", "id"),
+        sa.PrimaryKeyConstraint(*(["team_id", "id"] if by_team else ["id"])),
     )
-    columns = (
-        "id, focus_episode_id, digest_enabled, digest_time, digest_timezone, digest_days, "
-        "digest_since"
+
+
+def _channels_keyed_by_team() -> None:
+    """A channel's settings are its workspace's: the key is (team_id, channel id). The table
+    is built anew (a primary key cannot be altered in place on SQLite)."""
+    _channels_table("channels_by_team", by_team=True)
+    op.execute(
+        f"INSERT INTO channels_by_team ({CHANNEL_COLUMNS}) SELECT {CHANNEL_COLUMNS} FROM channels"
     )
-    op.execute(f"INSERT INTO channels_by_team ({columns}) SELECT {columns} FROM channels")
     op.drop_table("channels")
     op.rename_table("channels_by_team", "channels")
 
@@ -191,21 +201,9 @@ def downgrade() -> None:
     with op.batch_alter_table("pending_asks") as batch:
         batch.alter_column("recipient_team_id", new_column_name="team_id")
     # A channel id was one workspace's alone before: the first workspace's settings stay.
-    op.create_table(
-        "channels_by_id",
-        sa.Column("id", sa.String(length=32), nullable=False),
-        sa.Column("focus_episode_id", sa.Integer(), nullable=True),
-        sa.Column("digest_enabled", sa.Boolean(), nullable=True),
-        sa.Column("digest_time", sa.String(length=5), nullable=True),
-        sa.Column("digest_timezone", sa.String(length=64), nullable=True),
-        sa.Column("digest_days", sa.String(length=40), nullable=True),
-        sa.Column("digest_since", sa.DateTime(), nullable=True),
-        sa.ForeignKeyConstraint(["focus_episode_id"], ["episodes.id"], ondelete="SET NULL"),
-        sa.PrimaryKeyConstraint("id"),
-    )
+    _channels_table("channels_by_id", by_team=False)
     op.execute(
-        "INSERT INTO channels_by_id SELECT id, focus_episode_id, digest_enabled, digest_time, "
-        "digest_timezone, digest_days, digest_since FROM channels c WHERE team_id = "
+        f"INSERT INTO channels_by_id SELECT {CHANNEL_COLUMNS} FROM channels c WHERE team_id = "
         "(SELECT min(team_id) FROM channels d WHERE d.id = c.id)"
     )
     op.drop_table("channels")

@@ -22,7 +22,7 @@ import pytest
 from bot.slack import blocks
 from tests.fakes.signed_requests import JSON, post_signed
 from tests.fakes.slack_api import SlackApiStandIn
-from tests.system.test_slack_serve import SIGNING_SECRET, Server, running_server
+from tests.system.test_slack_serve import SIGNING_SECRET, Server, _wait_for, running_server
 
 AUTHORIZE_URL = "https://slack.invalid/oauth/v2/authorize"  # never fetched: Slack's page
 ALPHA, BETA = "T0ALPHA01", "T0BETA001"
@@ -110,15 +110,6 @@ def _answers(slack: SlackApiStandIn, channel: str) -> list[Any]:
     return [c for c in slack.calls_to("chat.postMessage") if c.params.get("channel") == channel]
 
 
-def _wait(predicate: Any, timeout: float = 15.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def test_the_install_dance_stores_the_workspace_and_its_token_answers_it(
     server: Server, slack: SlackApiStandIn, tmp_path: Path
 ) -> None:
@@ -129,7 +120,7 @@ def test_the_install_dance_stores_the_workspace_and_its_token_answers_it(
     assert slack.team_of_token(token) == ALPHA
 
     assert _command(server, ALPHA, "C0ALPHA01", "ask Who is Boris?")[0] == 200
-    assert _wait(lambda: _answers(slack, "C0ALPHA01"))
+    assert _wait_for(lambda: _answers(slack, "C0ALPHA01"))
     assert {slack.team_of_token(c.token or "") for c in _answers(slack, "C0ALPHA01")} == {ALPHA}
     # The client secret never reaches the log or the database.
     assert slack.client_secret.encode() not in _database(tmp_path).read_bytes()
@@ -153,7 +144,7 @@ def test_two_workspaces_asking_at_once_are_each_answered_with_their_own_token(
     for ask in asks:
         ask.join()
     assert results == [200, 200]
-    assert _wait(lambda: _answers(slack, "C0ALPHA02") and _answers(slack, "C0BETA002"))
+    assert _wait_for(lambda: _answers(slack, "C0ALPHA02") and _answers(slack, "C0BETA002"))
     assert {slack.team_of_token(c.token or "") for c in _answers(slack, "C0ALPHA02")} == {ALPHA}
     assert {slack.team_of_token(c.token or "") for c in _answers(slack, "C0BETA002")} == {BETA}
 
@@ -190,7 +181,7 @@ def test_uninstalling_removes_the_installation_and_later_requests_are_refused(
             ).fetchall()
         return gone is not None
 
-    assert _wait(uninstalled)
+    assert _wait_for(uninstalled)
     assert not [row for row in _installed(tmp_path) if row[0] == BETA]
     slack.revoke_workspace(BETA)
     _command(server, BETA, "C0BETA003", "ask Who is Boris?")
@@ -235,7 +226,7 @@ def test_a_click_from_another_workspace_on_an_answer_is_refused(
     _install(server, slack, ALPHA)
     _install(server, slack, BETA)
     _command(server, ALPHA, "C0ALPHA04", "ask Who is Boris?")
-    assert _wait(lambda: slack.messages_in("C0ALPHA04"))
+    assert _wait_for(lambda: slack.messages_in("C0ALPHA04"))
     [message] = slack.messages_in("C0ALPHA04")
     value = json.dumps(message["blocks"])
     turn = re.search(rf"{blocks.HELPFUL_VALUE}:(\d+)", value)
@@ -263,7 +254,7 @@ def test_a_click_from_another_workspace_on_an_answer_is_refused(
     before = len(slack.calls_to("response_url"))
     status, _, _ = server.post({"payload": json.dumps(payload)})
     assert status == 200
-    assert _wait(lambda: len(slack.calls_to("response_url")) > before)
+    assert _wait_for(lambda: len(slack.calls_to("response_url")) > before)
     assert slack.calls_to("response_url")[-1].params["text"] == blocks.FEEDBACK_REFUSED
     with sqlite3.connect(_database(tmp_path)) as db:
         assert db.execute("SELECT count(*) FROM feedback").fetchone() == (0,)
