@@ -107,6 +107,9 @@ class Settings(BaseSettings):
     slack_redirect_uri: str | None = None
     # An uninstalled workspace's data is kept this long (a reinstall finds it), then deleted.
     workspace_grace_days: int = Field(default=30, ge=0, le=3650)
+    # Each workspace asks about only the episodes ingested for it (`ingest --team`); off,
+    # every workspace shares one library (transcripts are public).
+    library_per_workspace: bool = False
     port: int = Field(default=3000, ge=1, le=65535)
     # On SIGTERM (a deploy), how long answers under way may take to finish before exiting;
     # what is left is answered by the next process to start.

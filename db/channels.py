@@ -6,12 +6,16 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from db.models import Channel, Episode
+from db.shelves import is_on_shelf
 
 
 def focus_episode(session: Session, team: str, channel_id: str) -> Episode | None:
-    """The channel's focus episode, if one was chosen and still exists."""
+    """The channel's focus episode, if one was chosen and still exists on the session's
+    shelf."""
     channel = session.get(Channel, (team, channel_id))
     if channel is None or channel.focus_episode_id is None:
+        return None
+    if not is_on_shelf(session, channel.focus_episode_id):
         return None
     return session.get(Episode, channel.focus_episode_id)
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from db.dialect import insert
 from db.models import Channel, DailyPost, Episode, Takeaway
+from db.shelves import on_shelf
 
 # A claim older than this, never marked posted, was left by a process that died: retake it.
 CLAIM_LEASE = timedelta(minutes=10)
@@ -60,8 +61,9 @@ def takeaways_of(session: Session, episode_id: int) -> list[Takeaway]:
 
 
 def episodes_in_order(session: Session) -> list[Episode]:
-    """Every episode, oldest stored first (the order a channel moves through them)."""
-    return list(session.scalars(select(Episode).order_by(Episode.id)))
+    """Every episode on the session's shelf, oldest stored first (the order a channel
+    moves through them)."""
+    return list(session.scalars(select(Episode).where(on_shelf(session)).order_by(Episode.id)))
 
 
 def times_posted(

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Row, delete, func, insert, select, text, update
+from sqlalchemy import Row, delete, func, insert, select, text, tuple_, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
@@ -20,10 +20,12 @@ from db.models import (
     Conversation,
     Episode,
     EpisodeAlias,
+    EpisodeOwner,
     Segment,
     SpeakerToken,
     Takeaway,
 )
+from db.shelves import on_shelf
 
 
 @dataclass(frozen=True)
@@ -197,17 +199,28 @@ def swap_episode(
     focused on it and conversations about it point at the new one. Returns the new id. Runs
     inside the caller's transaction, so a failure leaves the stored episode whole."""
     # Channels and threads that discuss it keep discussing it (the delete unsets them).
-    focused = list(session.scalars(select(Channel.id).where(Channel.focus_episode_id == stored_id)))
+    focused = [
+        tuple(row)
+        for row in session.execute(
+            select(Channel.team_id, Channel.id).where(Channel.focus_episode_id == stored_id)
+        )
+    ]
     threads = list(
         session.scalars(select(Conversation.id).where(Conversation.episode_id == stored_id))
+    )
+    owners = list(
+        session.scalars(select(EpisodeOwner.team_id).where(EpisodeOwner.episode_id == stored_id))
     )
     # Core delete: the FK cascade and the FTS triggers clear segments and takeaways.
     session.execute(delete(Episode).where(Episode.id == stored_id))
     episode_id = insert_episode(session, record, segments, summary_takeaways, speaker_tokens)
     if focused:
         session.execute(
-            update(Channel).where(Channel.id.in_(focused)).values(focus_episode_id=episode_id)
+            update(Channel)
+            .where(tuple_(Channel.team_id, Channel.id).in_(focused))
+            .values(focus_episode_id=episode_id)
         )
+    session.add_all(EpisodeOwner(team_id=team, episode_id=episode_id) for team in owners)
     if threads:
         session.execute(
             update(Conversation).where(Conversation.id.in_(threads)).values(episode_id=episode_id)
@@ -216,15 +229,15 @@ def swap_episode(
 
 
 def get_episode(session: Session, slug: str) -> Episode | None:
-    """The episode with this slug, or known by it (an alias), if any; its own slug may
-    differ from the one asked for."""
-    episode = session.scalar(select(Episode).where(Episode.slug == slug))
+    """The episode with this slug, or known by it (an alias), on the session's shelf, if
+    any; its own slug may differ from the one asked for."""
+    episode = session.scalar(select(Episode).where(Episode.slug == slug, on_shelf(session)))
     if episode is not None:
         return episode
     return session.scalar(
         select(Episode)
         .join(EpisodeAlias, EpisodeAlias.episode_id == Episode.id)
-        .where(EpisodeAlias.slug == slug)
+        .where(EpisodeAlias.slug == slug, on_shelf(session))
     )
 
 
@@ -239,12 +252,12 @@ def add_alias(session: Session, slug: str, episode_slug: str) -> None:
 
 
 def list_episodes(session: Session) -> list[Episode]:
-    """Every episode, newest publication first, undated ones last."""
+    """Every episode on the session's shelf, newest publication first, undated ones last."""
     return list(
         session.scalars(
-            select(Episode).order_by(
-                Episode.published_on.is_(None), Episode.published_on.desc(), Episode.slug
-            )
+            select(Episode)
+            .where(on_shelf(session))
+            .order_by(Episode.published_on.is_(None), Episode.published_on.desc(), Episode.slug)
         )
     )
 
@@ -281,17 +294,19 @@ def refresh_statistics(session: Session) -> None:
 
 
 def newest_episode(session: Session) -> Episode | None:
-    """The episode published last (an undated one only when none has a date)."""
+    """The episode on the session's shelf published last (an undated one only when none
+    has a date)."""
     return session.scalars(
         select(Episode)
+        .where(on_shelf(session))
         .order_by(Episode.published_on.is_(None), Episode.published_on.desc(), Episode.slug)
         .limit(1)
     ).first()
 
 
 def count_episodes(session: Session) -> int:
-    """How many episodes the library holds."""
-    return session.scalar(select(func.count(Episode.id))) or 0
+    """How many episodes the session's shelf holds."""
+    return session.scalar(select(func.count(Episode.id)).where(on_shelf(session))) or 0
 
 
 def namesake_rows(session: Session, title_key: str) -> list[NamesakeRow]:

@@ -251,6 +251,19 @@ class EpisodeAlias(Base):
     )
 
 
+class EpisodeOwner(Base):
+    """A workspace an episode was ingested for. With LIBRARY_PER_WORKSPACE=true a workspace
+    sees only the episodes it owns (db/shelves.py); the same transcript ingested for two
+    workspaces is one episode with two owners."""
+
+    __tablename__ = "episode_owners"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    episode_id: Mapped[int] = mapped_column(
+        ForeignKey("episodes.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
 class LibraryGeneration(Base):
     """One row whose counter triggers on `episodes` move at every change (migration 0008):
     how a process knows its cached view of the library is out of date."""

@@ -24,6 +24,7 @@ from db.models import (
     ProcessedEvent,
     Workspace,
 )
+from db.shelves import disown
 
 # Every model whose rows belong to one workspace, by its team_id. Conversations go last:
 # their turns (and the turns' feedback) would cascade, but are deleted by team id anyway.
@@ -127,11 +128,11 @@ def adopt_unowned(session: Session, team_id: str) -> int:
 
 
 def forget(session: Session, team_ids: Sequence[str]) -> int:
-    """Delete everything of these workspaces: their data, installations and listing. How
-    many rows of data went."""
+    """Delete everything of these workspaces: their data, installations and listing, and
+    the episodes only they own (a library per workspace). How many rows of data went."""
     if not team_ids:
         return 0
-    gone = 0
+    gone = disown(session, team_ids)
     for model in (*OWNED_MODELS, Channel):
         gone += session.execute(delete(model).where(model.team_id.in_(team_ids))).rowcount
     session.execute(delete(SLACK_BOTS).where(SLACK_BOTS.c.team_id.in_(team_ids)))

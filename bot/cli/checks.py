@@ -11,7 +11,7 @@ import click
 from bot.answering.offline import OfflineAnswerer
 from bot.cli.options import json_option, scope_options
 from bot.cli.support import echo_json, open_or_exit, plain_query_errors, settings_or_exit
-from bot.cli.workspace import team_option
+from bot.cli.workspace import library_of, library_team_option, team_option
 from bot.config import secret
 from bot.evaluation.recall import QuestionsError, parse_ks, read_questions, render
 from bot.evaluation.replay import as_json as replay_json
@@ -32,12 +32,14 @@ from bot.services.evaluation import recall_of, replay_recent
 )
 @click.option("ks_text", "--k", default="1,5,10", show_default=True, help="The k of recall@k.")
 @json_option("Print the figures as JSON.")
+@library_team_option()
 def eval_command(
     questions_file: Path,
     episode: str | None,
     gold_episode: str | None,
     ks_text: str,
     as_json: bool,
+    team: str | None,
 ) -> None:
     """Retrieval recall@k, MRR and misses on QUESTIONS_FILE: one JSON object a line,
     {"q": "...", "gold": [turn, ...]} (the format of dev_questions.jsonl)."""
@@ -46,13 +48,15 @@ def eval_command(
         questions = read_questions(questions_file)
     except QuestionsError as exc:
         raise click.ClickException(f"{exc}.") from None
-    with open_or_exit() as library, plain_query_errors("question", episode, library):
-        try:
-            result = recall_of(
-                library, questions, episode=episode, gold_episode=gold_episode, ks=ks
-            )
-        except QuestionsError as exc:
-            raise click.ClickException(f"{exc}.") from None
+    with open_or_exit() as shared:
+        library = library_of(shared, team)
+        with plain_query_errors("question", episode, library):
+            try:
+                result = recall_of(
+                    library, questions, episode=episode, gold_episode=gold_episode, ks=ks
+                )
+            except QuestionsError as exc:
+                raise click.ClickException(f"{exc}.") from None
     if as_json:
         echo_json(result.as_json())
     else:

@@ -18,6 +18,7 @@ from bot.cli.support import (
     printable,
     settings_or_exit,
 )
+from bot.cli.workspace import library_of, library_team_option
 from bot.config import redacted_url
 from bot.ingest.model import FORMATS, ParseError
 from bot.ingest.pipeline import FileResult
@@ -78,12 +79,17 @@ def _summary(results: list[FileResult]) -> str:
     help="Swap in new content for an existing slug, or switch an episode stored from another "
     "source (same title) to this one, keeping its slug.",
 )
-def ingest(paths: tuple[Path, ...], slug: str | None, fmt: str, replace: bool) -> None:
+@library_team_option()
+def ingest(
+    paths: tuple[Path, ...], slug: str | None, fmt: str, replace: bool, team: str | None
+) -> None:
     """Load transcript files, or folders of them (recursively), into the library.
 
     An episode already stored from another source (same title, other file) is reported as
-    a duplicate and not stored twice."""
-    with open_or_exit(load_sample=False) as library:
+    a duplicate and not stored twice. With LIBRARY_PER_WORKSPACE=true, --team says whose
+    library they are for (one transcript ingested for two workspaces is stored once)."""
+    with open_or_exit(load_sample=False) as shared:
+        library = library_of(shared, team, required=True)
         try:
             results = _ingest_with_progress(library, paths, slug, fmt, replace)
         except ParseError as exc:
@@ -117,12 +123,13 @@ def _ingest_with_progress(
 @click.command()
 @click.argument("words", nargs=-1)
 @json_option()
-def episodes(words: tuple[str, ...], as_json: bool) -> None:
+@library_team_option()
+def episodes(words: tuple[str, ...], as_json: bool, team: str | None) -> None:
     """List the episodes in the library, newest first: all of them, or those whose title,
     guest or slug contain every one of WORDS (any case)."""
     text = " ".join(words).strip()
-    with open_or_exit() as library:
-        found = library_service.episodes_matching(library, text)
+    with open_or_exit() as shared:
+        found = library_service.episodes_matching(library_of(shared, team), text)
     rows = [
         {
             "slug": e.slug,
@@ -153,12 +160,17 @@ def episodes(words: tuple[str, ...], as_json: bool) -> None:
 @scope_options("Search one episode (by slug).", "Search the whole library (the default).")
 @click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True)
 @json_option()
-def search(query: tuple[str, ...], episode: str | None, limit: int, as_json: bool) -> None:
+@library_team_option()
+def search(
+    query: tuple[str, ...], episode: str | None, limit: int, as_json: bool, team: str | None
+) -> None:
     """Find the transcript turns that match QUERY, best first, across the whole library
     unless --episode names one."""
     text = words_of(query, "search")
-    with open_or_exit() as library, plain_query_errors("search", episode, library):
-        ranked = library_service.search(library, text, episode=episode, limit=limit)
+    with open_or_exit() as shared:
+        library = library_of(shared, team)
+        with plain_query_errors("search", episode, library):
+            ranked = library_service.search(library, text, episode=episode, limit=limit)
     if as_json:
         echo_json(
             [

@@ -83,6 +83,36 @@ def team_option() -> Callable[[click.Command], click.Command]:
     )
 
 
+def library_team_option() -> Callable[[click.Command], click.Command]:
+    """`--team TEAM_ID` for the commands that read or fill the episode library."""
+    return click.option(
+        "--team",
+        metavar="TEAM_ID",
+        help="The workspace whose own library to use (LIBRARY_PER_WORKSPACE=true); "
+        "by default, every episode.",
+    )
+
+
+def library_of(library: Library, team: str | None, *, required: bool = False) -> Library:
+    """The library `--team` names: the workspace's own with a library per workspace, the
+    shared one (with a note) without. `required`: with a library per workspace, leaving out
+    `--team` is a one-sentence error (an ingest must say whose episodes they are)."""
+    if team is None or not team.strip():
+        if required and library.per_workspace:
+            raise click.ClickException(
+                "LIBRARY_PER_WORKSPACE is on, so say whose library these episodes are for: "
+                "--team TEAM_ID (`episode-bot workspace list` names the workspaces)."
+            )
+        return library
+    if not library.per_workspace:
+        click.echo(
+            "LIBRARY_PER_WORKSPACE is off: every workspace shares one library, so --team "
+            "changes nothing here.",
+            err=True,
+        )
+    return library.of_workspace(team.strip())
+
+
 @click.command()
 @team_option()
 @json_option("Print the figures as JSON.")

@@ -27,7 +27,15 @@ from bot.ingest.kinds import mark_passages
 from bot.ingest.misfiled import Namesake, misfiled, own_title, speaking_guest
 from bot.ingest.model import ParsedEpisode, ParseError
 from bot.ingest.reader import parse_text, read_text
-from bot.ingest.storing import EpisodeExists, SameEpisode, Stored, StoreOutcome, store_episode
+from bot.ingest.storing import (
+    EpisodeExists,
+    SameEpisode,
+    SharedEpisode,
+    Stored,
+    StoreOutcome,
+    own_duplicate,
+    store_episode,
+)
 from bot.retrieval.scope import LIBRARY_WORDS
 from bot.retrieval.words import query_terms
 from db.episodes import EpisodeRecord, add_alias, namesake_rows, refresh_statistics, retitle
@@ -336,10 +344,12 @@ def _note(stored: Stored, slug: str, retitled: dict[str, str]) -> str:
 
 def _remember_alias(session_factory: sessionmaker[Session], slug: str, stored: str) -> None:
     """A duplicate's own slug finds the stored episode from now on (its transaction was
-    rolled back with the duplicate); losing the alias costs nothing but the alias."""
+    rolled back with the duplicate), and a workspace it was ingested for owns that episode;
+    losing the alias costs nothing but the alias."""
     try:
         with session_factory.begin() as session:
             add_alias(session, slug, stored)
+            own_duplicate(session, stored)
     except SQLAlchemyError:
         log.debug("alias %s -> %s not stored", slug, stored, exc_info=True)
 
@@ -408,6 +418,14 @@ def store_prepared(
             slug=record.slug,
             message=f"episode {record.slug} already exists with different content; "
             "add --replace to swap it in",
+        )
+    except SharedEpisode as shared:
+        return FileResult(
+            path,
+            "failed",
+            slug=record.slug,
+            message=f"episode {shared} is in other workspaces' libraries too, so it is not "
+            "replaced for one; ingest this file under its own --slug",
         )
     except SameEpisode as same:
         _remember_alias(session_factory, record.slug, same.slug)

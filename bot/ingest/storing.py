@@ -23,6 +23,7 @@ from db.episodes import (
     version_by_slug,
     versions_titled,
 )
+from db.shelves import library_of, own, owned_by_another
 
 
 class StoreOutcome(StrEnum):
@@ -36,6 +37,11 @@ class StoreOutcome(StrEnum):
 class EpisodeExists(Exception):
     """The slug is taken by an episode with different content, and replacing it was not
     asked for."""
+
+
+class SharedEpisode(Exception):
+    """The episode to replace belongs to other workspaces' libraries too, and one
+    workspace's ingest may not change what another reads."""
 
 
 class SameEpisode(Exception):
@@ -97,7 +103,9 @@ def store_episode(
     by title, and the transcripts are of one conversation, or by the very same transcript
     under another title: another source of that episode, SameEpisode unless `replace` and
     its slug is not in `keep`; swapped in, it keeps the stored slug, so channel focus,
-    links and what people type stay the same. Runs inside the caller's transaction, so a
+    links and what people type stay the same. Ingested for one workspace's own library
+    (db/shelves.py), the episode stored or found is that workspace's, and one that other
+    workspaces own too is never replaced (SharedEpisode). Runs inside the caller's transaction, so a
     failure anywhere leaves the old episode (or nothing) in place.
     """
     lock_for_storing(session)
@@ -109,16 +117,38 @@ def store_episode(
     if existing is None and record.conversation_hash is not None:
         existing = version_by_conversation(session, record.conversation_hash)
         by_conversation = existing is not None
+    owner = library_of(session)
     if existing is None:
-        insert_episode(session, record, segments, summary_takeaways, speaker_tokens)
+        new_id = insert_episode(session, record, segments, summary_takeaways, speaker_tokens)
+        _owned_by(session, owner, new_id)
         return Stored(StoreOutcome.INGESTED, record.slug, title_shared_with=shared_with)
     another_source = by_title or by_conversation
     if existing.content_hash == record.content_hash:
+        _owned_by(session, owner, existing.id)
         return Stored(StoreOutcome.UNCHANGED, existing.slug, by_title, None, by_conversation)
     if another_source and (not replace or existing.slug in keep):
         raise SameEpisode(existing.slug, by_title=by_title)
     if not another_source and not replace:
         raise EpisodeExists(record.slug)
+    if owner is not None and owned_by_another(session, owner, existing.id):
+        raise SharedEpisode(existing.slug)
     record = with_changes(record, slug=existing.slug)
-    swap_episode(session, existing.id, record, segments, summary_takeaways, speaker_tokens)
+    new_id = swap_episode(session, existing.id, record, segments, summary_takeaways, speaker_tokens)
+    _owned_by(session, owner, new_id)
     return Stored(StoreOutcome.REPLACED, existing.slug, by_title, None, by_conversation)
+
+
+def _owned_by(session: Session, owner: str | None, episode_id: int) -> None:
+    """The workspace a library-per-workspace ingest is for owns the episode it stored or
+    found already stored."""
+    if owner is not None:
+        own(session, owner, episode_id)
+
+
+def own_duplicate(session: Session, slug: str) -> None:
+    """A duplicate of a stored episode, ingested for a workspace: the workspace owns the
+    stored one (the file was not stored twice, but it is in that workspace's library)."""
+    owner = library_of(session)
+    found = version_by_slug(session, slug)
+    if owner is not None and found is not None:
+        own(session, owner, found.id)

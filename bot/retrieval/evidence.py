@@ -66,6 +66,18 @@ class LibraryIndex:
                 counts[self.episode_ids[at]] = high - low
         return counts
 
+    def within(self, episode_ids: frozenset[int]) -> LibraryIndex:
+        """The index of only these episodes (one workspace's own library)."""
+        kept = [at for at, e in enumerate(self.episode_ids) if e in episode_ids]
+        return LibraryIndex(
+            episode_ids=tuple(self.episode_ids[at] for at in kept),
+            first_ids=tuple(self.first_ids[at] for at in kept),
+            last_ids=tuple(self.last_ids[at] for at in kept),
+            passages={e: n for e, n in self.passages.items() if e in episode_ids},
+            about={e: words for e, words in self.about.items() if e in episode_ids},
+            hosts={e: host for e, host in self.hosts.items() if e in episode_ids},
+        )
+
     def span(self, episode_id: int) -> tuple[int, int]:
         """The first and last rowid of an episode's passages."""
         at = self.episode_ids.index(episode_id)

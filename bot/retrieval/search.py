@@ -50,6 +50,7 @@ from db.search import (
     search_segments,
     speaker_name_tokens,
 )
+from db.shelves import shelf
 
 CANDIDATES = 40
 # Library-wide, the episodes most about the question are searched with every one of its
@@ -97,6 +98,12 @@ def retrieve(
     }
     prior = None
     index = library_index(session)
+    visible = shelf(session) if scope is None else None
+    if visible is not None and not visible:
+        return []
+    if visible is not None:  # one workspace's own library: only its episodes' passages
+        index = index.within(visible)
+        matches = {t: _kept(ids, index) for t, ids in matches.items()}
     if scope is None:
         total = sum(index.passages.values())
         idf = _idf(session, search_terms, matches, total, span)
@@ -117,6 +124,8 @@ def retrieve(
         held = {hit.segment_id for hit in hits}
         more = [i for i, _ in together if i not in held]
         hits += passages_by_id(session, more)
+        if visible is not None:
+            hits = [hit for hit in hits if index.episode_of(hit.segment_id) is not None]
     else:
         total = scope.last_id - scope.first_id + 1
         idf = _idf(session, search_terms, matches, total, span)
@@ -149,6 +158,13 @@ def retrieve(
         pick=lambda parts: _best_part(parts, groups),
     )
     return ranked[:limit]
+
+
+def _kept(ids: list[int] | None, index: LibraryIndex) -> list[int] | None:
+    """The passage ids (ascending) of the episodes `index` holds; None stays None."""
+    if ids is None:
+        return None
+    return [i for i in ids if index.episode_of(i) is not None]
 
 
 def _best_part(parts: Sequence[SearchHit], groups: Sequence[frozenset[str]]) -> SearchHit:

@@ -22,6 +22,7 @@ from db.engine import DatabaseError, head_revision, open_database
 from db.episodes import count_episodes, get_episode, list_episodes
 from db.models import Episode
 from db.search import SearchHit, episode_passages, turn_span
+from db.shelves import LIBRARY_OF
 
 SAMPLE_FILE = "mike-krieger-anthropic-cpo.txt"
 
@@ -37,10 +38,18 @@ class Library:
     sessions: sessionmaker[Session]
     # The Slack team id; '' for the command line and for data from before workspaces.
     workspace: str = ""
+    # LIBRARY_PER_WORKSPACE: a workspace sees only the episodes ingested for it.
+    per_workspace: bool = False
 
     def of_workspace(self, team_id: str) -> Library:
-        """The same library, for workspace `team_id`."""
-        return replace(self, workspace=team_id)
+        """The same library, for workspace `team_id`: with a library per workspace, its
+        sessions see only that workspace's episodes (db/shelves.py); for '' (the command
+        line's operator) every episode."""
+        sessions = self.sessions
+        if self.per_workspace:
+            info = {LIBRARY_OF: team_id} if team_id else {}
+            sessions = sessionmaker(**{**self.sessions.kw, "info": info})
+        return replace(self, workspace=team_id, sessions=sessions)
 
 
 @dataclass(frozen=True)
@@ -87,7 +96,9 @@ def sample_episode_path() -> Path:
 def open_library(settings: Settings, *, load_sample: bool = True) -> tuple[Library, str | None]:
     """The library, and a one-line note when the sample episode was just loaded. Raises
     DatabaseError (one sentence) when the database cannot be opened or migrated."""
-    library = Library(open_database(settings.database_url))
+    library = Library(
+        open_database(settings.database_url), per_workspace=settings.library_per_workspace
+    )
     if not (load_sample and settings.load_sample_episode):
         return library, None
     if episode_count(library):

@@ -11,7 +11,9 @@ from datetime import UTC, datetime, timedelta
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
-from bot.services.library import Library
+from bot.ingest.pipeline import ingest_file
+from bot.services.library import Library, episode_count, sample_episode_path
+from db.shelves import adopt_unowned_episodes
 from db.slack_stores import installation_store as db_installation_store
 from db.slack_stores import oauth_state_store as db_oauth_state_store
 from db.workspaces import (
@@ -33,18 +35,34 @@ def _now() -> datetime:
 
 
 def installed(
-    library: Library, team_id: str, *, enterprise_id: str | None = None, name: str | None = None
+    library: Library,
+    team_id: str,
+    *,
+    enterprise_id: str | None = None,
+    name: str | None = None,
+    with_sample: bool = False,
 ) -> None:
-    """The bot is installed in the workspace (or reinstalled, within the grace period)."""
+    """The bot is installed in the workspace (or reinstalled, within the grace period).
+    With a library per workspace and `with_sample`, a workspace whose library is empty is
+    given the sample episode, as a new single library is."""
     with library.sessions.begin() as session:
         note_installed(session, team_id, enterprise_id=enterprise_id, name=name)
+    if library.per_workspace and with_sample:
+        own_library = library.of_workspace(team_id)
+        if not episode_count(own_library):
+            result = ingest_file(own_library.sessions, sample_episode_path())
+            if result.failed:
+                log.warning("could not give workspace %s the sample: %s", team_id, result.message)
 
 
 def adopt_earlier_data(library: Library, team_id: str) -> int:
     """A single-workspace install's data from before workspaces becomes its token's
-    workspace's; how many rows (logged when any)."""
+    workspace's (with a library per workspace, the episodes no workspace owns too); how many
+    rows (logged when any)."""
     with library.sessions.begin() as session:
         moved = adopt_unowned(session, team_id)
+        if library.per_workspace:
+            moved += adopt_unowned_episodes(session, team_id)
     if moved:
         log.warning("%d rows from before workspaces are now workspace %s's", moved, team_id)
     return moved

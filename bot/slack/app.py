@@ -134,8 +134,14 @@ def _one_workspace(settings: Settings, library: Library) -> tuple[App, Workspace
     if team:
         app.use(only_workspace(team, enterprise))
         try:
-            workspaces.installed(library, team, enterprise_id=enterprise, name=identity.get("team"))
             workspaces.adopt_earlier_data(library, team)
+            workspaces.installed(
+                library,
+                team,
+                enterprise_id=enterprise,
+                name=identity.get("team"),
+                with_sample=settings.load_sample_episode,
+            )
         except SQLAlchemyError as exc:  # answers still work; the listing waits for next start
             log.warning("could not list workspace %s (%s)", team, type(exc).__name__)
     return app, WorkspaceClients(client, library), team, None

@@ -64,7 +64,7 @@ def page(status: int, title: str, sentence: str) -> BoltResponse:
     return BoltResponse(status=status, body=body, headers={"Content-Type": "text/html"})
 
 
-def _succeeded(library: Library) -> Callable[[SuccessArgs], BoltResponse]:
+def _succeeded(library: Library, *, with_sample: bool) -> Callable[[SuccessArgs], BoltResponse]:
     def success(args: SuccessArgs) -> BoltResponse:
         installation = args.installation
         team = installation.team_id or installation.enterprise_id or ""
@@ -74,6 +74,7 @@ def _succeeded(library: Library) -> Callable[[SuccessArgs], BoltResponse]:
                 team,
                 enterprise_id=installation.enterprise_id,
                 name=installation.team_name or installation.enterprise_name,
+                with_sample=with_sample,
             )
         except SQLAlchemyError as exc:
             log.error("installed in %s, but could not list it (%s)", team, type(exc).__name__)
@@ -114,5 +115,7 @@ def oauth_settings(settings: Settings, library: Library, store: InstallationStor
         state_store=workspaces.oauth_state_store(library, STATE_SECONDS),
         state_expiration_seconds=STATE_SECONDS,
         token_rotation_expiration_minutes=ROTATE_MINUTES_BEFORE,
-        callback_options=CallbackOptions(success=_succeeded(library), failure=_failed),
+        callback_options=CallbackOptions(
+            success=_succeeded(library, with_sample=settings.load_sample_episode), failure=_failed
+        ),
     )
