@@ -251,3 +251,42 @@ def test_doctor_says_what_works(env: dict[str, str], tmp_path: Path) -> None:
     finally:
         slack.stop()
         claude.stop()
+
+
+def test_with_a_library_per_workspace_ingest_and_eval_name_the_workspace(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    own = {**env, "LIBRARY_PER_WORKSPACE": "true"}
+    questions = str(Path(__file__).parents[1] / "data" / "dev_questions.jsonl")
+    refused = run("ingest", str(SEED), env=own, cwd=tmp_path)
+    assert refused.returncode == 1 and "--team TEAM_ID" in refused.stderr
+    assert refused.stderr.count("\n") == 1
+    assert run("ingest", "--team", "T0SEED", str(SEED), env=own, cwd=tmp_path).returncode == 0
+    ada = str(FORMATS_DIR / "archive-episode.md")
+    assert run("ingest", "--team", "T0ADA", ada, env=own, cwd=tmp_path).returncode == 0
+
+    scored = run(
+        "eval",
+        questions,
+        "--team",
+        "T0SEED",
+        "--episode",
+        SEED_SLUG,
+        "--json",
+        env=own,
+        cwd=tmp_path,
+    )
+    assert scored.returncode == 0, scored.stderr
+    assert json.loads(scored.stdout)["recall"]["5"] >= 0.95
+    # The other workspace's library does not hold the seed: said in one sentence.
+    elsewhere = run(
+        "eval", questions, "--team", "T0ADA", "--episode", SEED_SLUG, env=own, cwd=tmp_path
+    )
+    assert (
+        elsewhere.returncode == 1 and f"no episode has the slug '{SEED_SLUG}'" in elsewhere.stderr
+    )
+
+    listed = run("episodes", "--team", "T0ADA", env=own, cwd=tmp_path)
+    assert listed.stdout.split()[0] == "archive-episode" and SEED_SLUG not in listed.stdout
+    everything = run("episodes", env=own, cwd=tmp_path)
+    assert SEED_SLUG in everything.stdout and "archive-episode" in everything.stdout

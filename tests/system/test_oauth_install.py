@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import subprocess
 import threading
 import time
 import urllib.error
@@ -20,9 +21,17 @@ from urllib.parse import parse_qs, urlencode, urlparse
 import pytest
 
 from bot.slack import blocks
+from tests.conftest import FORMATS_DIR
 from tests.fakes.signed_requests import JSON, post_signed
 from tests.fakes.slack_api import SlackApiStandIn
-from tests.system.test_slack_serve import SIGNING_SECRET, Server, _wait_for, running_server
+from tests.system.test_slack_serve import (
+    SCRIPT,
+    SIGNING_SECRET,
+    Server,
+    _env,
+    _wait_for,
+    running_server,
+)
 
 AUTHORIZE_URL = "https://slack.invalid/oauth/v2/authorize"  # never fetched: Slack's page
 ALPHA, BETA = "T0ALPHA01", "T0BETA001"
@@ -104,6 +113,14 @@ def _command(server: Server, team: str, channel: str, text: str) -> tuple[int, s
     form = server.command(text, team_id=team, channel_id=channel)
     status, body, _ = server.post(form)
     return status, body
+
+
+def _reply(server: Server, team: str, channel: str, text: str) -> str:
+    """The command's reply to the person who typed it (its response_url post), as JSON."""
+    before = len(server.slack.calls_to("response_url"))
+    assert _command(server, team, channel, text)[0] == 200
+    assert _wait_for(lambda: len(server.slack.calls_to("response_url")) > before)
+    return json.dumps(server.slack.calls_to("response_url")[before].params)
 
 
 def _answers(slack: SlackApiStandIn, channel: str) -> list[Any]:
@@ -258,3 +275,45 @@ def test_a_click_from_another_workspace_on_an_answer_is_refused(
     assert slack.calls_to("response_url")[-1].params["text"] == blocks.FEEDBACK_REFUSED
     with sqlite3.connect(_database(tmp_path)) as db:
         assert db.execute("SELECT count(*) FROM feedback").fetchone() == (0,)
+
+
+def test_with_a_library_per_workspace_each_asks_only_about_its_own_episodes(
+    tmp_path: Path, slack: SlackApiStandIn
+) -> None:
+    with running_server(
+        tmp_path,
+        slack,
+        SLACK_BOT_TOKEN="",
+        SLACK_CLIENT_ID=slack.client_id,
+        SLACK_CLIENT_SECRET=slack.client_secret,
+        SLACK_AUTHORIZE_URL=AUTHORIZE_URL,
+        LIBRARY_PER_WORKSPACE="true",
+    ) as server:
+        _install(server, slack, ALPHA)
+        _install(server, slack, BETA)
+        # The operator loads an episode for BETA alone, while serve runs.
+        env = {**_env(tmp_path, slack), "LIBRARY_PER_WORKSPACE": "true"}
+        loaded = subprocess.run(
+            [str(SCRIPT), "ingest", "--team", BETA, str(FORMATS_DIR / "archive-episode.md")],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert loaded.returncode == 0, loaded.stderr
+
+        listing = _reply(server, ALPHA, "C0ALPHA03", "episodes")
+        assert "mike-krieger" in listing and "archive-episode" not in listing
+        listing = _reply(server, BETA, "C0BETA003", "episodes")
+        assert "mike-krieger" in listing and "archive-episode" in listing
+
+        question = "ask What does cutting scope mean to Ada?"
+        assert _command(server, ALPHA, "C0ALPHA03", question)[0] == 200
+        assert _command(server, BETA, "C0BETA003", question)[0] == 200
+        assert _wait_for(lambda: _answers(slack, "C0ALPHA03") and _answers(slack, "C0BETA003"))
+        alpha = json.dumps([c.params for c in _answers(slack, "C0ALPHA03")])
+        beta = json.dumps([c.params for c in _answers(slack, "C0BETA003")])
+        assert "Shipping small" in beta and "Shipping small" not in alpha
+        # Naming BETA's episode from ALPHA finds nothing to focus on.
+        used = _reply(server, ALPHA, "C0ALPHA03", "use archive-episode")
+        assert "No episode" in used and "Shipping small" not in used
