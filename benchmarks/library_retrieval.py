@@ -1,7 +1,7 @@
 """Library-wide retrieval at archive scale: ingest time, recall@1/5/10/20, MRR and latency.
 
     .venv/bin/python benchmarks/library_retrieval.py ARCHIVE_PATH [--questions FILE]...
-        [--halves] [--misses]
+        [--halves] [--misses] [--own-library]
 
 ARCHIVE_PATH is a local copy of github.com/ChatPRD/lennys-podcast-transcripts (the repository
 or its `episodes/` folder). Its licence allows personal and educational use, so it is never
@@ -17,7 +17,9 @@ Then, with the same code as `episode-bot eval`:
 - each `--questions FILE` (lines with their "episode"), across the whole library.
 Each set is broken down by style (direct / paraphrase) where its lines have one; `--halves`
 adds the odd and even lines apart (tune on one, check on the other), `--misses` the
-questions whose gold turn is not first. Latency covers every library-wide search: each
+questions whose gold turn is not first; `--own-library` stores and searches the library as
+one workspace's own (LIBRARY_PER_WORKSPACE=true), so the figures show what the shelf costs.
+Latency covers every library-wide search: each
 question once cold, then REPEATS more times.
 """
 
@@ -37,7 +39,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from sqlalchemy.orm import Session  # noqa: E402
+from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 
 from bot.config import Settings  # noqa: E402
 from bot.evaluation.recall import (  # noqa: E402
@@ -53,6 +55,7 @@ from bot.retrieval import retrieve  # noqa: E402
 from bot.services.library import sample_episode_path  # noqa: E402
 from db.engine import open_database  # noqa: E402
 from db.episodes import count_episodes  # noqa: E402
+from db.shelves import LIBRARY_OF  # noqa: E402
 
 SHARED = REPO.parent / "shared"
 # The team's shared copy wins; the bundled copy keeps a lone clone measurable.
@@ -64,6 +67,7 @@ SEED_QUESTIONS = (
 LIBRARY_QUESTIONS = SHARED / "library_dev_questions.jsonl"
 KS = (1, 5, 10, 20)
 REPEATS = 9
+BENCH = "T0BENCH"  # the workspace of --own-library
 
 
 def _percentile(values: list[float], share: float) -> float:
@@ -123,6 +127,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--halves", action="store_true", help="odd and even lines apart")
     parser.add_argument("--misses", action="store_true", help="list the questions missed")
     parser.add_argument(
+        "--own-library",
+        action="store_true",
+        help="store the library as one workspace's own (LIBRARY_PER_WORKSPACE=true) and "
+        "search it as that workspace does",
+    )
+    parser.add_argument(
         "--database-url",
         help="an empty database to build the library in (default: a temporary SQLite file); "
         "postgresql://... measures PostgreSQL",
@@ -137,11 +147,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as folder:
         url = args.database_url or f"sqlite:///{folder}/library.db"
         session_factory = open_database(Settings(database_url=url).database_url)
+        if args.own_library:  # every session reads (and every ingest fills) BENCH's shelf
+            session_factory = sessionmaker(**{**session_factory.kw, "info": {LIBRARY_OF: BENCH}})
         with session_factory() as session:
             if count_episodes(session):
                 print("The database given is not empty: give an empty one.")
                 return 2
-            print(f"backend: {session.get_bind().dialect.name}")
+            print(
+                f"backend: {session.get_bind().dialect.name}"
+                + (f", workspace {BENCH}'s own library" if args.own_library else "")
+            )
         seed = ingest_file(session_factory, sample_episode_path()).slug
         files, missing = expand_paths([archive])
         if missing or not files:

@@ -25,7 +25,7 @@ from db.models import (
     SpeakerToken,
     Takeaway,
 )
-from db.shelves import on_shelf
+from db.shelves import on_shelf, own
 
 
 @dataclass(frozen=True)
@@ -220,7 +220,8 @@ def swap_episode(
             .where(tuple_(Channel.team_id, Channel.id).in_(focused))
             .values(focus_episode_id=episode_id)
         )
-    session.add_all(EpisodeOwner(team_id=team, episode_id=episode_id) for team in owners)
+    for team in owners:
+        own(session, team, episode_id)
     if threads:
         session.execute(
             update(Conversation).where(Conversation.id.in_(threads)).values(episode_id=episode_id)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, delete, exists, select, true
+from sqlalchemy import ColumnElement, delete, exists, func, select, true
 from sqlalchemy.orm import Session
 
 from db.dialect import insert
@@ -48,6 +48,14 @@ def is_on_shelf(session: Session, episode_id: int) -> bool:
     if team is None:
         return True
     return session.get(EpisodeOwner, (team, episode_id)) is not None
+
+
+def owned_counts(session: Session) -> dict[str, int]:
+    """How many episodes each workspace owns (those that own any)."""
+    rows = session.execute(
+        select(EpisodeOwner.team_id, func.count()).group_by(EpisodeOwner.team_id)
+    )
+    return {team: count for team, count in rows}
 
 
 def own(session: Session, team: str, episode_id: int) -> None:

@@ -105,8 +105,8 @@ def store_episode(
     its slug is not in `keep`; swapped in, it keeps the stored slug, so channel focus,
     links and what people type stay the same. Ingested for one workspace's own library
     (db/shelves.py), the episode stored or found is that workspace's, and one that other
-    workspaces own too is never replaced (SharedEpisode). Runs inside the caller's transaction, so a
-    failure anywhere leaves the old episode (or nothing) in place.
+    workspaces own too is never replaced (SharedEpisode). Runs inside the caller's
+    transaction, so a failure anywhere leaves the old episode (or nothing) in place.
     """
     lock_for_storing(session)
     existing = version_by_slug(session, record.slug)

@@ -8,7 +8,9 @@ compare) and weighs how much of the question the passage, its turn and the quest
 it hold, words said together, kind (ads, teasers and intros never outrank conversation that
 matches as well), the speaker named, and library-wide how much the passage's episode is
 about the question (evidence.py). Last, a host's question lends its score to the guest's
-answer after it (answers.py).
+answer after it (answers.py). A session for one workspace's own library (db/shelves.py)
+searches only its episodes: the index and each term's matches are cut to them, and no
+candidate of another episode reaches the rerank.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ from bot.config import Settings, redacted_url, secret
 from db.backend import connection_limit, describe_backend
 from db.engine import POOL_CONNECTIONS, DatabaseError, head_revision, open_database
 from db.episodes import count_episodes
+from db.shelves import owned_counts
 from db.workspaces import workspaces
 
 CHECK_TIMEOUT_SECONDS = 10
@@ -82,7 +83,9 @@ def check_workspaces(settings: Settings) -> Check:
     """The workspaces the bot is installed in (and those uninstalled, waiting out the grace
     period before their data is deleted)."""
     try:
-        rows = workspaces(open_database(settings.database_url)())
+        with open_database(settings.database_url)() as session:
+            rows = workspaces(session)
+            owned = owned_counts(session) if settings.library_per_workspace else None
     except (DatabaseError, SQLAlchemyError):
         return Check("workspaces", None, "not listed: the store above does not open")
     installed = [r for r in rows if r.uninstalled_at is None]
@@ -93,12 +96,25 @@ def check_workspaces(settings: Settings) -> Check:
     detail = f"{len(installed)} installed"
     if installed:
         detail += ": " + ", ".join(_named(r.team_id, r.name) for r in installed)
+    if owned is not None:
+        empty = [r.team_id for r in installed if not owned.get(r.team_id)]
+        detail += "; a library per workspace" + (
+            f", empty in {', '.join(empty)} (`episode-bot ingest --team TEAM_ID PATH`)"
+            if empty
+            else ": " + ", ".join(_episodes_of(r.team_id, owned[r.team_id]) for r in installed)
+        )
+        if empty:
+            return Check("workspaces", None, detail)
     if gone:
         detail += (
             f"; {len(gone)} uninstalled, data kept {settings.workspace_grace_days} days: "
             + ", ".join(_named(r.team_id, r.name) for r in gone)
         )
     return Check("workspaces", bool(installed) or None, detail)
+
+
+def _episodes_of(team_id: str, count: int) -> str:
+    return f"{team_id} {count} episode" + ("" if count == 1 else "s")
 
 
 def _named(team_id: str, name: str | None) -> str:

@@ -44,7 +44,7 @@ def installed(
 ) -> None:
     """The bot is installed in the workspace (or reinstalled, within the grace period).
     With a library per workspace and `with_sample`, a workspace whose library is empty is
-    given the sample episode, as a new single library is."""
+    given the sample episode, as an empty shared library is."""
     with library.sessions.begin() as session:
         note_installed(session, team_id, enterprise_id=enterprise_id, name=name)
     if library.per_workspace and with_sample:

@@ -301,6 +301,10 @@ def test_with_a_library_per_workspace_each_asks_only_about_its_own_episodes(
             timeout=60,
         )
         assert loaded.returncode == 0, loaded.stderr
+        doctor = subprocess.run(
+            [str(SCRIPT), "doctor"], env=env, capture_output=True, text=True, timeout=60
+        )
+        assert f"a library per workspace: {ALPHA} 1 episode, {BETA} 2 episodes" in doctor.stdout
 
         listing = _reply(server, ALPHA, "C0ALPHA03", "episodes")
         assert "mike-krieger" in listing and "archive-episode" not in listing
