@@ -110,6 +110,11 @@ class Settings(BaseSettings):
     # Each workspace asks about only the episodes ingested for it (`ingest --team`); off,
     # every workspace shares one library (transcripts are public).
     library_per_workspace: bool = False
+    # Subscribed podcast feeds are polled this often by serve and socket.
+    feed_poll_minutes: float = Field(default=30, ge=0.05, le=1440)
+    # Feeds and transcripts on loopback or private networks are refused unless this is on
+    # (an intranet feed; the tests' loopback server).
+    feeds_allow_private: bool = False
     port: int = Field(default=3000, ge=1, le=65535)
     # On SIGTERM (a deploy), how long answers under way may take to finish before exiting;
     # what is left is answered by the next process to start.

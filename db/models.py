@@ -396,3 +396,102 @@ SLACK_BOTS = SQLAlchemyInstallationStore.build_bots_table(Base.metadata, "slack_
 SLACK_OAUTH_STATES = SQLAlchemyOAuthStateStore.build_oauth_states_table(
     Base.metadata, "slack_oauth_states"
 )
+
+
+class EpisodeChapter(Base):
+    """One chapter of an episode, as its feed's chapters file names it: where it starts and
+    its title (a quote's chapter is the last one starting at or before it)."""
+
+    __tablename__ = "episode_chapters"
+
+    episode_id: Mapped[int] = mapped_column(
+        ForeignKey("episodes.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    start_seconds: Mapped[float] = mapped_column(Float)
+    title: Mapped[str] = mapped_column(Text)
+
+
+class Feed(Base):
+    """A podcast feed a workspace subscribed to: what it is called, where new episodes are
+    announced, the validators of the last fetch and how polling it has been going."""
+
+    __tablename__ = "feeds"
+    __table_args__ = (UniqueConstraint("team_id", "url", name="uq_feeds_team_url"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The workspace subscribed; '' for the command line's (and a single workspace's).
+    team_id: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    url: Mapped[str] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(Text)
+    # Where its new episodes are announced; None: loaded without an announcement.
+    channel: Mapped[str | None] = mapped_column(String(32))
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    added_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.current_timestamp())
+    polled_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # A feed that keeps failing waits longer each time (backed off) before it is polled again.
+    next_poll_at: Mapped[datetime | None] = mapped_column(DateTime)
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    error: Mapped[str | None] = mapped_column(Text)
+    # The items the last poll could not read, a line each (JSON list).
+    skipped: Mapped[str | None] = mapped_column(Text)
+
+    items: Mapped[list[FeedItemRow]] = relationship(
+        back_populates="feed", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+# What became of a feed's item: listed when the subscription began (not loaded), waiting for
+# a transcript (none offered yet, or its fetch failed), loaded, or broken (unreadable).
+FEED_ITEM_STATES = ("earlier", "waiting", "ingested", "broken")
+
+
+class FeedItemRow(Base):
+    """One item of a feed, seen by a poll: what the feed said of it, what became of it, and
+    its announcement (claimed before posting, so it is posted once)."""
+
+    __tablename__ = "feed_items"
+    __table_args__ = (
+        UniqueConstraint("feed_id", "guid", name="uq_feed_items_feed_guid"),
+        CheckConstraint(
+            "state IN (" + ", ".join(f"'{s}'" for s in FEED_ITEM_STATES) + ")",
+            name="ck_feed_items_state",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    feed_id: Mapped[int] = mapped_column(ForeignKey("feeds.id", ondelete="CASCADE"), index=True)
+    guid: Mapped[str] = mapped_column(String(500))
+    title: Mapped[str] = mapped_column(Text)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime)
+    link: Mapped[str | None] = mapped_column(Text)
+    audio_url: Mapped[str | None] = mapped_column(Text)
+    guest: Mapped[str | None] = mapped_column(String(200))
+    transcript_url: Mapped[str | None] = mapped_column(Text)
+    transcript_type: Mapped[str | None] = mapped_column(String(60))
+    chapters_url: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(10))
+    # Why it waits or is broken, in one sentence.
+    note: Mapped[str | None] = mapped_column(Text)
+    tries: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    episode_id: Mapped[int | None] = mapped_column(
+        ForeignKey("episodes.id", ondelete="SET NULL"), index=True
+    )
+    seen_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.current_timestamp())
+    announce_claimed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    announced_ts: Mapped[str | None] = mapped_column(String(32))
+
+    feed: Mapped[Feed] = relationship(back_populates="items")
+    episode: Mapped[Episode | None] = relationship()
+
+
+class Lease(Base):
+    """A job only one process may run at a time (the feed poller), held until `expires_at`
+    by `holder`; one left by a process that died is taken over once it expires."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(100))
+    expires_at: Mapped[datetime] = mapped_column(DateTime)

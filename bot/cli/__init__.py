@@ -8,7 +8,8 @@ import click
 from bot.cli.ask import ask
 from bot.cli.checks import eval_command, replay_command
 from bot.cli.doctor import doctor
-from bot.cli.library import episodes, ingest, migrate, search
+from bot.cli.feeds import feed
+from bot.cli.library import episodes, ingest, migrate, remove, search
 from bot.cli.run import mcp, serve, socket
 from bot.cli.takeaway import takeaway
 from bot.cli.workspace import stats, workspace
@@ -23,6 +24,7 @@ def cli() -> None:
 for command in (
     migrate,
     ingest,
+    remove,
     episodes,
     search,
     ask,
@@ -35,6 +37,7 @@ for command in (
     replay_command,
     stats,
     workspace,
+    feed,
 ):
     cli.add_command(command)
 

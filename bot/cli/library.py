@@ -23,6 +23,7 @@ from bot.config import redacted_url
 from bot.ingest.model import FORMATS, ParseError
 from bot.ingest.pipeline import FileResult
 from bot.services import library as library_service
+from bot.services import removal
 from bot.services.library import DatabaseError, Library
 
 PROGRESS_THRESHOLD = 5  # files; fewer than this finish before a bar would help
@@ -203,3 +204,25 @@ def search(
         if url := moment_url(r.hit.episode_url, r.hit.start_seconds) or r.hit.episode_url:
             click.echo(f"    {printable(url)}")
         click.echo()
+
+
+@click.command()
+@click.argument("slug")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def remove(slug: str, yes: bool) -> None:
+    """Remove the episode SLUG from the library, with its passages and takeaways: says what
+    will go and asks first. Channels focused on it ask across the library again."""
+    with open_or_exit(load_sample=False) as library, plain_query_errors("remove", slug, library):
+        plan = removal.removal_of(library, slug)
+        refs = plan.references
+        click.echo(
+            f"Removing {plan.slug} ({printable(plan.title)}) deletes its {refs.passages} "
+            f"passages and {refs.takeaways} takeaways; {refs.focused_channels} channels "
+            f"focused on it will ask across the library, {refs.threads} threads about it "
+            f"keep their messages, and the {refs.daily_posts} days its takeaways were posted "
+            "stay in the daily history."
+        )
+        if not yes:
+            click.confirm("Remove it?", abort=True)
+        removal.remove_episode(library, plan.slug)
+    click.echo(f"Removed {plan.slug}.")

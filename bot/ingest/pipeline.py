@@ -16,6 +16,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import closing
 from dataclasses import dataclass
+from datetime import date
 from itertools import islice
 from pathlib import Path
 
@@ -216,6 +217,35 @@ def prepare_file(path: Path, fmt: str = "auto", slug: str | None = None) -> Prep
     text = read_text(path)
     parsed = parse_text(text, fmt)
     chosen = check_slug(slug) if slug else derived_slug(parsed.slug_hint or file_name_slug(path))
+    return _prepared(parsed, text, path, chosen)
+
+
+@dataclass(frozen=True)
+class Described:
+    """What a feed says of an episode, which wins over what its transcript says."""
+
+    title: str
+    guest: str | None = None
+    published_on: date | None = None
+    source_url: str | None = None
+    summary: str | None = None
+
+
+def prepare_text(
+    text: str, label: Path, *, fmt: str, slug: str, described: Described
+) -> PreparedEpisode:
+    """Parse and mark a fetched transcript (`label` names it in results), described by its
+    feed. Raises ParseError with a one-sentence reason."""
+    parsed = parse_text(text, fmt)
+    parsed.title = described.title
+    parsed.guest = described.guest or parsed.guest
+    parsed.published_on = described.published_on or parsed.published_on
+    parsed.source_url = described.source_url or parsed.source_url
+    parsed.summary = described.summary or parsed.summary
+    return _prepared(parsed, text, label, check_slug(slug))
+
+
+def _prepared(parsed: ParsedEpisode, text: str, path: Path, chosen: str) -> PreparedEpisode:
     segments: list[dict[str, object]] = [
         {
             "position": p.position,

@@ -15,6 +15,7 @@ from bot.answering import Answer, Citation, format_timestamp
 from bot.answering.moment import moment_url
 from bot.retrieval.rerank import RankedPassage
 from bot.services.feedback import helpful_share
+from bot.services.feeds import Announcement, FeedView
 
 if TYPE_CHECKING:
     from bot.services.feedback import AnswerStats
@@ -323,6 +324,8 @@ HELP_TEXT = (
     "`/episode use all`: ask across the whole library again.\n"
     "`/episode stats`: answers given lately, and how many were marked helpful.\n"
     "`/episode digest`: a takeaway of the day in this channel (`digest here`, `digest off`).\n"
+    "`/episode feed add &lt;feed URL&gt;`: new episodes of a podcast arrive by themselves, "
+    "announced here (`feed` lists the feeds, `feed remove &lt;URL or number&gt;`).\n"
     "`/episode help`: this message."
 )
 POST_FAILURES = {
@@ -570,3 +573,88 @@ def takeaway_message(pick: Pick, *, turn_id: int | None = None) -> dict[str, Any
     blocks.append(_context(TAKEAWAY_THREAD_NOTE))
     fallback = f"Takeaway of the day: {escape(pick.text)}"
     return {"text": fallback[:FALLBACK_LIMIT], "blocks": blocks}
+
+
+def announcement_message(news: Announcement) -> dict[str, Any]:
+    """A new episode from a subscribed feed: its title (linked), guest, what it is about in
+    two lines, and the invitation to ask about it (the channel now asks about it)."""
+    title = escape(news.title)
+    if news.link and news.link.startswith(("https://", "http://")):
+        title = f"<{news.link}|{title}>"
+    lines = [f":studio_microphone: *New episode of {escape(news.feed_title)}:* {title}"]
+    if news.guest:
+        lines.append(f"With {escape(news.guest)}.")
+    blocks: list[Block] = [_section("\n".join(lines)[:SECTION_LIMIT])]
+    if news.summary:
+        blocks.append(_section(escape(_two_lines(news.summary))))
+    blocks.append(
+        _context(
+            "Ask me about it: `/episode ask …`, or mention me. Questions in this channel are "
+            f"now about this episode (`/episode use all` asks across the library; slug "
+            f"`{escape(news.slug)}`)."
+        )
+    )
+    fallback = f"New episode of {escape(news.feed_title)}: {escape(news.title)}"
+    return {"text": fallback[:FALLBACK_LIMIT], "blocks": blocks}
+
+
+def _two_lines(text: str, limit: int = 300) -> str:
+    """The first sentences of `text` that fit in about two lines."""
+    said = " ".join(text.split())
+    if len(said) <= limit:
+        return said
+    cut = said[:limit]
+    end = max(cut.rfind(". "), cut.rfind("! "), cut.rfind("? "))
+    return cut[: end + 1] if end > limit // 3 else cut.rsplit(" ", 1)[0] + "…"
+
+
+FEED_USAGE = (
+    "`/episode feed add &lt;feed URL&gt;` subscribes this channel to a podcast's feed; "
+    "`/episode feed` lists the feeds; `/episode feed remove &lt;URL or number&gt;` stops one."
+)
+
+
+def feed_subscribed(view: FeedView) -> dict[str, Any]:
+    """`/episode feed add` done: the feed's title, what was loaded, what comes next."""
+    loaded = [item.title for item in view.items if item.state == "ingested"]
+    waiting = [item for item in view.items if item.state in ("waiting", "broken")]
+    lines = [f"Subscribed this channel to *{escape(view.title)}* (feed {view.id})."]
+    if loaded:
+        lines.append(f"Its newest episode is loaded: _{escape(loaded[0])}_.")
+    for item in waiting[:3]:
+        lines.append(f"_{escape(item.title)}_ is not loaded yet: {escape(item.note or '')}.")
+    lines.append("New episodes will be announced here, and asked about by default.")
+    return ephemeral("\n".join(lines))
+
+
+def feed_list(views: Sequence[FeedView]) -> dict[str, Any]:
+    """`/episode feed`: the workspace's feeds, each with its episodes' states."""
+    if not views:
+        return ephemeral("No feeds yet. " + FEED_USAGE)
+    lines = ["*Feeds*"]
+    for view in views:
+        where = f" → <#{view.channel}>" if view.channel else ""
+        counts = ", ".join(
+            f"{view.count(state)} {word}"
+            for state, word in (
+                ("ingested", "loaded"),
+                ("waiting", "waiting"),
+                ("broken", "broken"),
+            )
+            if view.count(state)
+        )
+        line = f"{view.id}. *{escape(view.title)}*{where}: {counts or 'no episodes yet'}"
+        if view.error:
+            line += f" (failing: {escape(view.error)})"
+        lines.append(line)
+    return ephemeral(_lines_within(lines, FALLBACK_LIMIT))
+
+
+def feed_removed(view: FeedView) -> dict[str, Any]:
+    """`/episode feed remove` done."""
+    return ephemeral(f"Unsubscribed from *{escape(view.title)}*; its episodes stay in the library.")
+
+
+def feed_problem(sentence: str) -> dict[str, Any]:
+    """A feed command that could not be done, in one sentence."""
+    return ephemeral(escape(sentence))

@@ -16,11 +16,12 @@ from slack_bolt import App
 
 from bot.answering.offline import OfflineAnswerer
 from bot.config import Settings, secret
-from bot.services import workspaces
+from bot.services import feeds, workspaces
 from bot.services.answerers import answerer_from_settings, takeaway_writer_from_settings
 from bot.services.daily_posts import DailyPoster, Result, schedules
 from bot.services.library import Library, warm_up
 from bot.services.scheduler import DigestScheduler
+from bot.slack.announcer import SlackAnnouncer
 from bot.slack.app import assemble
 from bot.slack.in_flight import InFlight
 from bot.slack.listeners.asks import keep_recovering, recover
@@ -51,8 +52,9 @@ def _daily_poster(settings: Settings, deps: Deps) -> DailyPoster:
 def start_daily_posts(settings: Settings, deps: Deps) -> DigestScheduler:
     """The takeaway-of-the-day scheduler, started (its first sweep catches up at once):
     the channels of the workspaces the bot is installed in, each posted with its own
-    workspace's token; and, once an hour, the data of workspaces uninstalled longer ago
-    than WORKSPACE_GRACE_DAYS deleted."""
+    workspace's token; once an hour, the data of workspaces uninstalled longer ago than
+    WORKSPACE_GRACE_DAYS deleted; and every FEED_POLL_MINUTES, the subscribed feeds polled
+    (by one process at a time), their new episodes announced."""
     library = deps.library
     poster = _daily_poster(settings, deps)
     scheduler = DigestScheduler(
@@ -62,6 +64,13 @@ def start_daily_posts(settings: Settings, deps: Deps) -> DigestScheduler:
         FORGET_EVERY_SECONDS,
         lambda: workspaces.forget_expired(library, settings.workspace_grace_days),
         "forget-uninstalled",
+    )
+    assert deps.clients is not None
+    announcer = SlackAnnouncer(deps.clients)
+    scheduler.every(
+        settings.feed_poll_minutes * 60,
+        lambda: feeds.poll(library, settings, announcer),
+        "poll-feeds",
     )
     scheduler.start()
     return scheduler

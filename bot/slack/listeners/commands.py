@@ -25,10 +25,11 @@ from bot.slack import blocks
 from bot.slack.listeners.asks import ahead, busy_text, take
 from bot.slack.listeners.deps import Deps
 from bot.slack.listeners.digest import run_digest
+from bot.slack.listeners.feeds import run_feed
 
 log = logging.getLogger(__name__)
 
-SUBCOMMANDS = ("ask", "search", "episodes", "use", "stats", "digest", "help")
+SUBCOMMANDS = ("ask", "search", "episodes", "use", "stats", "digest", "feed", "help")
 NEEDS_TEXT = frozenset({"ask", "search", "use"})  # without it, these get the help instead
 
 
@@ -153,6 +154,7 @@ def on_episode(
         "use": lambda: _use(deps, command, rest, respond),
         "stats": lambda: _stats(deps, respond),
         "digest": lambda: run_digest(deps, command["channel_id"], rest, respond),
+        "feed": lambda: run_feed(deps, command["channel_id"], rest, respond),
     }
     if subcommand not in handlers or (subcommand in NEEDS_TEXT and not rest):  # "ask" too
         ack(**blocks.help_message())

@@ -1,0 +1,405 @@
+"""Podcast feeds a workspace subscribes to: subscribe (the feed is fetched once to check it
+and learn its title; its newest episode is loaded at once, the older ones are left out),
+list, unsubscribe, and poll.
+
+A poll is one process's at a time across every process (a lease in the database). It asks
+each due feed for changes only (ETag / Last-Modified), stores the items it has not seen,
+loads each waiting one (feed_items.py), then announces each episode loaded to the feed's
+channel, once: the announcement is claimed in the database before it is posted, and the
+episode becomes the channel's focus. A feed that fails is backed off, doubling its wait up
+to a day; nothing a feed holds stops the others or the process."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from bot.config import Settings, redacted_url
+from bot.ingest.feed import FeedError, FeedItem, ParsedFeed, parse_feed
+from bot.ingest.fetching import FEED_BYTES, Fetcher, FetchError, check_destination
+from bot.services import takeaways
+from bot.services.asks import process_owner
+from bot.services.channels import use_episode
+from bot.services.feed_items import load_item
+from bot.services.library import EpisodeInfo, Library, UnknownEpisode, find_episode
+from db.feeds import (
+    NewItem,
+    add_feed,
+    add_items,
+    all_feeds,
+    claim_announcement,
+    due_feeds,
+    feeds_of,
+    find_feed,
+    items_of,
+    known_guids,
+    mark_announced,
+    release_announcement,
+    release_lease,
+    set_skipped,
+    skipped_of,
+    take_lease,
+    unannounced_items,
+    waiting_items,
+)
+from db.models import Feed, FeedItemRow
+
+log = logging.getLogger(__name__)
+
+POLL_LEASE = "feed-poller"
+LEASE_HOLD = timedelta(minutes=10)
+ANNOUNCE_LEASE = timedelta(minutes=10)
+BACKOFF_START = timedelta(minutes=30)
+BACKOFF_MAX = timedelta(days=1)
+NOT_ANNOUNCED = "-"  # loaded at subscription, or for a feed without a channel
+
+
+class FeedProblem(Exception):
+    """A feed that cannot be subscribed to, or is not there; one plain sentence."""
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """A new episode, as its channel is told of it."""
+
+    slug: str
+    title: str
+    guest: str | None
+    summary: str | None
+    feed_title: str
+    link: str | None
+
+
+class Announcer(Protocol):
+    """Where announcements go (Slack)."""
+
+    def announce(self, team: str, channel: str, announcement: Announcement) -> str:
+        """Post it; the message's ts. Raises on failure."""
+        ...
+
+
+@dataclass(frozen=True)
+class ItemView:
+    """One item as `feed list` shows it."""
+
+    title: str
+    state: str
+    note: str | None
+    slug: str | None
+
+
+@dataclass(frozen=True)
+class FeedView:
+    """One subscription as `feed list` shows it."""
+
+    id: int
+    url: str
+    title: str
+    channel: str | None
+    polled_at: datetime | None
+    error: str | None
+    failures: int
+    items: list[ItemView]
+    skipped: list[str]
+
+    def count(self, state: str) -> int:
+        """How many of its items are in `state`."""
+        return sum(item.state == state for item in self.items)
+
+
+@dataclass
+class PollReport:
+    """What a poll did: feeds polled, episodes loaded and announced, feeds that failed."""
+
+    polled: int = 0
+    loaded: list[str] = field(default_factory=list)
+    announced: int = 0
+    failed: list[str] = field(default_factory=list)
+    skipped_poll: bool = False  # another process holds the poller
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _new_item(item: FeedItem, language: str | None, state: str) -> NewItem:
+    best = item.best_transcript(language)
+    return NewItem(
+        guid=item.guid[:500],
+        title=item.title,
+        published_at=item.published,
+        link=item.link,
+        audio_url=item.audio_url,
+        guest=item.guest,
+        transcript_url=best.url if best else None,
+        transcript_type=best.type if best else None,
+        chapters_url=item.chapters_url,
+        state=state,
+    )
+
+
+def _fetch_feed(fetcher: Fetcher, url: str, feed: Feed | None = None) -> ParsedFeed | None:
+    """The feed parsed, or None when it did not change. Raises FetchError or FeedError."""
+    fetched = fetcher.get(
+        url,
+        limit=FEED_BYTES,
+        etag=feed.etag if feed else None,
+        last_modified=feed.last_modified if feed else None,
+    )
+    if feed is not None:
+        feed.etag, feed.last_modified = fetched.etag, fetched.last_modified
+    return None if fetched.not_modified else parse_feed(fetched.body)
+
+
+def _fetcher(settings: Settings) -> Fetcher:
+    return Fetcher(allow_private=settings.feeds_allow_private)
+
+
+def subscribe(
+    library: Library,
+    settings: Settings,
+    url: str,
+    *,
+    channel: str | None,
+    announcer: Announcer | None = None,
+) -> FeedView:
+    """Subscribe the workspace to the feed at `url`, announcing new episodes in `channel`.
+    Its items now are seen; the newest is loaded now (not announced). FeedProblem."""
+    url = url.strip()
+    with library.sessions() as session:
+        if find_feed(session, library.workspace, url) is not None:
+            raise FeedProblem("this workspace is already subscribed to that feed")
+    try:
+        check_destination(url, allow_private=settings.feeds_allow_private)
+        with _fetcher(settings) as fetcher:
+            parsed = _fetch_feed(fetcher, url)
+    except (FetchError, FeedError) as exc:
+        raise FeedProblem(f"The feed could not be read: {exc}.") from None
+    assert parsed is not None
+    newest = max(parsed.items, key=lambda i: i.published or datetime.min, default=None)
+    with library.sessions.begin() as session:
+        feed = add_feed(session, library.workspace, url, parsed.title, channel)
+        add_items(
+            session,
+            feed.id,
+            (
+                _new_item(i, parsed.language, "waiting" if i is newest else "earlier")
+                for i in parsed.items
+            ),
+        )
+        set_skipped(session, feed, parsed.skipped)
+        feed_id = feed.id
+    with _fetcher(settings) as fetcher:
+        _load_waiting(library, fetcher, feed_id, PollReport(), announce_now=False)
+    return view(library, feed_id)
+
+
+def view(library: Library, feed_id: int) -> FeedView:
+    """One subscription as listed."""
+    with library.sessions() as session:
+        feed = session.get(Feed, feed_id)
+        if feed is None or feed.team_id != library.workspace:
+            raise FeedProblem("no such feed")
+        return _view(session, feed)
+
+
+def _view(session: Session, feed: Feed) -> FeedView:
+    items = [
+        ItemView(
+            i.title,
+            "removed" if i.state == "ingested" and i.episode is None else i.state,
+            i.note,
+            i.episode.slug if i.episode is not None else None,
+        )
+        for i in items_of(session, feed.id)
+    ]
+    return FeedView(
+        feed.id,
+        feed.url,
+        feed.title,
+        feed.channel,
+        feed.polled_at,
+        feed.error,
+        feed.failures,
+        items,
+        skipped_of(feed),
+    )
+
+
+def subscriptions(library: Library) -> list[FeedView]:
+    """The workspace's feeds, oldest subscription first."""
+    with library.sessions() as session:
+        return [_view(session, feed) for feed in feeds_of(session, library.workspace)]
+
+
+def unsubscribe(library: Library, url_or_id: str) -> FeedView:
+    """Stop polling a feed (by URL or number); its episodes stay. FeedProblem."""
+    with library.sessions.begin() as session:
+        feed = find_feed(session, library.workspace, url_or_id)
+        if feed is None:
+            raise FeedProblem(
+                f"No feed {url_or_id.strip()!r} is subscribed: `feed list` shows them."
+            )
+        gone = _view(session, feed)
+        session.delete(feed)
+    return gone
+
+
+def poll(
+    library: Library,
+    settings: Settings,
+    announcer: Announcer | None,
+    *,
+    holder: str | None = None,
+    now: datetime | None = None,
+    every_feed: bool = False,
+) -> PollReport:
+    """Poll every due feed of every workspace (every feed with `every_feed`), unless
+    another process is polling. Never raises for what a feed holds."""
+    holder = holder or process_owner()
+    now = now or _now()
+    report = PollReport()
+    with library.sessions.begin() as session:
+        if not take_lease(session, POLL_LEASE, holder, now, LEASE_HOLD):
+            report.skipped_poll = True
+            return report
+    try:
+        with library.sessions() as session:
+            due = [f.id for f in (all_feeds(session) if every_feed else due_feeds(session, now))]
+        with _fetcher(settings) as fetcher:
+            for feed_id in due:
+                _poll_feed(library, fetcher, announcer, feed_id, report, now)
+                with library.sessions.begin() as session:  # still ours for the next feed
+                    take_lease(session, POLL_LEASE, holder, _now(), LEASE_HOLD)
+    finally:
+        with library.sessions.begin() as session:
+            release_lease(session, POLL_LEASE, holder)
+    return report
+
+
+def _poll_feed(
+    library: Library,
+    fetcher: Fetcher,
+    announcer: Announcer | None,
+    feed_id: int,
+    report: PollReport,
+    now: datetime,
+) -> None:
+    report.polled += 1
+    try:
+        with library.sessions.begin() as session:
+            feed = session.get(Feed, feed_id)
+            if feed is None:
+                return
+            team, url = feed.team_id, feed.url
+            try:
+                parsed = _fetch_feed(fetcher, url, feed)
+            except (FetchError, FeedError) as exc:
+                _failed(feed, str(exc), now)
+                report.failed.append(f"{feed.title}: {exc}")
+                return
+            feed.polled_at, feed.failures, feed.error, feed.next_poll_at = now, 0, None, None
+            if parsed is not None:
+                feed.title = parsed.title
+                seen = known_guids(session, feed.id)
+                new = [i for i in parsed.items if i.guid[:500] not in seen]
+                add_items(session, feed.id, (_new_item(i, parsed.language, "waiting") for i in new))
+                set_skipped(session, feed, parsed.skipped)
+        own = library.of_workspace(team)
+        _load_waiting(own, fetcher, feed_id, report, announce_now=True)
+        if announcer is not None:
+            _announce(own, announcer, feed_id, report, now)
+    except SQLAlchemyError as exc:
+        log.warning("feed %d not polled: database error (%s)", feed_id, type(exc).__name__)
+        report.failed.append(f"feed {feed_id}: database error")
+
+
+def _failed(feed: Feed, error: str, now: datetime) -> None:
+    """A failed poll: the feed waits twice as long as after the last failure, up to a day."""
+    feed.failures += 1
+    feed.error = error
+    feed.polled_at = now
+    wait = min(BACKOFF_START * 2 ** (feed.failures - 1), BACKOFF_MAX)
+    feed.next_poll_at = now + wait
+    log.warning(
+        "feed %s failed (%d in a row), next try in %s: %s",
+        redacted_url(feed.url),
+        feed.failures,
+        wait,
+        error,
+    )
+
+
+def _load_waiting(
+    library: Library, fetcher: Fetcher, feed_id: int, report: PollReport, *, announce_now: bool
+) -> None:
+    with library.sessions() as session:
+        feed = session.get(Feed, feed_id)
+        if feed is None:
+            return
+        session.expunge(feed)
+        items = waiting_items(session, feed_id)
+        for item in items:
+            session.expunge(item)
+    for item in items:
+        loaded = load_item(library, fetcher, feed, item)
+        with library.sessions.begin() as session:
+            row = session.get(FeedItemRow, item.id)
+            if row is None:
+                continue
+            row.state, row.note, row.tries = loaded.state, loaded.note, row.tries + 1
+            if loaded.slug is not None:
+                row.episode_id = find_episode(session, loaded.slug).id
+                report.loaded.append(loaded.slug)
+                if not announce_now or feed.channel is None:
+                    row.announced_ts = NOT_ANNOUNCED
+
+
+def _gist(library: Library, episode: EpisodeInfo) -> str | None:
+    """What the announcement says the episode is about: its summary, else its first
+    takeaway (found in the transcript the first time it is asked for)."""
+    if episode.summary:
+        return episode.summary
+    try:
+        _, points = takeaways.of_episode(library, episode.slug)
+    except (UnknownEpisode, SQLAlchemyError):
+        return None
+    return points[0].text if points else None
+
+
+def _announce(
+    library: Library, announcer: Announcer, feed_id: int, report: PollReport, now: datetime
+) -> None:
+    with library.sessions() as session:
+        feed = session.get(Feed, feed_id)
+        if feed is None or feed.channel is None:
+            return
+        team, channel, feed_title = feed.team_id, feed.channel, feed.title
+        pending = [
+            (i.id, EpisodeInfo.of(i.episode), i.link)
+            for i in unannounced_items(session, feed_id)
+            if i.episode is not None
+        ]
+    for item_id, episode, link in pending:
+        with library.sessions.begin() as session:
+            if not claim_announcement(session, item_id, now, ANNOUNCE_LEASE):
+                continue
+        news = Announcement(
+            episode.slug, episode.title, episode.guest, _gist(library, episode), feed_title, link
+        )
+        try:
+            ts = announcer.announce(team, channel, news)
+        except Exception as exc:  # Slack's failure must not stop the other announcements
+            log.warning("announcement of %s in %s failed: %s", episode.slug, channel, exc)
+            with library.sessions.begin() as session:
+                release_announcement(session, item_id)
+            continue
+        with library.sessions.begin() as session:
+            mark_announced(session, item_id, ts)
+        use_episode(library, channel, episode.slug)
+        report.announced += 1
