@@ -19,6 +19,7 @@ from db.models import (
     Conversation,
     ConversationTurn,
     DailyPost,
+    Feed,
     Feedback,
     PendingAsk,
     ProcessedEvent,
@@ -29,6 +30,7 @@ from db.shelves import disown
 # Every model whose rows belong to one workspace, by its team_id. Conversations go last:
 # their turns (and the turns' feedback) would cascade, but are deleted by team id anyway.
 OWNED_MODELS = (
+    Feed,
     Feedback,
     AnswerTrace,
     ConversationTurn,

@@ -28,6 +28,8 @@ class Citation:
     start_seconds: float | None
     quote: str
     episode_url: str | None = None
+    # The episode's chapter the quote falls in, when its feed gave chapters.
+    chapter: str | None = None
 
     @property
     def turn_id(self) -> str:

@@ -22,6 +22,8 @@ def render_answer(answer: Answer, *, library_wide: bool) -> str:
     for number, citation in enumerate(answer.citations, start=1):
         stamp = format_timestamp(citation.start_seconds)
         where = f"turn {citation.position}" + (f", {stamp}" if stamp else "")
+        if citation.chapter:
+            where += f", chapter “{citation.chapter}”"
         source = f"{citation.episode_title}, " if with_episode else ""
         lines.append(
             f"\n  [{number}] “{citation.quote}”\n      — {citation.speaker} ({source}{where})"

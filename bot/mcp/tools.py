@@ -22,6 +22,7 @@ from bot.retrieval import EmptyQuery, UnknownEpisode
 from bot.services import library as library_service
 from bot.services import takeaways as takeaway_service
 from bot.services.asking import ask as ask_library
+from bot.services.chapters import chapters_by_episode
 from bot.services.library import DatabaseError, Library, SearchHit
 
 if TYPE_CHECKING:
@@ -50,6 +51,13 @@ class NotFound(Refusal):
 # -- results -------------------------------------------------------------------------------
 
 
+class Chapter(BaseModel):
+    """A chapter of an episode."""
+
+    start_seconds: float
+    title: str
+
+
 class EpisodeInfo(BaseModel):
     """One episode of the library."""
 
@@ -59,6 +67,9 @@ class EpisodeInfo(BaseModel):
     published: str | None = Field(description="Publication date, YYYY-MM-DD, when known.")
     turns: int = Field(description="How many speaker turns the transcript has.")
     url: str | None = Field(description="The episode's page (a video, say), when known.")
+    chapters: list[Chapter] = Field(
+        default_factory=list, description="Its chapters, when its feed gave them."
+    )
 
 
 class EpisodeList(BaseModel):
@@ -122,6 +133,7 @@ class QuotedSource(BaseModel):
     timestamp: str | None
     quote: str = Field(description="Verbatim from the transcript.")
     url: str | None = Field(description="The moment it was said, else the episode's page.")
+    chapter: str | None = Field(default=None, description="The chapter it was said in.")
 
 
 class AnswerResult(BaseModel):
@@ -182,7 +194,8 @@ def _words(value: str, what: str) -> str:
 
 
 def episodes(library: Library) -> EpisodeList:
-    """Every episode of the library."""
+    """Every episode of the library, with its chapters."""
+    chapters = chapters_by_episode(library)
     return EpisodeList(
         episodes=[
             EpisodeInfo(
@@ -192,6 +205,7 @@ def episodes(library: Library) -> EpisodeList:
                 published=e.published_on.isoformat() if e.published_on else None,
                 turns=e.turns,
                 url=e.url,
+                chapters=[Chapter(start_seconds=s, title=t) for s, t in chapters.get(e.slug, [])],
             )
             for e in library_service.episodes(library)
         ]
@@ -305,6 +319,7 @@ def ask(library: Library, answerer: Answerer, question: str, episode: str | None
                 timestamp=format_timestamp(c.start_seconds),
                 quote=c.quote,
                 url=c.url or c.episode_url,
+                chapter=c.chapter,
             )
             for c in answer.citations
         ],

@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.answering import Answer, Answerer, AnswerRequest, Exchange, Watcher, tell
 from bot.answering.prepare import prepare
+from bot.services.chapters import with_chapters
 from bot.services.library import Library
 from bot.services.library_reader import LibraryReader
 from bot.services.retrying import retried
@@ -53,7 +54,7 @@ def ask(
             watcher=watcher,
         )
     tell(watcher, lambda w: w.started(_about(request)))
-    answer = answerer.answer(request)
+    answer = with_chapters(library, answerer.answer(request))
     # The answer is written: a database away for a moment must not cost it.
     turn_id = retried(lambda: record_reply(answer), "store the reply") if record_reply else None
     _keep_trace(library, answer, episode=episode, history=history, turn_id=turn_id)

@@ -93,6 +93,8 @@ def citation_source(citation: Citation, *, with_episode: bool = False) -> str:
     parts = [escape(citation.speaker), f"turn {citation.position}"]
     if stamp := _stamp(citation.start_seconds, citation.url):
         parts.append(stamp)
+    if citation.chapter:
+        parts.append(f"chapter “{escape(citation.chapter)}”")
     if with_episode:
         parts.append(f"_{escape(citation.episode_title)}_")
     return " · ".join(parts)
