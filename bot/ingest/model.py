@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-FORMATS = ("numbered", "timestamped", "vtt", "srt", "plain")
+FORMATS = ("numbered", "timestamped", "vtt", "srt", "json", "html", "plain")
 
 
 class ParseError(ValueError):

@@ -9,7 +9,7 @@ import stat
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.ingest import numbered, plain, timestamped
+from bot.ingest import html_transcript, numbered, plain, podcast_json, timestamped
 from bot.ingest.captions import looks_like_srt, looks_like_vtt, parse_srt, parse_vtt
 from bot.ingest.model import FORMATS, ParsedEpisode, ParseError
 
@@ -24,6 +24,9 @@ DETECTORS: tuple[tuple[str, Callable[[str], bool], Parser], ...] = (
     ("timestamped", timestamped.looks_like, timestamped.parse),
     ("vtt", looks_like_vtt, parse_vtt),
     ("srt", looks_like_srt, parse_srt),
+    # Each of these needs its own markup at the start, which none of the formats above has.
+    ("json", podcast_json.looks_like, podcast_json.parse),
+    ("html", html_transcript.looks_like, html_transcript.parse),
     ("plain", plain.looks_like, plain.parse),
 )
 PARSERS: dict[str, Parser] = {name: parse for name, _, parse in DETECTORS}
@@ -65,7 +68,7 @@ def detect_format(text: str) -> str:
             return name
     raise ParseError(
         "unknown transcript format: expected numbered turns, timestamped markdown, "
-        "WebVTT, SRT or 'Speaker: text' lines (or force one with --format)"
+        "WebVTT, SRT, podcast JSON, HTML or 'Speaker: text' lines (or force one with --format)"
     )
 
 
