@@ -76,8 +76,28 @@ def add_items(session: Session, feed_id: int, items: Iterable[NewItem]) -> int:
     for item in items:
         values = {"feed_id": feed_id, **item.__dict__, "tries": 0}
         statement = insert(session, FeedItemRow).values(**values).on_conflict_do_nothing()
-        added += session.execute(statement).rowcount
+        # RETURNING, not rowcount: the PostgreSQL driver's count of an ORM insert is not one.
+        added += session.execute(statement.returning(FeedItemRow.id)).first() is not None
     return added
+
+
+def refresh_waiting(session: Session, feed_id: int, items: Iterable[NewItem]) -> None:
+    """Items seen before and still waiting take what the feed offers now: hosts often add
+    the transcript (or the chapters) hours after the episode."""
+    for item in items:
+        session.execute(
+            update(FeedItemRow)
+            .where(
+                FeedItemRow.feed_id == feed_id,
+                FeedItemRow.guid == item.guid,
+                FeedItemRow.state == "waiting",
+            )
+            .values(
+                transcript_url=item.transcript_url,
+                transcript_type=item.transcript_type,
+                chapters_url=item.chapters_url,
+            )
+        )
 
 
 def waiting_items(session: Session, feed_id: int) -> list[FeedItemRow]:
@@ -189,7 +209,8 @@ def take_lease(session: Session, name: str, holder: str, now: datetime, hold: ti
     if renewed.rowcount:
         return True
     statement = insert(session, Lease).values(name=name, holder=holder, expires_at=until)
-    return bool(session.execute(statement.on_conflict_do_nothing()).rowcount)
+    taken = session.execute(statement.on_conflict_do_nothing().returning(Lease.name))
+    return taken.first() is not None
 
 
 def release_lease(session: Session, name: str, holder: str) -> None:

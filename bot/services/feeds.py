@@ -39,6 +39,7 @@ from db.feeds import (
     items_of,
     known_guids,
     mark_announced,
+    refresh_waiting,
     release_announcement,
     release_lease,
     set_skipped,
@@ -143,17 +144,17 @@ def _new_item(item: FeedItem, language: str | None, state: str) -> NewItem:
     )
 
 
-def _fetch_feed(fetcher: Fetcher, url: str, feed: Feed | None = None) -> ParsedFeed | None:
-    """The feed parsed, or None when it did not change. Raises FetchError or FeedError."""
+def _fetch_feed(fetcher: Fetcher, feed: Feed) -> ParsedFeed | None:
+    """The feed parsed, or None when it did not change since the validators it keeps
+    (which it then takes from this answer). Raises FetchError or FeedError."""
     fetched = fetcher.get(
-        url,
-        limit=FEED_BYTES,
-        etag=feed.etag if feed else None,
-        last_modified=feed.last_modified if feed else None,
+        feed.url, limit=FEED_BYTES, etag=feed.etag, last_modified=feed.last_modified
     )
-    if feed is not None:
-        feed.etag, feed.last_modified = fetched.etag, fetched.last_modified
-    return None if fetched.not_modified else parse_feed(fetched.body)
+    if fetched.not_modified:
+        return None
+    parsed = parse_feed(fetched.body)
+    feed.etag, feed.last_modified = fetched.etag, fetched.last_modified
+    return parsed
 
 
 def _fetcher(settings: Settings) -> Fetcher:
@@ -174,16 +175,18 @@ def subscribe(
     with library.sessions() as session:
         if find_feed(session, library.workspace, url) is not None:
             raise FeedProblem("this workspace is already subscribed to that feed")
+    fetched_as = Feed(url=url)
     try:
         check_destination(url, allow_private=settings.feeds_allow_private)
         with _fetcher(settings) as fetcher:
-            parsed = _fetch_feed(fetcher, url)
+            parsed = _fetch_feed(fetcher, fetched_as)
     except (FetchError, FeedError) as exc:
         raise FeedProblem(f"The feed could not be read: {exc}.") from None
-    assert parsed is not None
+    assert parsed is not None  # asked without validators: never "not modified"
     newest = max(parsed.items, key=lambda i: i.published or datetime.min, default=None)
     with library.sessions.begin() as session:
         feed = add_feed(session, library.workspace, url, parsed.title, channel)
+        feed.etag, feed.last_modified = fetched_as.etag, fetched_as.last_modified
         add_items(
             session,
             feed.id,
@@ -296,9 +299,9 @@ def _poll_feed(
             feed = session.get(Feed, feed_id)
             if feed is None:
                 return
-            team, url = feed.team_id, feed.url
+            team = feed.team_id
             try:
-                parsed = _fetch_feed(fetcher, url, feed)
+                parsed = _fetch_feed(fetcher, feed)
             except (FetchError, FeedError) as exc:
                 _failed(feed, str(exc), now)
                 report.failed.append(f"{feed.title}: {exc}")
@@ -307,8 +310,9 @@ def _poll_feed(
             if parsed is not None:
                 feed.title = parsed.title
                 seen = known_guids(session, feed.id)
-                new = [i for i in parsed.items if i.guid[:500] not in seen]
-                add_items(session, feed.id, (_new_item(i, parsed.language, "waiting") for i in new))
+                listed = [_new_item(i, parsed.language, "waiting") for i in parsed.items]
+                add_items(session, feed.id, (i for i in listed if i.guid not in seen))
+                refresh_waiting(session, feed.id, (i for i in listed if i.guid in seen))
                 set_skipped(session, feed, parsed.skipped)
         own = library.of_workspace(team)
         _load_waiting(own, fetcher, feed_id, report, announce_now=True)

@@ -1,0 +1,185 @@
+"""Subscribing to podcast feeds and polling them, on the real database against a loopback
+feed server: the newest episode loaded at once, later ones loaded and announced exactly
+once, an item without a transcript waiting until it has one, a feed that fails backed off,
+one poller at a time, chapters stored, and a workspace's feeds its own."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.config import Settings
+from bot.services import feeds
+from bot.services import library as library_service
+from bot.services.channels import focus_of
+from bot.services.feeds import Announcement, FeedProblem
+from bot.services.library import Library
+from db.feeds import take_lease
+from db.models import EpisodeChapter, Feed
+from tests.fakes.feed_server import FeedServer, Item, Transcript, rss
+
+SETTINGS = Settings(feeds_allow_private=True)
+VTT = """WEBVTT
+
+00:00:01.000 --> 00:00:06.000
+<v Ann>Welcome to episode {n} of the pricing show. Today: value based pricing.
+
+00:01:00.000 --> 00:01:09.000
+<v Bo>Price on the value you create, not on your costs. That is lesson {n}.
+"""
+CHAPTERS = (
+    b'{"version": "1.2.0", "chapters": [{"startTime": 0, "title": "Intro"}, '
+    b'{"startTime": 50, "title": "Value pricing"}]}'
+)
+
+
+class Channel:
+    """The Slack end of announcements: what was posted where."""
+
+    def __init__(self) -> None:
+        self.posts: list[tuple[str, str, Announcement]] = []
+
+    def announce(self, team: str, channel: str, announcement: Announcement) -> str:
+        self.posts.append((team, channel, announcement))
+        return f"1700000000.{len(self.posts):06d}"
+
+
+@pytest.fixture
+def server() -> Iterator[FeedServer]:
+    running = FeedServer().start()
+    yield running
+    running.stop()
+
+
+def _episode(server: FeedServer, n: int, *, transcript: bool = True) -> Item:
+    if transcript:
+        server.serve(f"/t{n}.vtt", VTT.format(n=n).encode(), "text/vtt")
+        server.serve(f"/c{n}.json", CHAPTERS, "application/json+chapters")
+    return Item(
+        guid=f"pricing-{n}",
+        title=f"Episode {n}: value pricing",
+        published=f"Mon, 0{n} Nov 2026 10:00:00 GMT",
+        link=f"https://example.com/episodes/{n}",
+        audio=f"https://example.com/audio/{n}.mp3",
+        transcripts=(Transcript(server.url + f"/t{n}.vtt", "text/vtt"),) if transcript else (),
+        chapters=server.url + f"/c{n}.json" if transcript else None,
+        guest="Bo Example",
+    )
+
+
+def _publish(server: FeedServer, *items: Item, etag: str | None = None) -> str:
+    server.serve("/feed.xml", rss("The Pricing Show", items), "application/rss+xml", etag=etag)
+    return server.url + "/feed.xml"
+
+
+def test_subscribing_loads_the_newest_episode_and_each_new_one_is_announced_once(
+    library: Library, server: FeedServer
+) -> None:
+    url = _publish(server, _episode(server, 2), _episode(server, 1))
+    added = feeds.subscribe(library, SETTINGS, url, channel="C0PRICE")
+    assert added.title == "The Pricing Show"
+    assert [(i.title, i.state) for i in added.items] == [
+        ("Episode 2: value pricing", "ingested"),
+        ("Episode 1: value pricing", "earlier"),
+    ]
+    assert "episode-2-value-pricing" in {e.slug for e in library_service.episodes(library)}
+    channel = Channel()
+    assert feeds.poll(library, SETTINGS, channel).loaded == []  # nothing new: nothing said
+    assert channel.posts == []
+
+    _publish(server, _episode(server, 3), _episode(server, 2), _episode(server, 1))
+    report = feeds.poll(library, SETTINGS, channel)
+    assert report.loaded == ["episode-3-value-pricing"] and report.announced == 1
+    [(team, where, news)] = channel.posts
+    assert (team, where) == (library.workspace, "C0PRICE")
+    assert news.title == "Episode 3: value pricing" and news.guest == "Bo Example"
+    assert news.link == "https://example.com/episodes/3" and news.feed_title == "The Pricing Show"
+    assert focus_of(library, "C0PRICE") == "episode-3-value-pricing"
+    # Polled again, and again: still one announcement.
+    feeds.poll(library, SETTINGS, channel)
+    feeds.poll(library, SETTINGS, channel, every_feed=True)
+    assert len(channel.posts) == 1
+    with library.sessions() as session:
+        chapters = session.scalars(select(EpisodeChapter.title)).all()
+    assert chapters.count("Value pricing") == 2  # episodes 2 and 3
+
+
+def test_an_item_without_a_transcript_waits_until_it_has_one(
+    library: Library, server: FeedServer
+) -> None:
+    url = _publish(server, _episode(server, 1))
+    feeds.subscribe(library, SETTINGS, url, channel="C0PRICE")
+    _publish(server, _episode(server, 2, transcript=False), _episode(server, 1))
+    channel = Channel()
+    feeds.poll(library, SETTINGS, channel)
+    [listed] = feeds.subscriptions(library)
+    waiting = [i for i in listed.items if i.state == "waiting"]
+    assert [i.title for i in waiting] == ["Episode 2: value pricing"]
+    assert "no transcript" in (waiting[0].note or "") and channel.posts == []
+
+    _publish(server, _episode(server, 2), _episode(server, 1))  # the host added it later
+    report = feeds.poll(library, SETTINGS, channel)
+    assert report.loaded == ["episode-2-value-pricing"] and len(channel.posts) == 1
+
+
+def test_an_unchanged_feed_is_asked_with_its_validators_and_costs_a_304(
+    library: Library, server: FeedServer
+) -> None:
+    url = _publish(server, _episode(server, 1), etag='"v1"')
+    feeds.subscribe(library, SETTINGS, url, channel=None)
+    feeds.poll(library, SETTINGS, Channel())
+    asked = [r for r in server.requests if r.path == "/feed.xml"]
+    assert asked[-1].headers.get("If-None-Match") == '"v1"'
+    assert asked[-1].status == 304
+
+
+def test_a_failing_feed_is_backed_off_and_said_in_one_sentence(
+    library: Library, server: FeedServer
+) -> None:
+    url = _publish(server, _episode(server, 1))
+    feeds.subscribe(library, SETTINGS, url, channel="C0PRICE")
+    server.serve("/feed.xml", b"<rss><channel><title>cut off", "application/rss+xml")
+    now = datetime(2026, 12, 2, 12, 0)
+    report = feeds.poll(library, SETTINGS, Channel(), now=now)
+    assert report.failed and "not well-formed" in report.failed[0]
+    [listed] = feeds.subscriptions(library)
+    assert listed.failures == 1 and listed.error and "not well-formed" in listed.error
+    # Not due again before its back-off is over; then twice as long after the next failure.
+    assert feeds.poll(library, SETTINGS, Channel(), now=now + timedelta(minutes=10)).polled == 0
+    feeds.poll(library, SETTINGS, Channel(), now=now + timedelta(minutes=31))
+    with library.sessions() as session:
+        feed = session.scalars(select(Feed)).one()
+        assert feed.failures == 2
+        assert feed.next_poll_at == now + timedelta(minutes=31) + timedelta(hours=1)
+
+
+def test_one_poller_at_a_time(library: Library, server: FeedServer) -> None:
+    url = _publish(server, _episode(server, 1))
+    feeds.subscribe(library, SETTINGS, url, channel="C0PRICE")
+    now = datetime.now()
+    with library.sessions.begin() as session:
+        assert take_lease(session, feeds.POLL_LEASE, "another-process", now, timedelta(minutes=5))
+    assert feeds.poll(library, SETTINGS, Channel(), now=now).skipped_poll
+    # Its lease lapsed (the process died): the next poll takes over.
+    assert not feeds.poll(library, SETTINGS, Channel(), now=now + timedelta(minutes=6)).skipped_poll
+
+
+def test_feeds_refused_in_one_sentence_and_kept_per_workspace(
+    library: Library, server: FeedServer
+) -> None:
+    with pytest.raises(FeedProblem, match="private or local address"):
+        feeds.subscribe(library, Settings(), server.url + "/feed.xml", channel=None)
+    with pytest.raises(FeedProblem, match="could not be read"):
+        feeds.subscribe(library, SETTINGS, server.url + "/missing.xml", channel=None)
+    url = _publish(server, _episode(server, 1))
+    feeds.subscribe(library.of_workspace("T0ONE"), SETTINGS, url, channel="C1")
+    with pytest.raises(FeedProblem, match="already subscribed"):
+        feeds.subscribe(library.of_workspace("T0ONE"), SETTINGS, url, channel="C1")
+    assert feeds.subscriptions(library.of_workspace("T0TWO")) == []
+    with pytest.raises(FeedProblem, match="No feed"):
+        feeds.unsubscribe(library.of_workspace("T0TWO"), url)
+    gone = feeds.unsubscribe(library.of_workspace("T0ONE"), "1")
+    assert gone.url == url and feeds.subscriptions(library.of_workspace("T0ONE")) == []
