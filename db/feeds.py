@@ -29,6 +29,7 @@ class NewItem:
     transcript_url: str | None
     transcript_type: str | None
     chapters_url: str | None
+    summary: str | None
     state: str
 
 

@@ -471,6 +471,8 @@ class FeedItemRow(Base):
     transcript_url: Mapped[str | None] = mapped_column(Text)
     transcript_type: Mapped[str | None] = mapped_column(String(60))
     chapters_url: Mapped[str | None] = mapped_column(Text)
+    # The show notes, as plain text: the episode's summary when its transcript has none.
+    summary: Mapped[str | None] = mapped_column(Text)
     state: Mapped[str] = mapped_column(String(10))
     # Why it waits or is broken, in one sentence.
     note: Mapped[str | None] = mapped_column(Text)

@@ -8,9 +8,11 @@ rather than failing the feed."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from html import unescape
 from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import DefusedXmlException
@@ -18,6 +20,8 @@ from defusedxml.ElementTree import fromstring
 
 PODCAST = "{https://podcastindex.org/namespace/1.0}"
 ITUNES = "{http://www.itunes.com/dtds/podcast-1.0.dtd}"
+TAGS = re.compile(r"<[^>]*>")
+BEFORE_PUNCTUATION = re.compile(r"\s+([,.;:!?])")
 # The transcript types worth fetching, best first (the issue's order): JSON and WebVTT keep
 # speakers and times, SRT times, HTML often speakers, plain text neither.
 TRANSCRIPT_RANKS = {
@@ -73,6 +77,8 @@ class FeedItem:
     transcripts: tuple[TranscriptLink, ...]
     chapters_url: str | None
     guest: str | None
+    # What the show notes say the episode is about, as plain text.
+    description: str | None = None
 
     def best_transcript(self, language: str | None = None) -> TranscriptLink | None:
         """The transcript to fetch: the best type, in the feed's language when it offers
@@ -80,9 +86,12 @@ class FeedItem:
         readable = [t for t in self.transcripts if t.type in TRANSCRIPT_RANKS]
         if not readable:
             return None
+        wanted = _primary(language)
 
         def rank(link: TranscriptLink) -> tuple[int, int]:
-            other_language = bool(language and link.language and link.language != language)
+            # "en-US" is in the feed's "en": only the primary subtags are compared.
+            theirs = _primary(link.language)
+            other_language = bool(wanted and theirs and theirs != wanted)
             return TRANSCRIPT_RANKS[link.type], int(other_language)
 
         return min(readable, key=rank)
@@ -99,10 +108,35 @@ class ParsedFeed:
     skipped: tuple[str, ...] = ()
 
 
+def _primary(language: str | None) -> str | None:
+    """A language tag's primary subtag, lowercased: "en-US" -> "en"."""
+    return (language or "").strip().split("-")[0].split("_")[0].lower() or None
+
+
 def _text(element: Element | None, limit: int = MAX_TEXT) -> str | None:
     if element is None or element.text is None:
         return None
     text = " ".join(element.text.split())
+    return text[:limit] or None
+
+
+def _url(element: Element | None) -> str | None:
+    # Cut here, not only when stored: the audio URL can stand in for the guid.
+    if element is None:
+        return None
+    return (element.get("url") or "").strip()[:MAX_TEXT] or None
+
+
+def _raw(element: Element | None) -> str | None:
+    return element.text if element is not None and element.text else None
+
+
+def _plain(html: str | None, limit: int = 1000) -> str | None:
+    """Show notes as plain text: tags dropped, entities decoded, white space collapsed."""
+    if not html:
+        return None
+    text = " ".join(unescape(TAGS.sub(" ", html)).split())
+    text = BEFORE_PUNCTUATION.sub(r"\1", text)  # "<b>pricing</b>," left "pricing ,"
     return text[:limit] or None
 
 
@@ -140,21 +174,20 @@ def _guest(item: Element) -> str | None:
 
 def _item(item: Element) -> FeedItem:
     title = _text(item.find("title"))
-    enclosure = item.find("enclosure")
-    audio = enclosure.get("url") if enclosure is not None else None
+    audio = _url(item.find("enclosure"))
     guid = _text(item.find("guid")) or audio or _text(item.find("link")) or title
     if not guid:
         raise FeedError("it has no guid, title, link or audio to know it by")
-    chapters = item.find(f"{PODCAST}chapters")
     return FeedItem(
         guid=guid,
         title=title or guid,
         published=_date(_text(item.find("pubDate"))),
         link=_text(item.find("link")),
-        audio_url=audio[:MAX_TEXT] if audio else None,
+        audio_url=audio,
         transcripts=_transcripts(item),
-        chapters_url=(chapters.get("url") or None) if chapters is not None else None,
+        chapters_url=_url(item.find(f"{PODCAST}chapters")),
         guest=_guest(item),
+        description=_plain(_raw(item.find("description")) or _raw(item.find(f"{ITUNES}summary"))),
     )
 
 
@@ -166,6 +199,9 @@ def parse_feed(data: bytes) -> ParsedFeed:
         raise FeedError("the feed declares XML entities or a DTD, which are refused") from None
     except ParseError as exc:
         raise FeedError(f"the feed is not well-formed XML ({exc})") from None
+    except (LookupError, ValueError):
+        # expat knows no such encoding, or refuses a multi-byte one such as Shift_JIS
+        raise FeedError("the feed is in a text encoding that cannot be read") from None
     channel = root.find("channel")
     if root.tag != "rss" or channel is None:
         raise FeedError("the document is not an RSS feed (no <rss><channel>)")
@@ -178,7 +214,7 @@ def parse_feed(data: bytes) -> ParsedFeed:
             skipped.append(f"item {number}: {exc}")
     return ParsedFeed(
         title=_text(channel.find("title"), 500) or "Untitled feed",
-        language=(_text(channel.find("language"), 20) or "").split("-")[0].lower() or None,
+        language=_primary(_text(channel.find("language"), 20)),
         items=tuple(items),
         skipped=tuple(skipped),
     )

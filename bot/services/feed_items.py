@@ -66,6 +66,7 @@ def load_item(library: Library, fetcher: Fetcher, feed: Feed, item: FeedItemRow)
         guest=item.guest,
         published_on=item.published_at.date() if item.published_at else None,
         source_url=item.link,
+        summary=item.summary,
     )
     label = Path(feed.title) / item.title
     try:

@@ -140,6 +140,7 @@ def _new_item(item: FeedItem, language: str | None, state: str) -> NewItem:
         transcript_url=best.url if best else None,
         transcript_type=best.type if best else None,
         chapters_url=item.chapters_url,
+        summary=item.description,
         state=state,
     )
 

@@ -60,6 +60,7 @@ def upgrade() -> None:
         sa.Column("transcript_url", sa.Text(), nullable=True),
         sa.Column("transcript_type", sa.String(length=60), nullable=True),
         sa.Column("chapters_url", sa.Text(), nullable=True),
+        sa.Column("summary", sa.Text(), nullable=True),
         sa.Column("state", sa.String(length=10), nullable=False),
         sa.Column("note", sa.Text(), nullable=True),
         sa.Column("tries", sa.Integer(), server_default="0", nullable=False),

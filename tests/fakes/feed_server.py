@@ -278,6 +278,7 @@ class Item:
     transcripts: tuple[Transcript, ...] = ()
     chapters: str | None = None  # the `<podcast:chapters>` URL (application/json+chapters)
     guest: str | None = None  # a `<podcast:person role="guest">`
+    description: str | None = None  # the show notes, HTML as feeds write them
 
 
 def _element(tag: str, text: str | None, **attributes: str | None) -> str:
@@ -299,6 +300,8 @@ def _item(item: Item) -> str:
         lines.append(_element("pubDate", item.published))
     if item.link is not None:
         lines.append(_element("link", item.link))
+    if item.description is not None:
+        lines.append(_element("description", item.description))
     if item.audio is not None:
         lines.append(_element("enclosure", None, url=item.audio, length="0", type="audio/mpeg"))
     lines.append(_element("itunes:duration", "00:42:00"))

@@ -67,6 +67,8 @@ def _episode(server: FeedServer, n: int, *, transcript: bool = True) -> Item:
         transcripts=(Transcript(server.url + f"/t{n}.vtt", "text/vtt"),) if transcript else (),
         chapters=server.url + f"/c{n}.json" if transcript else None,
         guest="Bo Example",
+        description=f"<p>Bo on <b>value pricing</b>, part {n}. Price what it is worth &amp; "
+        "nothing less.</p>",
     )
 
 
@@ -97,6 +99,7 @@ def test_subscribing_loads_the_newest_episode_and_each_new_one_is_announced_once
     assert (team, where) == (library.workspace, "C0PRICE")
     assert news.title == "Episode 3: value pricing" and news.guest == "Bo Example"
     assert news.link == "https://example.com/episodes/3" and news.feed_title == "The Pricing Show"
+    assert news.summary == "Bo on value pricing, part 3. Price what it is worth & nothing less."
     assert focus_of(library, "C0PRICE") == "episode-3-value-pricing"
     # Polled again, and again: still one announcement.
     feeds.poll(library, SETTINGS, channel)
