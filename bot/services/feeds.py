@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from bot.config import Settings, redacted_url
+from bot.ingest import fetching
 from bot.ingest.feed import FeedError, FeedItem, ParsedFeed, parse_feed
 from bot.ingest.fetching import FEED_BYTES, Fetcher, FetchError, check_destination
 from bot.services import takeaways
@@ -159,7 +160,8 @@ def _fetch_feed(fetcher: Fetcher, feed: Feed) -> ParsedFeed | None:
 
 
 def _fetcher(settings: Settings) -> Fetcher:
-    return Fetcher(allow_private=settings.feeds_allow_private)
+    # The module's limit read now, not when this module was imported, so tests can lower it.
+    return Fetcher(allow_private=settings.feeds_allow_private, seconds=fetching.FETCH_SECONDS)
 
 
 def subscribe(

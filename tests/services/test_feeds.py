@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.config import Settings
+from bot.ingest import fetching
 from bot.services import feeds
 from bot.services import library as library_service
 from bot.services.channels import focus_of
@@ -19,7 +20,7 @@ from bot.services.feeds import Announcement, FeedProblem
 from bot.services.library import Library
 from db.feeds import take_lease
 from db.models import EpisodeChapter, Feed
-from tests.fakes.feed_server import FeedServer, Item, Transcript, rss
+from tests.fakes.feed_server import BILLION_LAUGHS, FeedServer, Item, Transcript, rss
 
 SETTINGS = Settings(feeds_allow_private=True)
 VTT = """WEBVTT
@@ -186,3 +187,45 @@ def test_feeds_refused_in_one_sentence_and_kept_per_workspace(
         feeds.unsubscribe(library.of_workspace("T0TWO"), url)
     gone = feeds.unsubscribe(library.of_workspace("T0ONE"), "1")
     assert gone.url == url and feeds.subscriptions(library.of_workspace("T0ONE")) == []
+
+
+def test_hostile_feeds_cost_only_themselves(
+    library: Library, server: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A feed that times out, one that redirects in a loop, a billion-laughs feed and an
+    episode whose transcript is 50 MB: each is said in one sentence where it belongs, and
+    the good feed polled alongside them still gets its new episode announced."""
+    monkeypatch.setattr(fetching, "FETCH_SECONDS", 1.0)
+    good = _publish(server, _episode(server, 1))
+    feeds.subscribe(library, SETTINGS, good, channel="C0GOOD")
+    for path, refusal in (("/slow.xml", "gave up after 1 second"), ("/loop.xml", "in a loop")):
+        with pytest.raises(FeedProblem, match=refusal):
+            if path == "/slow.xml":
+                server.serve(path, rss("Slow", []), delay=3.0)
+            else:
+                server.redirect(path, "/loop.xml")
+            feeds.subscribe(library, SETTINGS, server.url + path, channel="C0BAD")
+    server.serve("/laughs.xml", BILLION_LAUGHS)
+    with pytest.raises(FeedProblem, match="entities"):
+        feeds.subscribe(library, SETTINGS, server.url + "/laughs.xml", channel="C0BAD")
+
+    # A subscribed feed turning hostile later: polled, failed, backed off; the good one goes on.
+    _publish(server, _episode(server, 1))
+    server.serve("/other.xml", rss("Other", [_episode(server, 1)]))
+    feeds.subscribe(library, SETTINGS, server.url + "/other.xml", channel="C0OTHER")
+    server.serve("/other.xml", BILLION_LAUGHS)
+    huge = _episode(server, 2)
+    server.serve_large("/t2.vtt", content_type="text/vtt")
+    _publish(server, huge, _episode(server, 1))
+    channel = Channel()
+    report = feeds.poll(library, SETTINGS, channel)
+    assert report.polled == 2 and report.failed == [
+        "Other: the feed declares XML entities or a DTD, which are refused"
+    ]
+    [listed] = [v for v in feeds.subscriptions(library) if v.url == good]
+    [waiting] = [i for i in listed.items if i.state == "waiting"]
+    assert "larger than the 10 MB allowed" in (waiting.note or "")
+    assert channel.posts == []
+    server.serve("/t2.vtt", VTT.format(n=2).encode(), "text/vtt")
+    feeds.poll(library, SETTINGS, channel)
+    assert [news.title for _, _, news in channel.posts] == ["Episode 2: value pricing"]
