@@ -22,7 +22,7 @@ from bot.retrieval import EmptyQuery, UnknownEpisode
 from bot.services import library as library_service
 from bot.services import takeaways as takeaway_service
 from bot.services.asking import ask as ask_library
-from bot.services.chapters import chapters_by_episode
+from bot.services.chapters import chapters_by_episode, chapters_of_episode
 from bot.services.library import DatabaseError, Library, SearchHit
 
 if TYPE_CHECKING:
@@ -366,6 +366,9 @@ def transcript_markdown(library: Library, slug: str) -> str:
     lines += [f"- {name}: {value}" for name, value in facts if value]
     if episode.summary:
         lines += ["", "## Summary", "", episode.summary.strip()]
+    if chapters := chapters_of_episode(library, episode.slug):
+        lines += ["", "## Chapters", ""]
+        lines += [f"- {format_timestamp(start) or '0:00'} {title}" for start, title in chapters]
     lines += ["", "## Transcript", ""]
     for (position, kind), group in groupby(passages, key=lambda hit: (hit.position, hit.kind)):
         parts = list(group)

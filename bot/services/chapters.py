@@ -32,6 +32,17 @@ def with_chapters(library: Library, answer: Answer) -> Answer:
     return dataclasses.replace(answer, citations=cited)
 
 
+def chapters_of_episode(library: Library, slug: str) -> list[tuple[float, str]]:
+    """One episode's chapters (start seconds, title); none when it has none or no such
+    episode is on the library's shelf."""
+    with library.sessions() as session:
+        episode = get_episode(session, slug)
+        if episode is None:
+            return []
+        stored = chapters_of(session, [episode.id]).get(episode.id, [])
+        return [(c.start_seconds, c.title) for c in stored]
+
+
 def chapters_by_episode(library: Library) -> dict[str, list[tuple[float, str]]]:
     """Each episode's chapters (start seconds, title), by slug; episodes without any left
     out."""

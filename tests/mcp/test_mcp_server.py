@@ -22,10 +22,13 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.answering.offline import OfflineAnswerer
+from bot.ingest.pipeline import ingest_file
 from bot.mcp.server import build_server
 from bot.services.library import Library
+from db.episodes import get_episode
+from db.feeds import set_chapters
 from db.models import AnswerTrace, Episode, Segment
-from tests.conftest import BACKENDS, SEED_SLUG
+from tests.conftest import BACKENDS, FORMATS_DIR, SEED_SLUG
 
 pytestmark = pytest.mark.anyio
 
@@ -97,7 +100,8 @@ async def test_list_episodes(client: Client) -> None:
     assert [e["slug"] for e in episodes] == [SEED_SLUG]
     assert episodes[0]["turns"] == 85
     assert "Mike Krieger" in episodes[0]["title"]
-    assert set(episodes[0]) == {"slug", "title", "guest", "published", "turns", "url"}
+    assert set(episodes[0]) == {"slug", "title", "guest", "published", "turns", "url", "chapters"}
+    assert episodes[0]["chapters"] == []  # its source gave none
 
 
 async def test_search_transcript_ranks_passages(
@@ -352,3 +356,30 @@ async def test_episode_bot_mcp_over_stdio(
     with Session(engine) as session:
         assert session.scalar(select(func.count(Episode.id))) == 1
     engine.dispose()
+
+
+async def test_chapters_are_listed_shown_and_named_by_each_quote(
+    seeded: sessionmaker[Session],
+) -> None:
+    """An episode with chapters (as its feed gives them): list_episodes and the resource
+    list them, and an answer's quote says which chapter it was said in."""
+    assert ingest_file(seeded, FORMATS_DIR / "talk.vtt").status == "ingested"
+    with seeded.begin() as session:
+        episode = get_episode(session, "talk")
+        assert episode is not None
+        set_chapters(session, episode.id, [(0.0, "Welcome"), (60.0, "Thanks")])
+    async with Client(build_server(Library(seeded), OfflineAnswerer())) as client:
+        episodes = data(await client.call_tool("list_episodes", {}))["episodes"]
+        [talk] = [e for e in episodes if e["slug"] == "talk"]
+        assert talk["chapters"] == [
+            {"start_seconds": 0.0, "title": "Welcome"},
+            {"start_seconds": 60.0, "title": "Thanks"},
+        ]
+        [content] = (await client.read_resource("episode://talk")).contents
+        assert "## Chapters\n\n- 0:00 Welcome\n- 1:00 Thanks\n" in content.text
+        answer = data(
+            await client.call_tool(
+                "ask", {"question": "what do they talk about, compilers?", "episode": "talk"}
+            )
+        )
+        assert answer["citations"] and {c["chapter"] for c in answer["citations"]} == {"Welcome"}
