@@ -20,7 +20,9 @@ from db.models import (
     Conversation,
     Episode,
     EpisodeAlias,
+    EpisodeChapter,
     EpisodeOwner,
+    FeedItemRow,
     Segment,
     SpeakerToken,
     Takeaway,
@@ -211,6 +213,15 @@ def swap_episode(
     owners = list(
         session.scalars(select(EpisodeOwner.team_id).where(EpisodeOwner.episode_id == stored_id))
     )
+    items = list(session.scalars(select(FeedItemRow.id).where(FeedItemRow.episode_id == stored_id)))
+    chapters = [
+        (c.start_seconds, c.title)
+        for c in session.scalars(
+            select(EpisodeChapter)
+            .where(EpisodeChapter.episode_id == stored_id)
+            .order_by(EpisodeChapter.position)
+        )
+    ]
     # Core delete: the FK cascade and the FTS triggers clear segments and takeaways.
     session.execute(delete(Episode).where(Episode.id == stored_id))
     episode_id = insert_episode(session, record, segments, summary_takeaways, speaker_tokens)
@@ -222,6 +233,14 @@ def swap_episode(
         )
     for team in owners:
         own(session, team, episode_id)
+    if items:  # its feed items keep it (and so do not announce it again)
+        session.execute(
+            update(FeedItemRow).where(FeedItemRow.id.in_(items)).values(episode_id=episode_id)
+        )
+    session.add_all(
+        EpisodeChapter(episode_id=episode_id, position=n, start_seconds=start, title=title)
+        for n, (start, title) in enumerate(chapters, start=1)
+    )
     if threads:
         session.execute(
             update(Conversation).where(Conversation.id.in_(threads)).values(episode_id=episode_id)

@@ -147,9 +147,22 @@ def claim_announcement(session: Session, item_id: int, now: datetime, lease: tim
     return bool(claimed.rowcount)
 
 
-def mark_announced(session: Session, item_id: int, ts: str) -> None:
-    """The item's announcement is out (or, "-", will never be)."""
-    session.execute(update(FeedItemRow).where(FeedItemRow.id == item_id).values(announced_ts=ts))
+def mark_announced(session: Session, item_id: int, ts: str, *, note: str | None = None) -> None:
+    """The item's announcement is out (or, "-", will never be: `note` says why)."""
+    values: dict[str, object] = {"announced_ts": ts}
+    if note is not None:
+        values["note"] = note
+    session.execute(update(FeedItemRow).where(FeedItemRow.id == item_id).values(**values))
+
+
+def already_linked(session: Session, feed_id: int, episode_id: int, *, besides: int) -> bool:
+    """Whether another item of the feed was loaded as this episode already."""
+    other = select(FeedItemRow.id).where(
+        FeedItemRow.feed_id == feed_id,
+        FeedItemRow.episode_id == episode_id,
+        FeedItemRow.id != besides,
+    )
+    return session.scalar(other.limit(1)) is not None
 
 
 def release_announcement(session: Session, item_id: int) -> None:

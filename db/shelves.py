@@ -84,10 +84,15 @@ def adopt_unowned_episodes(session: Session, team: str) -> int:
     return len(ids)
 
 
-def disown(session: Session, team_ids: Sequence[str]) -> int:
-    """These workspaces own nothing any more, and the episodes only they owned are deleted
-    (a forgotten workspace's own library). How many episodes went."""
+def disown(session: Session, team_ids: Sequence[str], *, delete_episodes: bool) -> int:
+    """These workspaces own nothing any more; with `delete_episodes` (a library per
+    workspace), the episodes only they owned are deleted too, a forgotten workspace's own
+    library. (Without it, the library is everyone's: owner rows left from when the setting
+    was on must not take episodes every workspace reads.) How many episodes went."""
     if not team_ids:
+        return 0
+    if not delete_episodes:
+        session.execute(delete(EpisodeOwner).where(EpisodeOwner.team_id.in_(team_ids)))
         return 0
     theirs = select(EpisodeOwner.episode_id).where(EpisodeOwner.team_id.in_(team_ids))
     others = exists().where(

@@ -129,12 +129,12 @@ def adopt_unowned(session: Session, team_id: str) -> int:
     return moved
 
 
-def forget(session: Session, team_ids: Sequence[str]) -> int:
+def forget(session: Session, team_ids: Sequence[str], *, own_libraries: bool = False) -> int:
     """Delete everything of these workspaces: their data, installations and listing, and
     the episodes only they own (a library per workspace). How many rows of data went."""
     if not team_ids:
         return 0
-    gone = disown(session, team_ids)
+    gone = disown(session, team_ids, delete_episodes=own_libraries)
     for model in (*OWNED_MODELS, Channel):
         gone += session.execute(delete(model).where(model.team_id.in_(team_ids))).rowcount
     session.execute(delete(SLACK_BOTS).where(SLACK_BOTS.c.team_id.in_(team_ids)))

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 MAX_CHAPTERS = 500
 MAX_TITLE = 200
+MAX_SECONDS = 10**7
 
 
 class ChaptersError(ValueError):
@@ -22,7 +23,7 @@ def parse_chapters(data: bytes) -> list[tuple[float, str]]:
     or a usable start are left out. Raises ChaptersError for what is not a chapters file."""
     try:
         document = json.loads(data)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise ChaptersError("the chapters file is not JSON") from None
     listed = document.get("chapters") if isinstance(document, dict) else None
     if not isinstance(listed, list):
@@ -33,6 +34,8 @@ def parse_chapters(data: bytes) -> list[tuple[float, str]]:
             continue
         start, title = entry.get("startTime"), entry.get("title")
         if isinstance(start, bool) or not isinstance(start, int | float):
+            continue
+        if isinstance(start, int) and abs(start) > MAX_SECONDS:  # would overflow a float
             continue
         if not isinstance(title, str) or not title.strip() or not math.isfinite(start):
             continue

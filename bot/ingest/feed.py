@@ -151,7 +151,10 @@ def _date(text: str | None) -> datetime | None:
         except ValueError:
             return None
     if when.tzinfo is not None:
-        when = when.astimezone(UTC).replace(tzinfo=None)
+        try:
+            when = when.astimezone(UTC).replace(tzinfo=None)
+        except OverflowError:  # the year 9999 a time zone pushes past the calendar
+            return None
     return when
 
 
@@ -175,7 +178,10 @@ def _guest(item: Element) -> str | None:
 def _item(item: Element) -> FeedItem:
     title = _text(item.find("title"))
     audio = _url(item.find("enclosure"))
-    guid = _text(item.find("guid")) or audio or _text(item.find("link")) or title
+    # Without a guid, the link before the audio: hosts add signed or tracking queries to
+    # audio URLs, and an item known by a URL that changes would be new at every poll.
+    link = _text(item.find("link"))
+    guid = _text(item.find("guid")) or link or (audio or "").split("?")[0] or title
     if not guid:
         raise FeedError("it has no guid, title, link or audio to know it by")
     return FeedItem(

@@ -269,7 +269,9 @@ class Fetcher:
                 return self._fetched(url, response, self._body(response, limit, deadline)), None
         except httpx2.TimeoutException:
             raise self._gave_up() from None
-        except httpx2.HTTPError as exc:
+        except (httpx2.HTTPError, httpx2.InvalidURL, UnicodeError) as exc:
+            # InvalidURL: a control character in an address; UnicodeError: a validator
+            # (ETag) the server sent that is not ASCII, sent back in a header.
             raise FetchError(f"could not fetch it ({type(exc).__name__})") from None
 
     def _body(self, response: httpx2.Response, limit: int, deadline: float) -> bytes:
@@ -299,6 +301,14 @@ class Fetcher:
             response.status_code,
             body,
             response.headers.get("content-type"),
-            response.headers.get("etag"),
-            response.headers.get("last-modified"),
+            _validator(response.headers.get("etag")),
+            _validator(response.headers.get("last-modified")),
         )
+
+
+def _validator(value: str | None) -> str | None:
+    """A validator worth sending back: printable ASCII of a sane length, else none (the
+    next fetch is then a plain one, not a header the client cannot encode)."""
+    if value and len(value) <= 200 and value.isascii() and value.isprintable():
+        return value
+    return None

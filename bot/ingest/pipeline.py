@@ -40,6 +40,7 @@ from bot.ingest.storing import (
 from bot.retrieval.scope import LIBRARY_WORDS
 from bot.retrieval.words import query_terms
 from db.episodes import EpisodeRecord, add_alias, namesake_rows, refresh_statistics, retitle
+from db.shelves import library_of, owned_by_another
 
 log = logging.getLogger(__name__)
 
@@ -334,7 +335,11 @@ def _retitle_misfiled(session: Session, title_key: str) -> dict[str, str]:
         for row in namesake_rows(session, title_key)
     ]
     retitled = {}
+    owner = library_of(session)
     for namesake in misfiled(namesakes):
+        # One workspace's ingest never retitles an episode another workspace reads.
+        if owner is not None and owned_by_another(session, owner, namesake.episode_id):
+            continue
         retitled[namesake.slug] = own_title(namesake)
         retitle(session, namesake.episode_id, retitled[namesake.slug], speaking_guest(namesake))
     return retitled

@@ -20,6 +20,8 @@ SEGMENTS_KEY = re.compile(r'"segments"\s*:')
 # Word-level timing gives punctuation segments of their own; they belong to the word before.
 PUNCTUATION_ONLY = re.compile(r"[,.;:!?\u2026)\]}%\u2019\u201d]+")
 # The store keeps at most 200 characters of a speaker; a longer "name" is not one.
+# Longer than any episode; a 400-digit integer would overflow a float.
+MAX_SECONDS = 10**7
 MAX_SPEAKER_CHARS = 100
 TYPE_NAMES = {list: "a list", str: "text", int: "a number", float: "a number", bool: "a boolean"}
 
@@ -62,7 +64,11 @@ def _segment(raw: object, number: int) -> tuple[str | None, float | None, str]:
     # bool is an int to Python, but `true` is no time.
     if start is not None and (isinstance(start, bool) or not isinstance(start, int | float)):
         raise ParseError(f"segment {number} has a startTime that is not a number of seconds")
-    if start is not None and (not math.isfinite(start) or start < 0):
+    if start is not None and (
+        (isinstance(start, int) and abs(start) > MAX_SECONDS)
+        or not math.isfinite(start)
+        or start < 0
+    ):
         raise ParseError(f"segment {number} has a startTime that is negative or too large")
     if body is not None and not isinstance(body, str):
         raise ParseError(f"segment {number} has a body that is not text")

@@ -34,6 +34,9 @@ class Loaded:
     state: str
     slug: str | None = None
     note: str | None = None
+    # 1 when this was a failed try that counts towards MAX_TRIES (a fetch or store that
+    # failed); waiting for a transcript the feed does not offer yet is not one.
+    failed_try: int = 0
 
 
 def _text_of(data: bytes, content_type: str | None) -> str:
@@ -48,18 +51,20 @@ def _text_of(data: bytes, content_type: str | None) -> str:
         text = data.decode(charset, errors="replace")
     except LookupError:
         text = data.decode("utf-8", errors="replace")
+    # NUL is no text (PostgreSQL refuses to store it): dropped, as are the bytes around it.
+    text = text.replace("\x00", "")
     return text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
 
 
 def load_item(library: Library, fetcher: Fetcher, feed: Feed, item: FeedItemRow) -> Loaded:
-    """Fetch, ingest and describe one waiting item into `library` (its feed's workspace's)."""
+    """Fetch, ingest and describe one waiting item into `library` (its feed's workspace's).
+    Expected failures come back as a state and a note; the caller catches the rest."""
     if not item.transcript_url or not item.transcript_type:
         return Loaded("waiting", note="the feed offers no transcript for it yet")
     try:
         fetched = fetcher.get(item.transcript_url, limit=TRANSCRIPT_BYTES)
     except FetchError as exc:
-        state = "broken" if item.tries + 1 >= MAX_TRIES else "waiting"
-        return Loaded(state, note=f"its transcript could not be fetched: {exc}")
+        return _failed_try(item, f"its transcript could not be fetched: {exc}")
     text = _text_of(fetched.body, fetched.content_type)
     described = Described(
         title=item.title,
@@ -81,9 +86,18 @@ def load_item(library: Library, fetcher: Fetcher, feed: Feed, item: FeedItemRow)
         return Loaded("broken", note=f"its transcript cannot be read: {exc}")
     result = store_prepared(library.sessions, prepared)
     if result.failed or result.slug is None:
-        return Loaded("waiting", note=f"it could not be stored: {result.message}")
-    _store_chapters(library, fetcher, item, result.slug)
+        return _failed_try(item, f"it could not be stored: {result.message}")
+    # An episode found already stored (another workspace's, or another source of it) keeps
+    # the chapters it has: one feed may not rewrite what another's readers see.
+    if result.status in ("ingested", "replaced"):
+        _store_chapters(library, fetcher, item, result.slug)
     return Loaded("ingested", slug=result.slug)
+
+
+def _failed_try(item: FeedItemRow, note: str) -> Loaded:
+    """A failed try: waiting for the next poll, broken after MAX_TRIES in all."""
+    state = "broken" if item.tries + 1 >= MAX_TRIES else "waiting"
+    return Loaded(state, note=note, failed_try=1)
 
 
 def _free_slug(library: Library, slug: str) -> str:

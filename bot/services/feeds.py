@@ -14,25 +14,28 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from bot.config import Settings, redacted_url
+from bot.config import Settings
 from bot.ingest import fetching
 from bot.ingest.feed import FeedError, FeedItem, ParsedFeed, parse_feed
 from bot.ingest.fetching import FEED_BYTES, Fetcher, FetchError, check_destination
 from bot.services import takeaways
 from bot.services.asks import process_owner
 from bot.services.channels import use_episode
-from bot.services.feed_items import load_item
+from bot.services.feed_items import Loaded, load_item
 from bot.services.library import EpisodeInfo, Library, UnknownEpisode, find_episode
+from bot.services.retrying import retried
 from db.feeds import (
     NewItem,
     add_feed,
     add_items,
     all_feeds,
+    already_linked,
     claim_announcement,
     due_feeds,
     feeds_of,
@@ -77,11 +80,17 @@ class Announcement:
     link: str | None
 
 
+class AnnouncementRefused(Exception):
+    """Slack will never take the announcement there (the bot is not in the channel, it is
+    archived or gone): the reason, in Slack's words or one sentence."""
+
+
 class Announcer(Protocol):
     """Where announcements go (Slack)."""
 
     def announce(self, team: str, channel: str, announcement: Announcement) -> str:
-        """Post it; the message's ts. Raises on failure."""
+        """Post it; the message's ts. Raises AnnouncementRefused when it never can be, any
+        other exception when it may work later."""
         ...
 
 
@@ -280,8 +289,10 @@ def poll(
         with _fetcher(settings) as fetcher:
             for feed_id in due:
                 _poll_feed(library, fetcher, announcer, feed_id, report, now)
-                with library.sessions.begin() as session:  # still ours for the next feed
-                    take_lease(session, POLL_LEASE, holder, _now(), LEASE_HOLD)
+                with library.sessions.begin() as session:  # still ours for the next feed?
+                    if not take_lease(session, POLL_LEASE, holder, _now(), LEASE_HOLD):
+                        log.warning("the feed poller's lease went to another process")
+                        break
     finally:
         with library.sessions.begin() as session:
             release_lease(session, POLL_LEASE, holder)
@@ -324,6 +335,12 @@ def _poll_feed(
     except SQLAlchemyError as exc:
         log.warning("feed %d not polled: database error (%s)", feed_id, type(exc).__name__)
         report.failed.append(f"feed {feed_id}: database error")
+    except Exception:  # a feed must never stop the others: backed off like any failure
+        log.exception("feed %d: unexpected error while polling it", feed_id)
+        report.failed.append(f"feed {feed_id}: unexpected error (see the log)")
+        with library.sessions.begin() as session:
+            if (feed := session.get(Feed, feed_id)) is not None:
+                _failed(feed, "an unexpected error while polling it (see the log)", now)
 
 
 def _failed(feed: Feed, error: str, now: datetime) -> None:
@@ -333,9 +350,11 @@ def _failed(feed: Feed, error: str, now: datetime) -> None:
     feed.polled_at = now
     wait = min(BACKOFF_START * 2 ** (feed.failures - 1), BACKOFF_MAX)
     feed.next_poll_at = now + wait
+    # By number and title: a private feed's URL may carry its subscriber's token.
     log.warning(
-        "feed %s failed (%d in a row), next try in %s: %s",
-        redacted_url(feed.url),
+        "feed %d (%s) failed (%d in a row), next try in %s: %s",
+        feed.id,
+        feed.title,
         feed.failures,
         wait,
         error,
@@ -354,17 +373,31 @@ def _load_waiting(
         for item in items:
             session.expunge(item)
     for item in items:
-        loaded = load_item(library, fetcher, feed, item)
+        try:
+            loaded = load_item(library, fetcher, feed, item)
+        except Exception:  # an item must never stop the feed: skipped, said in one line
+            log.exception("feed %d: unexpected error while loading %r", feed_id, item.title)
+            loaded = Loaded("broken", note="an unexpected error while loading it (see the log)")
         with library.sessions.begin() as session:
             row = session.get(FeedItemRow, item.id)
             if row is None:
                 continue
-            row.state, row.note, row.tries = loaded.state, loaded.note, row.tries + 1
+            row.state, row.note = loaded.state, loaded.note
+            row.tries += loaded.failed_try
             if loaded.slug is not None:
-                row.episode_id = find_episode(session, loaded.slug).id
+                episode_id = find_episode(session, loaded.slug).id
+                # The same episode under another guid of this feed (a host that rewrote its
+                # guids): loaded already, so not announced again.
+                again = already_linked(session, feed_id, episode_id, besides=row.id)
+                row.episode_id = episode_id
                 report.loaded.append(loaded.slug)
-                if not announce_now or feed.channel is None:
+                if not announce_now or feed.channel is None or again:
                     row.announced_ts = NOT_ANNOUNCED
+
+
+def _mark(library: Library, item_id: int, ts: str) -> None:
+    with library.sessions.begin() as session:
+        mark_announced(session, item_id, ts)
 
 
 def _gist(library: Library, episode: EpisodeInfo) -> str | None:
@@ -394,19 +427,25 @@ def _announce(
         ]
     for item_id, episode, link in pending:
         with library.sessions.begin() as session:
-            if not claim_announcement(session, item_id, now, ANNOUNCE_LEASE):
+            # Claimed as of now, not as of the poll's start: a long poll's claims must not
+            # look expired to another process the moment they are made.
+            if not claim_announcement(session, item_id, _now(), ANNOUNCE_LEASE):
                 continue
         news = Announcement(
             episode.slug, episode.title, episode.guest, _gist(library, episode), feed_title, link
         )
         try:
             ts = announcer.announce(team, channel, news)
+        except AnnouncementRefused as exc:  # never postable there: given up, said in the list
+            log.warning("announcement of %s in %s refused: %s", episode.slug, channel, exc)
+            with library.sessions.begin() as session:
+                mark_announced(session, item_id, NOT_ANNOUNCED, note=f"not announced: {exc}")
+            continue
         except Exception as exc:  # Slack's failure must not stop the other announcements
             log.warning("announcement of %s in %s failed: %s", episode.slug, channel, exc)
             with library.sessions.begin() as session:
                 release_announcement(session, item_id)
             continue
-        with library.sessions.begin() as session:
-            mark_announced(session, item_id, ts)
+        retried(partial(_mark, library, item_id, ts), "record an announcement")
         use_episode(library, channel, episode.slug)
         report.announced += 1

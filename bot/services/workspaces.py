@@ -105,7 +105,7 @@ def forget_workspace(library: Library, team_id: str) -> Forgotten:
     """Delete everything of one workspace at once: data, installation, listing."""
     with library.sessions.begin() as session:
         was_listed = any(row.team_id == team_id for row in workspaces(session))
-        rows = forget(session, [team_id])
+        rows = forget(session, [team_id], own_libraries=library.per_workspace)
     return Forgotten(team_id, rows, was_listed)
 
 
@@ -114,7 +114,7 @@ def forget_expired(library: Library, grace_days: int, now: datetime | None = Non
     cutoff = (now or _now()) - timedelta(days=grace_days)
     with library.sessions.begin() as session:
         teams = uninstalled_before(session, cutoff)
-        rows = forget(session, teams)
+        rows = forget(session, teams, own_libraries=library.per_workspace)
     if teams:
         log.warning(
             "deleted the data of %d workspaces uninstalled over %d days ago (%s): %d rows",

@@ -7,11 +7,19 @@ from slack_sdk.errors import SlackApiError
 
 from bot.answering.offline import OfflineAnswerer
 from bot.config import Settings, slack_problem
-from bot.services.feeds import Announcement
+from bot.services.feeds import Announcement, AnnouncementRefused
 from bot.services.library import Library
 from bot.slack import blocks
 from bot.slack.client import without_blind_resends
+from bot.slack.takeaway_publisher import FINAL_ERRORS
 from bot.slack.workspaces import WorkspaceClients
+
+# What `feed list` says of an announcement Slack will never take.
+REFUSALS = {
+    "not_in_channel": "the bot is not in the channel (invite it with /invite @episode-bot)",
+    "channel_not_found": "the channel is gone, or private without the bot in it",
+    "is_archived": "the channel is archived",
+}
 
 
 class AnnounceFailed(Exception):
@@ -28,13 +36,16 @@ class SlackAnnouncer:
         """Post it in `channel` of `team`; the message's ts. Raises AnnounceFailed."""
         client = self._clients.for_team(team)
         if client is None:
-            raise AnnounceFailed("not_installed")
+            raise AnnouncementRefused("the bot is not installed in that workspace any more")
         try:
             posted = without_blind_resends(client).chat_postMessage(
                 channel=channel, **blocks.announcement_message(announcement)
             )
         except SlackApiError as exc:
-            raise AnnounceFailed(str(exc.response.get("error") or "slack_error")) from None
+            error = str(exc.response.get("error") or "slack_error")
+            if error in FINAL_ERRORS:
+                raise AnnouncementRefused(REFUSALS.get(error, error)) from None
+            raise AnnounceFailed(error) from None
         except OSError as exc:
             raise AnnounceFailed(type(exc).__name__) from None
         return str(posted["ts"])

@@ -577,12 +577,17 @@ def takeaway_message(pick: Pick, *, turn_id: int | None = None) -> dict[str, Any
     return {"text": fallback[:FALLBACK_LIMIT], "blocks": blocks}
 
 
+# A feed's link, put in Slack's <url|label> only when it cannot close the link early or
+# open another (`<!channel>`): no spaces, angle brackets or bars.
+SAFE_LINK = re.compile(r"https?://[^\s<>|]+")
+
+
 def announcement_message(news: Announcement) -> dict[str, Any]:
     """A new episode from a subscribed feed: its title (linked), guest, what it is about in
     two lines, and the invitation to ask about it (the channel now asks about it)."""
     title = escape(news.title)
-    if news.link and news.link.startswith(("https://", "http://")):
-        title = f"<{news.link}|{title}>"
+    if news.link and SAFE_LINK.fullmatch(news.link):
+        title = f"<{escape(news.link)}|{title}>"
     lines = [f":studio_microphone: *New episode of {escape(news.feed_title)}:* {title}"]
     if news.guest:
         lines.append(f"With {escape(news.guest)}.")

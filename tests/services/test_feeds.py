@@ -229,3 +229,73 @@ def test_hostile_feeds_cost_only_themselves(
     server.serve("/t2.vtt", VTT.format(n=2).encode(), "text/vtt")
     feeds.poll(library, SETTINGS, channel)
     assert [news.title for _, _, news in channel.posts] == ["Episode 2: value pricing"]
+
+
+def test_what_a_feed_holds_never_stops_the_poll(
+    library: Library, server: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Values that overflow, a non-ASCII ETag, an episode known by an audio URL whose query
+    changes every poll, and an unexpected error while loading: the poll goes on, the other
+    feed's episode is announced, nothing is announced twice."""
+    good = _publish(server, _episode(server, 1))
+    feeds.subscribe(library, SETTINGS, good, channel="C0GOOD")
+    odd = [
+        Item(
+            title="Old times",
+            published="Fri, 31 Dec 9999 23:00:00 -0500",
+            audio=server.url + "/a.mp3?sig=1",
+            transcripts=(Transcript(server.url + "/t9.vtt", "text/vtt"),),
+        ),
+    ]
+    server.serve("/t9.vtt", VTT.format(n=9).encode(), "text/vtt")
+    server.serve("/odd.xml", rss("Odd", odd), etag='W/"café"')
+    feeds.subscribe(library, SETTINGS, server.url + "/odd.xml", channel="C0ODD")
+    # The host signs its audio URLs anew: the same item, not a new one.
+    odd[0] = Item(
+        title="Old times",
+        published="Fri, 31 Dec 9999 23:00:00 -0500",
+        audio=server.url + "/a.mp3?sig=2",
+        transcripts=(Transcript(server.url + "/t9.vtt", "text/vtt"),),
+    )
+    server.serve("/odd.xml", rss("Odd", odd), etag='W/"café"')
+    _publish(server, _episode(server, 2), _episode(server, 1))
+    channel = Channel()
+    first = feeds.poll(library, SETTINGS, channel)
+    assert first.failed == [] and [n.title for _, _, n in channel.posts] == [
+        "Episode 2: value pricing"
+    ]
+    # No validator that cannot be sent back was kept: the odd feed was asked plainly.
+    assert "If-None-Match" not in server.requests_to("/odd.xml")[-1].headers
+
+    def broken(*_: object) -> object:
+        raise RuntimeError("a parser bug")
+
+    monkeypatch.setattr(feeds, "load_item", broken)
+    _publish(server, _episode(server, 3), _episode(server, 2), _episode(server, 1))
+    second = feeds.poll(library, SETTINGS, channel)
+    assert second.failed == [] and len(channel.posts) == 1
+    [listed] = [v for v in feeds.subscriptions(library) if v.url == good]
+    [item] = [i for i in listed.items if i.title == "Episode 3: value pricing"]
+    assert item.state == "broken" and "unexpected error" in (item.note or "")
+
+
+def test_an_announcement_slack_will_never_take_is_given_up_and_said(
+    library: Library, server: FeedServer
+) -> None:
+    url = _publish(server, _episode(server, 1))
+    feeds.subscribe(library, SETTINGS, url, channel="C0NOTIN")
+
+    class NotInChannel:
+        calls = 0
+
+        def announce(self, team: str, channel: str, announcement: Announcement) -> str:
+            NotInChannel.calls += 1
+            raise feeds.AnnouncementRefused("the bot is not in the channel")
+
+    _publish(server, _episode(server, 2), _episode(server, 1))
+    feeds.poll(library, SETTINGS, NotInChannel())
+    feeds.poll(library, SETTINGS, NotInChannel())
+    assert NotInChannel.calls == 1
+    [listed] = feeds.subscriptions(library)
+    [item] = [i for i in listed.items if i.title == "Episode 2: value pricing"]
+    assert item.note == "not announced: the bot is not in the channel"

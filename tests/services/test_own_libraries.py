@@ -168,3 +168,12 @@ def test_a_single_workspace_adopts_the_episodes_from_before(shared: Library) -> 
     assert library_service.episode_count(shared.of_workspace("TSOLE")) == 0
     workspaces.adopt_earlier_data(shared, "TSOLE")
     assert library_service.episode_count(shared.of_workspace("TSOLE")) == 1
+
+
+def test_with_the_setting_off_forgetting_keeps_the_shared_library(shared: Library) -> None:
+    """Owner rows left from when LIBRARY_PER_WORKSPACE was on never take an episode every
+    workspace reads once it is off."""
+    _ingest(shared.of_workspace("TWAS"), SEED)
+    everyone = Library(shared.sessions)  # the setting turned off since
+    workspaces.forget_workspace(everyone, "TWAS")
+    assert [e.slug for e in library_service.episodes(everyone)] == [SEED_SLUG]
