@@ -182,6 +182,7 @@ BAD_JSON: dict[str, tuple[str, str]] = {
 }
 
 
+@pytest.mark.sqlite_only  # the parser's refusals: nothing is stored
 @pytest.mark.parametrize(("case", "fmt"), [(c, f) for c in BAD_JSON for f in ("json", "auto")])
 def test_bad_json_is_refused_in_one_sentence(
     session_factory: sessionmaker[Session], tmp_path: Path, case: str, fmt: str
@@ -260,6 +261,7 @@ BAD_HTML: dict[str, tuple[str, str]] = {
 }
 
 
+@pytest.mark.sqlite_only  # the parser's refusals: nothing is stored
 @pytest.mark.parametrize("case", sorted(BAD_HTML))
 def test_bad_html_is_refused_in_one_sentence(
     session_factory: sessionmaker[Session], tmp_path: Path, case: str

@@ -193,17 +193,19 @@ def test_dates_in_rfc_822_and_iso_8601(written: str, read: datetime | None) -> N
     assert _only(Item(guid="g", title="T", published=written)).published == read
 
 
-def test_an_item_without_guid_is_known_by_its_audio_then_link_then_title() -> None:
+def test_an_item_without_guid_is_known_by_its_link_then_audio_then_title() -> None:
+    """The link before the audio, and the audio without its query: hosts sign audio URLs
+    anew, and an item known by a URL that changes would be a new episode at every poll."""
     items = [
-        Item(title="By audio", audio=f"{CDN}/1.mp3", link="https://example.com/1"),
-        Item(title="By link", link="https://example.com/2"),
+        Item(title="By link", audio=f"{CDN}/1.mp3", link="https://example.com/1"),
+        Item(title="By audio", audio=f"{CDN}/2.mp3?sig=abc&exp=1"),
         Item(title="By title"),
         Item(audio=f"{CDN}/4.mp3"),  # no title either: it is called by what it is known by
     ]
     parsed = parse_feed(rss("Show", items))
     assert [(i.guid, i.title) for i in parsed.items] == [
-        (f"{CDN}/1.mp3", "By audio"),
-        ("https://example.com/2", "By link"),
+        ("https://example.com/1", "By link"),
+        (f"{CDN}/2.mp3", "By audio"),
         ("By title", "By title"),
         (f"{CDN}/4.mp3", f"{CDN}/4.mp3"),
     ]

@@ -81,7 +81,7 @@ def test_two_processes_polling_announce_a_new_episode_once(
             "application/rss+xml",
         )
         assert _wait_for(lambda: _announcements(slack), 30)
-        time.sleep(8)  # several more polls of both processes
+        time.sleep(6)  # two more polls of each process at least
         [announced] = _announcements(slack)
         assert "Pricing metrics, part 2" in announced
         [post] = [c for c in slack.calls_to("chat.postMessage") if "New episode" in str(c.params)]
