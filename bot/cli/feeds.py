@@ -96,6 +96,8 @@ def _echo_items(view: FeedView) -> None:
     for item in view.items:
         if item.state in ("waiting", "broken"):
             click.echo(f"   {item.state}: {printable(item.title)}: {item.note or ''}")
+        elif item.note:  # loaded, and something to say of it (its announcement given up)
+            click.echo(f"   loaded: {printable(item.title)}: {item.note}")
     for line in view.skipped:
         click.echo(f"   skipped: {printable(line)}")
 

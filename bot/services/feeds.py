@@ -179,7 +179,6 @@ def subscribe(
     url: str,
     *,
     channel: str | None,
-    announcer: Announcer | None = None,
 ) -> FeedView:
     """Subscribe the workspace to the feed at `url`, announcing new episodes in `channel`.
     Its items now are seen; the newest is loaded now (not announced). FeedProblem."""
@@ -331,16 +330,19 @@ def _poll_feed(
         own = library.of_workspace(team)
         _load_waiting(own, fetcher, feed_id, report, announce_now=True)
         if announcer is not None:
-            _announce(own, announcer, feed_id, report, now)
+            _announce(own, announcer, feed_id, report)
     except SQLAlchemyError as exc:
         log.warning("feed %d not polled: database error (%s)", feed_id, type(exc).__name__)
         report.failed.append(f"feed {feed_id}: database error")
     except Exception:  # a feed must never stop the others: backed off like any failure
         log.exception("feed %d: unexpected error while polling it", feed_id)
         report.failed.append(f"feed {feed_id}: unexpected error (see the log)")
-        with library.sessions.begin() as session:
-            if (feed := session.get(Feed, feed_id)) is not None:
-                _failed(feed, "an unexpected error while polling it (see the log)", now)
+        try:
+            with library.sessions.begin() as session:
+                if (feed := session.get(Feed, feed_id)) is not None:
+                    _failed(feed, "an unexpected error while polling it (see the log)", now)
+        except SQLAlchemyError:
+            log.warning("feed %d: its failure could not be recorded either", feed_id)
 
 
 def _failed(feed: Feed, error: str, now: datetime) -> None:
@@ -412,9 +414,7 @@ def _gist(library: Library, episode: EpisodeInfo) -> str | None:
     return points[0].text if points else None
 
 
-def _announce(
-    library: Library, announcer: Announcer, feed_id: int, report: PollReport, now: datetime
-) -> None:
+def _announce(library: Library, announcer: Announcer, feed_id: int, report: PollReport) -> None:
     with library.sessions() as session:
         feed = session.get(Feed, feed_id)
         if feed is None or feed.channel is None:
