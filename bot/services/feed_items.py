@@ -14,7 +14,7 @@ from bot.ingest.chapters import ChaptersError, parse_chapters
 from bot.ingest.feed import TRANSCRIPT_FORMATS
 from bot.ingest.fetching import CHAPTERS_BYTES, TRANSCRIPT_BYTES, Fetcher, FetchError
 from bot.ingest.model import ParseError
-from bot.ingest.pipeline import Described, derived_slug, prepare_text, store_prepared
+from bot.ingest.pipeline import Described, derived_slug, prepare_text, slugify, store_prepared
 from bot.services.library import Library
 from db.episodes import get_episode, version_by_slug
 from db.feeds import set_chapters
@@ -51,7 +51,7 @@ def _text_of(data: bytes, content_type: str | None) -> str:
         text = data.decode(charset, errors="replace")
     except LookupError:
         text = data.decode("utf-8", errors="replace")
-    # NUL is no text (PostgreSQL refuses to store it): dropped, as are the bytes around it.
+    # NUL is no text, and PostgreSQL refuses to store it: dropped.
     text = text.replace("\x00", "")
     return text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
 
@@ -73,7 +73,8 @@ def load_item(library: Library, fetcher: Fetcher, feed: Feed, item: FeedItemRow)
         source_url=item.link,
         summary=item.summary,
     )
-    label = Path(feed.title) / item.title
+    # Names the item in messages only; its slugs, so a title's "/" makes no path of it.
+    label = Path(slugify(feed.title)) / slugify(item.title)
     try:
         prepared = prepare_text(
             text,
