@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
 from bot.ingest import fetching
@@ -299,3 +300,16 @@ def test_an_announcement_slack_will_never_take_is_given_up_and_said(
     [listed] = feeds.subscriptions(library)
     [item] = [i for i in listed.items if i.title == "Episode 2: value pricing"]
     assert item.note == "not announced: the bot is not in the channel"
+
+
+def test_with_a_library_per_workspace_a_feeds_episodes_are_its_workspaces(
+    session_factory: sessionmaker[Session], server: FeedServer
+) -> None:
+    shared = Library(session_factory, per_workspace=True)
+    url = _publish(server, _episode(server, 1))
+    feeds.subscribe(shared.of_workspace("T0FEED"), SETTINGS, url, channel="C1")
+    _publish(server, _episode(server, 2), _episode(server, 1))
+    feeds.poll(shared, SETTINGS, Channel())  # the poller's own library names no workspace
+    theirs = {e.slug for e in library_service.episodes(shared.of_workspace("T0FEED"))}
+    assert theirs == {"episode-1-value-pricing", "episode-2-value-pricing"}
+    assert library_service.episodes(shared.of_workspace("T0OTHER")) == []
