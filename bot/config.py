@@ -216,20 +216,51 @@ def secret(value: SecretStr | None) -> str:
 def slack_problem(settings: Settings, *, socket_mode: bool) -> str | None:
     """Why the Slack app cannot start with these settings, in one sentence, or None."""
     if settings.many_workspaces and not socket_mode:
-        if len(secret(settings.slack_signing_secret)) < 16:
-            return (
-                "SLACK_SIGNING_SECRET must be set to the app's signing secret (Basic Information)."
-            )
-        return None
+        return _signing_secret_problem(secret(settings.slack_signing_secret))
     if not secret(settings.slack_bot_token).startswith("xoxb-"):
         return "SLACK_BOT_TOKEN must be the app's bot token (it starts with xoxb-)."
     if socket_mode:
         if not secret(settings.slack_app_token).startswith("xapp-"):
             return "SLACK_APP_TOKEN must be an app-level token (it starts with xapp-)."
         return None
-    if len(secret(settings.slack_signing_secret)) < 16:
+    return _signing_secret_problem(secret(settings.slack_signing_secret))
+
+
+def _signing_secret_problem(value: str) -> str | None:
+    """What is wrong with the signing secret, said as it is: unset, or set but too short
+    to be one (Slack's are 32 characters; a copy that lost some is the usual cause)."""
+    if not value:
         return "SLACK_SIGNING_SECRET must be set to the app's signing secret (Basic Information)."
+    if len(value) < 16:
+        return (
+            f"SLACK_SIGNING_SECRET is set but only {len(value)} characters long, and Slack's "
+            "signing secrets are 32: copy it again from Basic Information, App Credentials."
+        )
     return None
+
+
+# Prefixes of the settings' families: an environment variable that starts with one and is
+# no setting is most likely one mistyped (the rest of the environment is not ours to judge).
+SETTING_PREFIXES = ("SLACK_", "ANTHROPIC_", "DIGEST_", "FEED", "DATABASE_", "LIBRARY_")
+
+
+def misspelled_settings(env_file: Path = Path(".env")) -> list[tuple[str, str]]:
+    """Names given in `.env` (any) or the environment (with a settings prefix) that are no
+    setting but look like one, each with the setting it most likely meant."""
+    from difflib import get_close_matches
+
+    from dotenv import dotenv_values  # pydantic-settings reads .env with it too
+
+    known = [name.upper() for name in Settings.model_fields]
+    given = set(dotenv_values(env_file)) if env_file.is_file() else set()
+    given |= {k for k in os.environ if k.upper().startswith(SETTING_PREFIXES)}
+    found = []
+    for name in sorted(given):
+        if name.upper() in known:
+            continue
+        if near := get_close_matches(name.upper(), known, n=1, cutoff=0.8):
+            found.append((name, near[0]))
+    return found
 
 
 def load_settings() -> Settings:

@@ -3,11 +3,9 @@ themselves."""
 
 from __future__ import annotations
 
-import re
-
 import click
 
-from bot.cli.options import json_option
+from bot.cli.options import channel_id, json_option
 from bot.cli.support import echo_json, open_or_exit, printable, settings_or_exit
 from bot.cli.workspace import team_option
 from bot.config import Settings
@@ -15,7 +13,6 @@ from bot.services import feeds, workspaces
 from bot.services.feeds import FeedProblem, FeedView
 from bot.services.library import Library
 
-CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{6,}")  # a channel's id, not its name
 STATE_WORDS = {
     "ingested": "loaded",
     "waiting": "waiting",
@@ -52,15 +49,10 @@ def add_command(url: str, channel: str | None, team: str | None) -> None:
     """Subscribe to the podcast feed at URL: its newest episode is loaded now, later ones as
     they appear (each announced in --channel, which then asks about it)."""
     settings = settings_or_exit()
-    if channel is not None and not CHANNEL_ID.fullmatch(channel.strip()):
-        raise click.ClickException(
-            f"{channel!r} is not a channel id: give the id (C0123ABCD, in the channel's details)."
-        )
+    channel = channel_id(channel)
     with open_or_exit(load_sample=False, settings=settings) as library:
         try:
-            added = feeds.subscribe(
-                subscriber(library, team), settings, url, channel=channel and channel.strip()
-            )
+            added = feeds.subscribe(subscriber(library, team), settings, url, channel=channel)
         except FeedProblem as exc:
             raise click.ClickException(str(exc)) from None
     click.echo(f"Subscribed to {printable(added.title)} (feed {added.id}).")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -46,3 +47,20 @@ def words_of(words: tuple[str, ...], what: str) -> str:
     if not text:
         raise click.ClickException(f"The {what} is empty: give some words to look for.")
     return text
+
+
+# A channel's id (C0123ABCD, or G… for an old private channel), as its details give it.
+CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{6,}")
+
+
+def channel_id(value: str | None) -> str | None:
+    """`--channel` as a channel id; a name (`general`, `#general`) is refused in one
+    sentence, since a name is not unique across workspaces and may change."""
+    if value is None:
+        return None
+    if not CHANNEL_ID.fullmatch(value.strip()):
+        raise click.ClickException(
+            f"{value.strip()!r} is not a channel id: give the id (C0123ABCD), which the "
+            "channel's details show at the bottom, not its name."
+        )
+    return value.strip()

@@ -13,8 +13,8 @@ from pathlib import Path
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.config import ConfigError, Settings, load_settings
-from bot.retrieval import EmptyQuery, UnknownEpisode
+from bot.config import ConfigError, Settings, load_settings, misspelled_settings
+from bot.retrieval import EmptyQuery, OnlyCommonWords, UnknownEpisode
 from bot.services.library import DatabaseError, EpisodeInfo, Library, closest_episodes, open_library
 
 
@@ -27,6 +27,8 @@ def settings_or_exit() -> Settings:
     logging.basicConfig(
         level=settings.log_level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
     )
+    for given, meant in misspelled_settings():
+        click.echo(f"Warning: {given} is not a setting; did you mean {meant}?", err=True)
     return settings
 
 
@@ -48,6 +50,12 @@ def echo_json(data: object) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
+ONLY_COMMON_WORDS = (
+    "The {what} has only common words (the, and, of…), which every passage holds: add a word "
+    "that says what to look for."
+)
+
+
 @contextmanager
 def plain_query_errors(
     what: str, episode: str | None, library: Library | None = None
@@ -56,6 +64,8 @@ def plain_query_errors(
     (`library`: the one the command opened; without it, it is opened again to look)."""
     try:
         yield
+    except OnlyCommonWords:
+        raise click.ClickException(ONLY_COMMON_WORDS.format(what=what)) from None
     except EmptyQuery:
         raise click.ClickException(
             f"The {what} has no words to look for: use letters or numbers."

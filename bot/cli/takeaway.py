@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from bot.answering import format_timestamp
+from bot.cli.options import channel_id
 from bot.cli.support import open_or_exit, settings_or_exit
 from bot.config import Settings, slack_problem
 from bot.services.answerers import takeaway_writer_from_settings
@@ -22,7 +23,7 @@ from bot.services.takeaways import next_for_channel
 def takeaway(channel: str | None, post_now: bool, team: str | None) -> None:
     """Print the channel's next takeaway of the day, or post it now."""
     settings = settings_or_exit()
-    channel = channel or settings.digest_channel
+    channel = channel_id(channel) or settings.digest_channel
     if post_now:
         _post(settings, channel, team)
         return

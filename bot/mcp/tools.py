@@ -18,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.answering import Answerer, format_timestamp
 from bot.answering.moment import moment_url
-from bot.retrieval import EmptyQuery, UnknownEpisode
+from bot.retrieval import EmptyQuery, OnlyCommonWords, UnknownEpisode
 from bot.services import library as library_service
 from bot.services import takeaways as takeaway_service
 from bot.services.asking import ask as ask_library
@@ -216,6 +216,11 @@ def episodes(library: Library) -> EpisodeList:
 def _query_refusals(what: str, episode: str | None) -> Iterator[None]:
     try:
         yield
+    except OnlyCommonWords:
+        raise Refusal(
+            f"The {what} has only common words (the, and, of…), which every passage holds: "
+            "add a word that says what to look for."
+        ) from None
     except EmptyQuery:
         raise Refusal(f"The {what} has no words to look for: use letters or numbers.") from None
     except UnknownEpisode:

@@ -4,6 +4,6 @@ The front door is `retrieve()`; the rest are its steps: query terms (words, quer
 library-wide candidates, episode evidence, the rerank and the answers host questions lead
 to (answers.py)."""
 
-from bot.retrieval.search import EmptyQuery, UnknownEpisode, retrieve
+from bot.retrieval.search import EmptyQuery, OnlyCommonWords, UnknownEpisode, retrieve
 
-__all__ = ["EmptyQuery", "UnknownEpisode", "retrieve"]
+__all__ = ["EmptyQuery", "OnlyCommonWords", "UnknownEpisode", "retrieve"]

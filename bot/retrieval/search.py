@@ -67,6 +67,11 @@ class EmptyQuery(ValueError):
     """The question has no words to search for."""
 
 
+class OnlyCommonWords(EmptyQuery):
+    """A search of common words only ("the and of"): every passage matches it as well as
+    any other, so there is nothing to search for."""
+
+
 class UnknownEpisode(LookupError):
     """No episode has the requested slug."""
 

@@ -14,9 +14,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
 from bot.ingest.pipeline import FileResult, expand_paths, ingest_file, ingest_files
-from bot.retrieval import UnknownEpisode, retrieve
+from bot.retrieval import OnlyCommonWords, UnknownEpisode, retrieve
 from bot.retrieval.evidence import library_index
 from bot.retrieval.rerank import RankedPassage
+from bot.retrieval.words import STOPWORDS, query_terms
 from bot.services.suggest import closest, matching
 from db.engine import DatabaseError, head_revision, open_database
 from db.episodes import count_episodes, get_episode, list_episodes
@@ -184,7 +185,11 @@ def find_episode(session: Session, slug: str) -> Episode:
 
 def search(library: Library, text: str, *, episode: str | None, limit: int) -> list[RankedPassage]:
     """The best `limit` passages for `text` in one episode (by slug) or the library (None).
-    Raises EmptyQuery or UnknownEpisode."""
+    Raises EmptyQuery (OnlyCommonWords for "the and of") or UnknownEpisode. (A question of
+    common words only is still asked: a thread's follow-up "and why?" leans on the thread.)"""
+    terms = query_terms(text)
+    if terms and all(term in STOPWORDS for term in terms):
+        raise OnlyCommonWords("only common words")
     with library.sessions() as session:
         return retrieve(session, text, episode=episode, limit=limit)
 

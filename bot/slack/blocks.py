@@ -342,6 +342,10 @@ POST_FAILURES = {
 
 
 NO_WORDS = "That has no words I can look for: try asking in words."
+ONLY_COMMON_WORDS = (
+    "Those are only common words (the, and, of…), which every turn holds: add a word that "
+    "says what you are looking for."
+)
 NO_CHANNEL = "That request came without a channel, so I can't answer it: try again from one."
 LIBRARY_TROUBLE = "I couldn't read the episode library just now: please try again in a minute."
 # A question a process acknowledged and died before answering, found too late to answer.

@@ -17,7 +17,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.retrieval import EmptyQuery, UnknownEpisode
+from bot.retrieval import EmptyQuery, OnlyCommonWords, UnknownEpisode
 from bot.retrieval.scope import means_library
 from bot.services import channels, feedback
 from bot.services.asks import NewAsk
@@ -179,6 +179,8 @@ def _run(handler: Callable[[], None], subcommand: str, respond: Respond) -> None
 def _run_and_tell(handler: Callable[[], None], subcommand: str, respond: Respond) -> None:
     try:
         handler()
+    except OnlyCommonWords:
+        respond(**blocks.ephemeral(blocks.ONLY_COMMON_WORDS))
     except EmptyQuery:
         respond(**blocks.ephemeral(blocks.NO_WORDS))
     except UnknownEpisode:
