@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from bot.answering import Answer, Answerer, Exchange, LibraryReader, passage_id
-from bot.answering.prepare import prepare
+from bot.answering.prepare import cited_passages, prepare
 from bot.retrieval import EmptyQuery, UnknownEpisode
 from db.models import AnswerTrace
 from db.traces import ToolCall, Trace, history_of, tool_calls_of
@@ -83,12 +83,31 @@ class Replayed:
         return self.after is not None and self.after.passages == self.before.passages
 
 
-def _before(row: AnswerTrace) -> Side:
+QUOTE_CHARS = 240  # of a cited turn shown on the Before side
+
+
+def _cited_quotes(session: Session, turn_ids: Sequence[str]) -> list[str]:
+    """The turns a stored answer cited, as the Now side shows its quotes: a stored answer
+    keeps which turns it cited, not its excerpts, so the turn's opening stands for them."""
+    quotes = []
+    shown_turns: set[tuple[str, int]] = set()
+    for hit in cited_passages(session, turn_ids):
+        if (hit.episode_slug, hit.position) in shown_turns:  # a turn's later parts
+            continue
+        shown_turns.add((hit.episode_slug, hit.position))
+        text = " ".join(hit.text.split())
+        shown = text if len(text) <= QUOTE_CHARS else text[:QUOTE_CHARS].rsplit(" ", 1)[0] + "…"
+        quotes.append(f"“{shown}” ({hit.speaker}, {hit.episode_slug} turn {hit.position})")
+    return quotes
+
+
+def _before(session: Session, row: AnswerTrace) -> Side:
+    citations = list(json.loads(row.citations))
     return Side(
         answerer=row.answerer,
         model=row.model,
         text=row.answer,
-        citations=list(json.loads(row.citations)),
+        citations=citations,
         passages=list(json.loads(row.passages)),
         input_tokens=row.input_tokens,
         output_tokens=row.output_tokens,
@@ -98,6 +117,7 @@ def _before(row: AnswerTrace) -> Side:
         fallback_reason=row.fallback_reason,
         searches=[describe_call(call) for call in tool_calls_of(row)],
         round_trips=row.round_trips or 1,
+        quotes=_cited_quotes(session, citations),
     )
 
 
@@ -162,7 +182,13 @@ def replay(
             after = _after(answer, passages, took_ms)
         replayed.append(
             Replayed(
-                row.id, row.created_at, row.question, row.episode_slug, _before(row), after, problem
+                row.id,
+                row.created_at,
+                row.question,
+                row.episode_slug,
+                _before(session, row),
+                after,
+                problem,
             )
         )
     return replayed

@@ -19,6 +19,11 @@ def _tokens(side: Side) -> str:
     )
 
 
+def _ms(value: float) -> str:
+    """A latency: one decimal under 10 ms (an offline answer takes a few), whole above."""
+    return f"{value:.1f} ms" if value < 10 else f"{value:,.0f} ms"
+
+
 def _cited(side: Side) -> str:
     return ", ".join(side.citations) or "none"
 
@@ -33,7 +38,7 @@ def _quoted(text: str) -> str:
 
 
 def _quotes(side: Side) -> list[str]:
-    """The quotes an answer cites (stored answers keep only which turns they cite)."""
+    """The quotes an answer cites (for a stored answer, the opening of each turn it cited)."""
     return (
         [">", *(f"> {number}. {_cell(q)}" for number, q in enumerate(side.quotes, 1))]
         if (side.quotes)
@@ -64,7 +69,7 @@ def _trace(number: int, r: Replayed) -> list[str]:
         "| --- | --- | --- |",
         f"| answered by | {_cell(_who(before))} | {_cell(_who(after))} |",
         f"| tokens | {_tokens(before)} | {_tokens(after)} |",
-        f"| latency | {before.latency_ms:,.0f} ms | {after.latency_ms:,.0f} ms |",
+        f"| latency | {_ms(before.latency_ms)} | {_ms(after.latency_ms)} |",
         f"| citations | {_cited(before)} | {_cited(after)} |",
         f"| passages given | {len(before.passages)} | {given} |",
         f"| searches | {_cell(_searches(before))} | {_cell(_searches(after))} |",
@@ -110,6 +115,6 @@ def render(replayed: Sequence[Replayed]) -> str:
         "| --- | --- | --- |",
         f"| input tokens (all, cached included) | {before[0]:,} | {after[0]:,} |",
         f"| output tokens | {before[1]:,} | {after[1]:,} |",
-        f"| mean latency | {before[2]:,.0f} ms | {after[2]:,.0f} ms |",
+        f"| mean latency | {_ms(before[2])} | {_ms(after[2])} |",
     ]
     return "\n".join(lines)

@@ -8,7 +8,9 @@ the answer still goes out, since the answer is worth more to its reader than its
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import time
 from collections.abc import Callable, Sequence
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -54,11 +56,22 @@ def ask(
             watcher=watcher,
         )
     tell(watcher, lambda w: w.started(_about(request)))
-    answer = with_chapters(library, answerer.answer(request))
+    started = time.perf_counter()
+    answered = answerer.answer(request)
+    answer = with_chapters(library, _timed(answered, (time.perf_counter() - started) * 1000))
     # The answer is written: a database away for a moment must not cost it.
     turn_id = retried(lambda: record_reply(answer), "store the reply") if record_reply else None
     _keep_trace(library, answer, episode=episode, history=history, turn_id=turn_id)
     return answer
+
+
+def _timed(answer: Answer, took_ms: float) -> Answer:
+    """The answer with its latency: the answerer's own figure (Claude's), else the time it
+    took here (the offline answerer reports none, and 0 ms would read as not measured)."""
+    trace = answer.trace or Trace(answerer=answer.answerer)
+    if trace.latency_ms:
+        return answer
+    return dataclasses.replace(answer, trace=dataclasses.replace(trace, latency_ms=took_ms))
 
 
 def _about(request: AnswerRequest) -> str | None:

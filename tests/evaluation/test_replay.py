@@ -6,11 +6,17 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from bot.answering.offline import OfflineAnswerer
+from bot.evaluation.report import render as render_replay
+from bot.services.asking import ask
+from bot.services.evaluation import replay_recent
+from bot.services.library import Library
 from tests.cli.test_cli import run
 from tests.conftest import SEED, SEED_SLUG
 from tests.fakes.anthropic_api import AnthropicStandIn
@@ -132,3 +138,21 @@ def test_a_trace_whose_episode_is_gone_is_shown_not_replayed(
     assert f"Not replayed: episode {SEED_SLUG} is no longer in the library." in shown.stdout
     # The library-wide question still runs: nothing left to quote is an answer too.
     assert "No episode seems to cover this" in shown.stdout
+
+
+def test_both_sides_show_their_quotes_and_an_offline_answer_its_time(
+    library: Library, tmp_path: Path
+) -> None:
+    """The Before side quotes the turns the stored answer cited (a stored answer keeps
+    which, not its excerpts), one per turn; an offline answer's latency is its wall clock,
+    shown with a decimal under 10 ms, not as 0 ms."""
+    ask(library, "Who is Boris?", OfflineAnswerer())
+    [replayed] = replay_recent(library, OfflineAnswerer(), since=None, limit=1)
+    assert replayed.before.latency_ms > 0 and replayed.after is not None
+    text = render_replay([replayed])
+    before = text.split("**Before:**", 1)[1].split("**Now:**", 1)[0]
+    numbered = [line for line in before.splitlines() if line[:4] in ("> 1.", "> 2.", "> 3.")]
+    assert len(numbered) == len(replayed.before.citations) == 2
+    assert "(Mike Krieger, mike-krieger-anthropic-cpo turn 23)" in before
+    [latency] = [line for line in text.splitlines() if line.startswith("| latency |")]
+    assert re.fullmatch(r"\| latency \| \d\.\d ms \| \d\.\d ms \|", latency), latency
