@@ -15,6 +15,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from db.dialect import is_postgres
+from db.feeds import set_chapters
 from db.models import (
     Channel,
     Conversation,
@@ -237,10 +238,7 @@ def swap_episode(
         session.execute(
             update(FeedItemRow).where(FeedItemRow.id.in_(items)).values(episode_id=episode_id)
         )
-    session.add_all(
-        EpisodeChapter(episode_id=episode_id, position=n, start_seconds=start, title=title)
-        for n, (start, title) in enumerate(chapters, start=1)
-    )
+    set_chapters(session, episode_id, chapters)
     if threads:
         session.execute(
             update(Conversation).where(Conversation.id.in_(threads)).values(episode_id=episode_id)

@@ -5,7 +5,7 @@ across processes)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -13,7 +13,8 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from db.dialect import insert
-from db.models import EpisodeChapter, Feed, FeedItemRow, Lease
+from db.models import Episode, EpisodeChapter, Feed, FeedItemRow, Lease
+from db.shelves import on_shelf
 
 
 @dataclass(frozen=True)
@@ -196,18 +197,22 @@ def set_chapters(session: Session, episode_id: int, chapters: Sequence[tuple[flo
     )
 
 
-def chapters_of(session: Session, episode_ids: Sequence[int]) -> dict[int, list[EpisodeChapter]]:
-    """Each episode's chapters in order (episodes without any left out)."""
-    if not episode_ids:
-        return {}
-    found: dict[int, list[EpisodeChapter]] = {}
-    rows = session.scalars(
-        select(EpisodeChapter)
-        .where(EpisodeChapter.episode_id.in_(set(episode_ids)))
-        .order_by(EpisodeChapter.episode_id, EpisodeChapter.position)
+def chapters_by_slug(
+    session: Session, slugs: Collection[str] | None = None
+) -> dict[str, list[tuple[float, str]]]:
+    """Each episode's chapters (start seconds, title) in order, by slug, in one query: of
+    `slugs`, or of every episode on the session's shelf; episodes without any left out."""
+    query = (
+        select(Episode.slug, EpisodeChapter.start_seconds, EpisodeChapter.title)
+        .join(EpisodeChapter, EpisodeChapter.episode_id == Episode.id)
+        .where(on_shelf(session))
+        .order_by(Episode.slug, EpisodeChapter.position)
     )
-    for row in rows:
-        found.setdefault(row.episode_id, []).append(row)
+    if slugs is not None:
+        query = query.where(Episode.slug.in_(set(slugs)))
+    found: dict[str, list[tuple[float, str]]] = {}
+    for slug, start, title in session.execute(query):
+        found.setdefault(slug, []).append((start, title))
     return found
 
 

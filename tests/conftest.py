@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.ingest.pipeline import ingest_file
 from bot.services.library import Library
 from db.engine import open_database
+from tests.fakes.feed_server import FeedServer
 from tests.fakes.slack_api import SlackApiStandIn
 from tests.postgres_cluster import Cluster, Unavailable
 
@@ -110,6 +111,15 @@ def slack() -> Iterator[SlackApiStandIn]:
     stand_in = SlackApiStandIn().start()
     yield stand_in
     stand_in.stop()
+
+
+@pytest.fixture
+def feed_server() -> Iterator[FeedServer]:
+    """The loopback feed server (feeds and transcripts), started for the test and stopped
+    after it."""
+    running = FeedServer().start()
+    yield running
+    running.stop()
 
 
 @pytest.fixture

@@ -77,18 +77,8 @@ def check_destination(url: str, *, allow_private: bool) -> None:
     host = parts.hostname
     if not host:
         raise FetchError("the address names no host")
-    if allow_private:
-        return
-    try:
-        port = port or (443 if parts.scheme == "https" else 80)
-        infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
-    except (socket.gaierror, UnicodeError, ValueError):
-        raise FetchError(f"the host {host} could not be found") from None
-    if not all(_public(str(info[4][0])) for info in infos):
-        raise FetchError(
-            f"{host} is a private or local address, which feeds may not point at "
-            "(FEEDS_ALLOW_PRIVATE=true allows it)"
-        )
+    if not allow_private:
+        _public_address(host, port or (443 if parts.scheme == "https" else 80))
 
 
 class _Deadline:

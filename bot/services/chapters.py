@@ -7,9 +7,8 @@ import dataclasses
 
 from bot.answering import Answer
 from bot.ingest.chapters import chapter_at
-from bot.services.library import Library, episodes
-from db.episodes import get_episode
-from db.feeds import chapters_of
+from bot.services.library import Library
+from db.feeds import chapters_by_slug
 
 
 def with_chapters(library: Library, answer: Answer) -> Answer:
@@ -18,15 +17,11 @@ def with_chapters(library: Library, answer: Answer) -> Answer:
     if not slugs:
         return answer
     with library.sessions() as session:
-        ids = {slug: e.id for slug in slugs if (e := get_episode(session, slug)) is not None}
-        stored = chapters_of(session, list(ids.values()))
+        stored = chapters_by_slug(session, slugs)
     if not stored:
         return answer
-    by_slug = {
-        slug: [(c.start_seconds, c.title) for c in stored.get(i, [])] for slug, i in ids.items()
-    }
     cited = [
-        dataclasses.replace(c, chapter=chapter_at(by_slug.get(c.episode_slug, []), c.start_seconds))
+        dataclasses.replace(c, chapter=chapter_at(stored.get(c.episode_slug, []), c.start_seconds))
         for c in answer.citations
     ]
     return dataclasses.replace(answer, citations=cited)
@@ -36,22 +31,11 @@ def chapters_of_episode(library: Library, slug: str) -> list[tuple[float, str]]:
     """One episode's chapters (start seconds, title); none when it has none or no such
     episode is on the library's shelf."""
     with library.sessions() as session:
-        episode = get_episode(session, slug)
-        if episode is None:
-            return []
-        stored = chapters_of(session, [episode.id]).get(episode.id, [])
-        return [(c.start_seconds, c.title) for c in stored]
+        return chapters_by_slug(session, [slug]).get(slug, [])
 
 
 def chapters_by_episode(library: Library) -> dict[str, list[tuple[float, str]]]:
     """Each episode's chapters (start seconds, title), by slug; episodes without any left
     out."""
-    listed = episodes(library)
     with library.sessions() as session:
-        ids = {e.slug: found.id for e in listed if (found := get_episode(session, e.slug))}
-        stored = chapters_of(session, list(ids.values()))
-    return {
-        slug: [(c.start_seconds, c.title) for c in stored[i]]
-        for slug, i in ids.items()
-        if i in stored
-    }
+        return chapters_by_slug(session)

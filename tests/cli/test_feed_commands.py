@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from tests.cli.test_cli import SCRIPT, run
 from tests.conftest import SEED_SLUG
@@ -22,13 +19,6 @@ Ann: Welcome to part {n}. Today we talk about onboarding new users.
 00:00:30,000 --> 00:00:40,000
 Bo: Onboarding is where most products lose their users, so measure step {n} first.
 """
-
-
-@pytest.fixture
-def feed_server() -> Iterator[FeedServer]:
-    running = FeedServer().start()
-    yield running
-    running.stop()
 
 
 def _feed(server: FeedServer, *numbers: int, waiting: int | None = None) -> str:

@@ -141,31 +141,24 @@ class OAuthApp:
         if team_id is None:
             return _error("invalid_code")
         workspace = self._workspaces[team_id]
-        return {
-            "ok": True,
-            "app_id": app_id,
-            "authed_user": {"id": INSTALLER_USER_ID},
-            "scope": BOT_SCOPES,
-            "token_type": "bot",
-            **self._issue(workspace, rotating=workspace.rotating),
-            "bot_user_id": workspace.bot_user_id,
-            "team": workspace.team(),
-            "enterprise": workspace.enterprise(),
-            "is_enterprise_install": False,
-        }
+        granted = self._granted(workspace, app_id, rotating=workspace.rotating)
+        return {**granted, "authed_user": {"id": INSTALLER_USER_ID}}
 
     def _refresh(self, refresh_token: Any, app_id: str) -> Answer:
         # A refresh token works once too; the access token it replaces is left to expire.
         team_id = self._refresh_tokens.pop(str(refresh_token), None)
         if team_id is None:
             return _error("invalid_refresh_token")
-        workspace = self._workspaces[team_id]
+        return self._granted(self._workspaces[team_id], app_id, rotating=True)
+
+    def _granted(self, workspace: _Workspace, app_id: str, *, rotating: bool) -> Answer:
+        """oauth.v2.access's answer: a new bot token for the workspace, and who it is."""
         return {
             "ok": True,
             "app_id": app_id,
             "scope": BOT_SCOPES,
             "token_type": "bot",
-            **self._issue(workspace, rotating=True),
+            **self._issue(workspace, rotating=rotating),
             "bot_user_id": workspace.bot_user_id,
             "team": workspace.team(),
             "enterprise": workspace.enterprise(),

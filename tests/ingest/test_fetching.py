@@ -38,13 +38,6 @@ def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-@pytest.fixture
-def server() -> Iterator[FeedServer]:
-    running = FeedServer().start()
-    yield running
-    running.stop()
-
-
 @pytest.fixture(scope="module")
 def fetcher() -> Iterator[Fetcher]:
     """One for many fetches, as a poll uses it; a fresh server (and port) each test."""
@@ -62,174 +55,178 @@ def _refused(fetcher: Fetcher, url: str, limit: int = FEED_BYTES, **kwargs: Any)
 
 
 def test_a_feed_comes_back_with_its_body_type_and_validators(
-    server: FeedServer, fetcher: Fetcher
+    feed_server: FeedServer, fetcher: Fetcher
 ) -> None:
-    server.serve("/feed.xml", FEED, "application/rss+xml", etag=ETAG, last_modified=MODIFIED)
-    fetched = fetcher.get(server.url + "/feed.xml", limit=FEED_BYTES)
+    feed_server.serve("/feed.xml", FEED, "application/rss+xml", etag=ETAG, last_modified=MODIFIED)
+    fetched = fetcher.get(feed_server.url + "/feed.xml", limit=FEED_BYTES)
     assert (fetched.status, fetched.not_modified, fetched.body) == (200, False, FEED)
-    assert fetched.url == server.url + "/feed.xml"
+    assert fetched.url == feed_server.url + "/feed.xml"
     assert fetched.content_type == "application/rss+xml"
     assert (fetched.etag, fetched.last_modified) == (ETAG, MODIFIED)
-    [request] = server.requests_to("/feed.xml")
+    [request] = feed_server.requests_to("/feed.xml")
     assert request.headers.get("User-Agent") == USER_AGENT
     # A first fetch has nothing to be conditional on.
     assert "If-None-Match" not in request.headers and "If-Modified-Since" not in request.headers
 
 
 def test_an_unchanged_feed_is_asked_with_its_validators_and_answered_304(
-    server: FeedServer, fetcher: Fetcher
+    feed_server: FeedServer, fetcher: Fetcher
 ) -> None:
-    server.serve("/feed.xml", FEED, etag=ETAG, last_modified=MODIFIED)
-    first = fetcher.get(server.url + "/feed.xml", limit=FEED_BYTES)
+    feed_server.serve("/feed.xml", FEED, etag=ETAG, last_modified=MODIFIED)
+    first = fetcher.get(feed_server.url + "/feed.xml", limit=FEED_BYTES)
     again = fetcher.get(
-        server.url + "/feed.xml",
+        feed_server.url + "/feed.xml",
         limit=FEED_BYTES,
         etag=first.etag,
         last_modified=first.last_modified,
     )
     assert (again.status, again.not_modified, again.body) == (304, True, b"")
     assert again.etag == ETAG
-    asked = server.requests_to("/feed.xml")[-1]
+    asked = feed_server.requests_to("/feed.xml")[-1]
     assert asked.headers.get("If-None-Match") == ETAG
     assert asked.headers.get("If-Modified-Since") == MODIFIED
     assert asked.status == 304
 
 
-def test_a_date_alone_makes_the_request_conditional(server: FeedServer, fetcher: Fetcher) -> None:
-    server.serve("/feed.xml", FEED, last_modified=MODIFIED)
-    fetched = fetcher.get(server.url + "/feed.xml", limit=FEED_BYTES, last_modified=MODIFIED)
+def test_a_date_alone_makes_the_request_conditional(
+    feed_server: FeedServer, fetcher: Fetcher
+) -> None:
+    feed_server.serve("/feed.xml", FEED, last_modified=MODIFIED)
+    fetched = fetcher.get(feed_server.url + "/feed.xml", limit=FEED_BYTES, last_modified=MODIFIED)
     assert fetched.not_modified
-    asked = server.requests_to("/feed.xml")[-1]
+    asked = feed_server.requests_to("/feed.xml")[-1]
     assert "If-None-Match" not in asked.headers
     assert asked.headers.get("If-Modified-Since") == MODIFIED
 
 
 def test_a_changed_feed_comes_back_whole_with_its_new_validator(
-    server: FeedServer, fetcher: Fetcher
+    feed_server: FeedServer, fetcher: Fetcher
 ) -> None:
-    server.serve("/feed.xml", FEED + b"<!-- v2 -->", etag='"v2"')
-    fetched = fetcher.get(server.url + "/feed.xml", limit=FEED_BYTES, etag=ETAG)
+    feed_server.serve("/feed.xml", FEED + b"<!-- v2 -->", etag='"v2"')
+    fetched = fetcher.get(feed_server.url + "/feed.xml", limit=FEED_BYTES, etag=ETAG)
     assert fetched.status == 200 and fetched.body.endswith(b"<!-- v2 -->")
     assert fetched.etag == '"v2"'
 
 
 def test_redirects_are_followed_to_the_end_relative_locations_too(
-    server: FeedServer, fetcher: Fetcher
+    feed_server: FeedServer, fetcher: Fetcher
 ) -> None:
-    server.serve("/shows/new/feed.xml", FEED, etag=ETAG)
-    server.redirect("/old", server.url + "/moved", status=301)  # absolute
-    server.redirect("/moved", "/shows/feed", status=308)  # absolute path
-    server.redirect("/shows/feed", "new/feed.xml", status=307)  # relative to /shows/
-    fetched = fetcher.get(server.url + "/old", limit=FEED_BYTES, etag='"v0"')
-    assert fetched.body == FEED and fetched.url == server.url + "/shows/new/feed.xml"
-    assert [r.path for r in server.requests] == [
+    feed_server.serve("/shows/new/feed.xml", FEED, etag=ETAG)
+    feed_server.redirect("/old", feed_server.url + "/moved", status=301)  # absolute
+    feed_server.redirect("/moved", "/shows/feed", status=308)  # absolute path
+    feed_server.redirect("/shows/feed", "new/feed.xml", status=307)  # relative to /shows/
+    fetched = fetcher.get(feed_server.url + "/old", limit=FEED_BYTES, etag='"v0"')
+    assert fetched.body == FEED and fetched.url == feed_server.url + "/shows/new/feed.xml"
+    assert [r.path for r in feed_server.requests] == [
         "/old",
         "/moved",
         "/shows/feed",
         "/shows/new/feed.xml",
     ]
     # The validators go to where the feed is now.
-    assert server.requests_to("/shows/new/feed.xml")[0].headers.get("If-None-Match") == '"v0"'
+    assert feed_server.requests_to("/shows/new/feed.xml")[0].headers.get("If-None-Match") == '"v0"'
 
 
-def test_a_redirect_loop_is_refused_in_one_sentence(server: FeedServer, fetcher: Fetcher) -> None:
-    server.redirect("/a", "/b")
-    server.redirect("/b", "/a")
-    assert _refused(fetcher, server.url + "/a") == "the address redirects in a loop"
-    assert [r.path for r in server.requests] == ["/a", "/b"]
-    server.redirect("/self", "/self")
-    assert _refused(fetcher, server.url + "/self") == "the address redirects in a loop"
+def test_a_redirect_loop_is_refused_in_one_sentence(
+    feed_server: FeedServer, fetcher: Fetcher
+) -> None:
+    feed_server.redirect("/a", "/b")
+    feed_server.redirect("/b", "/a")
+    assert _refused(fetcher, feed_server.url + "/a") == "the address redirects in a loop"
+    assert [r.path for r in feed_server.requests] == ["/a", "/b"]
+    feed_server.redirect("/self", "/self")
+    assert _refused(fetcher, feed_server.url + "/self") == "the address redirects in a loop"
 
 
-def test_at_most_max_redirects_are_followed(server: FeedServer, fetcher: Fetcher) -> None:
+def test_at_most_max_redirects_are_followed(feed_server: FeedServer, fetcher: Fetcher) -> None:
     def chain(name: str, hops: int) -> str:
         for hop in range(hops):
-            server.redirect(f"/{name}{hop}", f"/{name}{hop + 1}")
-        server.serve(f"/{name}{hops}", FEED)
-        return f"{server.url}/{name}0"
+            feed_server.redirect(f"/{name}{hop}", f"/{name}{hop + 1}")
+        feed_server.serve(f"/{name}{hops}", FEED)
+        return f"{feed_server.url}/{name}0"
 
     assert fetcher.get(chain("ok", MAX_REDIRECTS), limit=FEED_BYTES).body == FEED
     message = _refused(fetcher, chain("long", MAX_REDIRECTS + 1))
     assert message == f"the address redirects more than {MAX_REDIRECTS} times"
-    assert len(server.requests_to(f"/long{MAX_REDIRECTS + 1}")) == 0  # never asked
+    assert len(feed_server.requests_to(f"/long{MAX_REDIRECTS + 1}")) == 0  # never asked
 
 
 def test_a_redirect_without_location_is_an_answer_refused(
-    server: FeedServer, fetcher: Fetcher
+    feed_server: FeedServer, fetcher: Fetcher
 ) -> None:
-    server.serve("/nowhere", b"", status=302)
-    assert _refused(fetcher, server.url + "/nowhere") == "the server answered 302"
+    feed_server.serve("/nowhere", b"", status=302)
+    assert _refused(fetcher, feed_server.url + "/nowhere") == "the server answered 302"
 
 
 def test_a_redirect_to_an_address_that_is_not_one_is_refused(
-    server: FeedServer, fetcher: Fetcher
+    feed_server: FeedServer, fetcher: Fetcher
 ) -> None:
-    server.redirect("/broken", "http://[::1")
-    assert "not valid" in _refused(fetcher, server.url + "/broken")
+    feed_server.redirect("/broken", "http://[::1")
+    assert "not valid" in _refused(fetcher, feed_server.url + "/broken")
 
 
 @pytest.mark.parametrize("status", [404, 410, 500, 503])
 def test_errors_are_said_with_their_status(
-    server: FeedServer, fetcher: Fetcher, status: int
+    feed_server: FeedServer, fetcher: Fetcher, status: int
 ) -> None:
-    server.serve("/feed.xml", b"oops", "text/plain", status=status)
-    assert _refused(fetcher, server.url + "/feed.xml") == f"the server answered {status}"
+    feed_server.serve("/feed.xml", b"oops", "text/plain", status=status)
+    assert _refused(fetcher, feed_server.url + "/feed.xml") == f"the server answered {status}"
 
 
-def test_an_unregistered_path_is_a_404(server: FeedServer, fetcher: Fetcher) -> None:
-    assert _refused(fetcher, server.url + "/missing.xml") == "the server answered 404"
+def test_an_unregistered_path_is_a_404(feed_server: FeedServer, fetcher: Fetcher) -> None:
+    assert _refused(fetcher, feed_server.url + "/missing.xml") == "the server answered 404"
 
 
 def test_a_50_mb_answer_is_cut_off_at_the_limit_not_read_whole(
-    server: FeedServer, fetcher: Fetcher
+    feed_server: FeedServer, fetcher: Fetcher
 ) -> None:
-    server.serve_large("/huge.xml", 50 * MB, content_length=False)
+    feed_server.serve_large("/huge.xml", 50 * MB, content_length=False)
     started = time.monotonic()
-    message = _refused(fetcher, server.url + "/huge.xml")
+    message = _refused(fetcher, feed_server.url + "/huge.xml")
     assert time.monotonic() - started < 3
     assert message == f"it is larger than the {FEED_BYTES // MB} MB allowed"
-    [request] = server.requests_to("/huge.xml")
+    [request] = feed_server.requests_to("/huge.xml")
     assert request.finished.wait(5)
     # The limit, plus what the sockets' buffers took in before the fetcher hung up.
     assert request.sent < 40 * MB
 
 
 def test_a_declared_length_over_the_limit_is_refused_before_the_body(
-    server: FeedServer, fetcher: Fetcher
+    feed_server: FeedServer, fetcher: Fetcher
 ) -> None:
     # A body sent a chunk a second: refused at once only if the header alone decides.
-    server.serve_large("/huge.xml", FEED_BYTES + 1, content_length=True, drip=1.0)
+    feed_server.serve_large("/huge.xml", FEED_BYTES + 1, content_length=True, drip=1.0)
     started = time.monotonic()
-    message = _refused(fetcher, server.url + "/huge.xml")
+    message = _refused(fetcher, feed_server.url + "/huge.xml")
     assert time.monotonic() - started < 0.9
     assert message == f"it is larger than the {FEED_BYTES // MB} MB allowed"
 
 
-def test_a_body_just_at_the_limit_is_kept(server: FeedServer, fetcher: Fetcher) -> None:
-    server.serve_large("/exact.xml", 1 * MB, content_length=False)
-    assert len(fetcher.get(server.url + "/exact.xml", limit=1 * MB).body) == 1 * MB
-    assert "larger than" in _refused(fetcher, server.url + "/exact.xml", limit=1 * MB - 1)
+def test_a_body_just_at_the_limit_is_kept(feed_server: FeedServer, fetcher: Fetcher) -> None:
+    feed_server.serve_large("/exact.xml", 1 * MB, content_length=False)
+    assert len(fetcher.get(feed_server.url + "/exact.xml", limit=1 * MB).body) == 1 * MB
+    assert "larger than" in _refused(fetcher, feed_server.url + "/exact.xml", limit=1 * MB - 1)
 
 
-def test_a_server_slower_than_the_limit_is_given_up_on(server: FeedServer) -> None:
-    server.serve("/slow.xml", FEED, delay=5.0)
+def test_a_server_slower_than_the_limit_is_given_up_on(feed_server: FeedServer) -> None:
+    feed_server.serve("/slow.xml", FEED, delay=5.0)
     with Fetcher(allow_private=True, seconds=1.0) as quick:
         started = time.monotonic()
-        message = _refused(quick, server.url + "/slow.xml")
+        message = _refused(quick, feed_server.url + "/slow.xml")
     assert 0.9 < time.monotonic() - started < 2.5
     assert message == "gave up after 1 second"
 
 
-def test_a_dripping_body_is_stopped_by_the_deadline(server: FeedServer) -> None:
+def test_a_dripping_body_is_stopped_by_the_deadline(feed_server: FeedServer) -> None:
     # Each read gets a few bytes well within a read timeout: only the total deadline ends it.
     body = FEED * 4
-    server.serve("/drip.xml", body, drip=0.05)
+    feed_server.serve("/drip.xml", body, drip=0.05)
     with Fetcher(allow_private=True, seconds=0.5) as quick:
         started = time.monotonic()
-        message = _refused(quick, server.url + "/drip.xml")
+        message = _refused(quick, feed_server.url + "/drip.xml")
     assert time.monotonic() - started < 1.5
     assert message == "gave up after 0.5 seconds"
-    assert server.requests_to("/drip.xml")[0].sent < len(body)
+    assert feed_server.requests_to("/drip.xml")[0].sent < len(body)
 
 
 def test_dripping_headers_are_stopped_by_the_deadline() -> None:
@@ -262,17 +259,17 @@ def test_dripping_headers_are_stopped_by_the_deadline() -> None:
         listener.close()
 
 
-def test_the_deadline_covers_every_hop(server: FeedServer) -> None:
+def test_the_deadline_covers_every_hop(feed_server: FeedServer) -> None:
     # Each hop well within the limit; all of them together not.
-    server.redirect("/start", "/hop", delay=0.3)
-    server.redirect("/hop", "/end", delay=0.3)
-    server.serve("/end", FEED, delay=0.3)
+    feed_server.redirect("/start", "/hop", delay=0.3)
+    feed_server.redirect("/hop", "/end", delay=0.3)
+    feed_server.serve("/end", FEED, delay=0.3)
     with Fetcher(allow_private=True, seconds=0.5) as quick:
         started = time.monotonic()
-        message = _refused(quick, server.url + "/start")
+        message = _refused(quick, feed_server.url + "/start")
     assert message == "gave up after 0.5 seconds"
     assert time.monotonic() - started < 1
-    assert [r.path for r in server.requests] == ["/start", "/hop"]
+    assert [r.path for r in feed_server.requests] == ["/start", "/hop"]
 
 
 @pytest.mark.parametrize(
@@ -290,9 +287,9 @@ def test_only_http_and_https_are_fetched(url: str) -> None:
         assert _refused(any_address, url).startswith("only http and https addresses are fetched")
 
 
-def test_a_redirect_to_another_scheme_is_refused(server: FeedServer, fetcher: Fetcher) -> None:
-    server.redirect("/feed.xml", "file:///etc/passwd")
-    message = _refused(fetcher, server.url + "/feed.xml")
+def test_a_redirect_to_another_scheme_is_refused(feed_server: FeedServer, fetcher: Fetcher) -> None:
+    feed_server.redirect("/feed.xml", "file:///etc/passwd")
+    message = _refused(fetcher, feed_server.url + "/feed.xml")
     assert message == "only http and https addresses are fetched, not file:"
 
 
@@ -309,12 +306,12 @@ def test_a_redirect_to_another_scheme_is_refused(server: FeedServer, fetcher: Fe
         "http://0.0.0.0:{port}/feed.xml",
     ],
 )
-def test_private_and_local_addresses_are_refused(server: FeedServer, url: str) -> None:
-    port = server.url.rsplit(":", 1)[1]
+def test_private_and_local_addresses_are_refused(feed_server: FeedServer, url: str) -> None:
+    port = feed_server.url.rsplit(":", 1)[1]
     with Fetcher(allow_private=False, seconds=1.0) as public_only:
         message = _refused(public_only, url.format(port=port))
     assert "is a private or local address" in message and "FEEDS_ALLOW_PRIVATE" in message
-    assert server.requests == []  # refused before connecting
+    assert feed_server.requests == []  # refused before connecting
 
 
 def test_a_malformed_address_is_refused_not_raised() -> None:
@@ -345,25 +342,25 @@ def _resolving_publicly(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
 
 
 def test_each_hop_is_checked_so_a_public_address_cannot_redirect_to_a_local_one(
-    server: FeedServer, monkeypatch: pytest.MonkeyPatch
+    feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _resolving_publicly(monkeypatch, "localhost")
-    public = server.url.replace("127.0.0.1", "localhost")
-    loopback = server.url.replace("127.0.0.1", "[::1]")
-    server.serve("/feed.xml", FEED)
-    server.redirect("/also-public", public + "/feed.xml")
-    server.redirect("/to-loopback", loopback + "/feed.xml")
+    public = feed_server.url.replace("127.0.0.1", "localhost")
+    loopback = feed_server.url.replace("127.0.0.1", "[::1]")
+    feed_server.serve("/feed.xml", FEED)
+    feed_server.redirect("/also-public", public + "/feed.xml")
+    feed_server.redirect("/to-loopback", loopback + "/feed.xml")
     with Fetcher(allow_private=False) as public_only:
         # The stand-in public address is fetched, redirects included...
         assert public_only.get(public + "/also-public", limit=FEED_BYTES).body == FEED
         # ...but not a hop to loopback.
         message = _refused(public_only, public + "/to-loopback")
     assert message.startswith("::1 is a private or local address")
-    assert [r.path for r in server.requests] == ["/also-public", "/feed.xml", "/to-loopback"]
+    assert [r.path for r in feed_server.requests] == ["/also-public", "/feed.xml", "/to-loopback"]
 
 
 def test_the_connection_goes_to_the_address_checked_not_a_second_answer(
-    server: FeedServer, monkeypatch: pytest.MonkeyPatch
+    feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """DNS rebinding: the name's first answer is public, every later one private. The
     check and the connection use one answer each; the connection's is checked too."""
@@ -377,12 +374,12 @@ def test_the_connection_goes_to_the_address_checked_not_a_second_answer(
     )
     monkeypatch.setattr(fetching, "socket", fake)
     monkeypatch.setattr(fetching, "_public", lambda address: address == "127.0.0.1")
-    server.serve("/feed.xml", FEED)
-    rebinding = server.url.replace("127.0.0.1", "rebinding.example") + "/feed.xml"
+    feed_server.serve("/feed.xml", FEED)
+    rebinding = feed_server.url.replace("127.0.0.1", "rebinding.example") + "/feed.xml"
     with Fetcher(allow_private=False) as public_only:
         message = _refused(public_only, rebinding)
     assert message.startswith("rebinding.example is a private or local address")
-    assert server.requests == []
+    assert feed_server.requests == []
 
 
 def test_a_name_that_does_not_resolve_is_said_so(monkeypatch: pytest.MonkeyPatch) -> None:

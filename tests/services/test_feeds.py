@@ -5,7 +5,6 @@ one poller at a time, chapters stored, and a workspace's feeds its own."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
@@ -49,40 +48,33 @@ class Channel:
         return f"1700000000.{len(self.posts):06d}"
 
 
-@pytest.fixture
-def server() -> Iterator[FeedServer]:
-    running = FeedServer().start()
-    yield running
-    running.stop()
-
-
-def _episode(server: FeedServer, n: int, *, transcript: bool = True) -> Item:
+def _episode(feed_server: FeedServer, n: int, *, transcript: bool = True) -> Item:
     if transcript:
-        server.serve(f"/t{n}.vtt", VTT.format(n=n).encode(), "text/vtt")
-        server.serve(f"/c{n}.json", CHAPTERS, "application/json+chapters")
+        feed_server.serve(f"/t{n}.vtt", VTT.format(n=n).encode(), "text/vtt")
+        feed_server.serve(f"/c{n}.json", CHAPTERS, "application/json+chapters")
     return Item(
         guid=f"pricing-{n}",
         title=f"Episode {n}: value pricing",
         published=f"Mon, 0{n} Nov 2026 10:00:00 GMT",
         link=f"https://example.com/episodes/{n}",
         audio=f"https://example.com/audio/{n}.mp3",
-        transcripts=(Transcript(server.url + f"/t{n}.vtt", "text/vtt"),) if transcript else (),
-        chapters=server.url + f"/c{n}.json" if transcript else None,
+        transcripts=(Transcript(feed_server.url + f"/t{n}.vtt", "text/vtt"),) if transcript else (),
+        chapters=feed_server.url + f"/c{n}.json" if transcript else None,
         guest="Bo Example",
         description=f"<p>Bo on <b>value pricing</b>, part {n}. Price what it is worth &amp; "
         "nothing less.</p>",
     )
 
 
-def _publish(server: FeedServer, *items: Item, etag: str | None = None) -> str:
-    server.serve("/feed.xml", rss("The Pricing Show", items), "application/rss+xml", etag=etag)
-    return server.url + "/feed.xml"
+def _publish(feed_server: FeedServer, *items: Item, etag: str | None = None) -> str:
+    feed_server.serve("/feed.xml", rss("The Pricing Show", items), "application/rss+xml", etag=etag)
+    return feed_server.url + "/feed.xml"
 
 
 def test_subscribing_loads_the_newest_episode_and_each_new_one_is_announced_once(
-    library: Library, server: FeedServer
+    library: Library, feed_server: FeedServer
 ) -> None:
-    url = _publish(server, _episode(server, 2), _episode(server, 1))
+    url = _publish(feed_server, _episode(feed_server, 2), _episode(feed_server, 1))
     added = feeds.subscribe(library, SETTINGS, url, channel="C0PRICE")
     assert added.title == "The Pricing Show"
     assert [(i.title, i.state) for i in added.items] == [
@@ -94,7 +86,9 @@ def test_subscribing_loads_the_newest_episode_and_each_new_one_is_announced_once
     assert feeds.poll(library, SETTINGS, channel).loaded == []  # nothing new: nothing said
     assert channel.posts == []
 
-    _publish(server, _episode(server, 3), _episode(server, 2), _episode(server, 1))
+    _publish(
+        feed_server, _episode(feed_server, 3), _episode(feed_server, 2), _episode(feed_server, 1)
+    )
     report = feeds.poll(library, SETTINGS, channel)
     assert report.loaded == ["episode-3-value-pricing"] and report.announced == 1
     [(team, where, news)] = channel.posts
@@ -113,11 +107,11 @@ def test_subscribing_loads_the_newest_episode_and_each_new_one_is_announced_once
 
 
 def test_an_item_without_a_transcript_waits_until_it_has_one(
-    library: Library, server: FeedServer
+    library: Library, feed_server: FeedServer
 ) -> None:
-    url = _publish(server, _episode(server, 1))
+    url = _publish(feed_server, _episode(feed_server, 1))
     feeds.subscribe(library, SETTINGS, url, channel="C0PRICE")
-    _publish(server, _episode(server, 2, transcript=False), _episode(server, 1))
+    _publish(feed_server, _episode(feed_server, 2, transcript=False), _episode(feed_server, 1))
     channel = Channel()
     feeds.poll(library, SETTINGS, channel)
     [listed] = feeds.subscriptions(library)
@@ -125,28 +119,30 @@ def test_an_item_without_a_transcript_waits_until_it_has_one(
     assert [i.title for i in waiting] == ["Episode 2: value pricing"]
     assert "no transcript" in (waiting[0].note or "") and channel.posts == []
 
-    _publish(server, _episode(server, 2), _episode(server, 1))  # the host added it later
+    _publish(
+        feed_server, _episode(feed_server, 2), _episode(feed_server, 1)
+    )  # the host added it later
     report = feeds.poll(library, SETTINGS, channel)
     assert report.loaded == ["episode-2-value-pricing"] and len(channel.posts) == 1
 
 
 def test_an_unchanged_feed_is_asked_with_its_validators_and_costs_a_304(
-    library: Library, server: FeedServer
+    library: Library, feed_server: FeedServer
 ) -> None:
-    url = _publish(server, _episode(server, 1), etag='"v1"')
+    url = _publish(feed_server, _episode(feed_server, 1), etag='"v1"')
     feeds.subscribe(library, SETTINGS, url, channel=None)
     feeds.poll(library, SETTINGS, Channel())
-    asked = [r for r in server.requests if r.path == "/feed.xml"]
+    asked = [r for r in feed_server.requests if r.path == "/feed.xml"]
     assert asked[-1].headers.get("If-None-Match") == '"v1"'
     assert asked[-1].status == 304
 
 
 def test_a_failing_feed_is_backed_off_and_said_in_one_sentence(
-    library: Library, server: FeedServer
+    library: Library, feed_server: FeedServer
 ) -> None:
-    url = _publish(server, _episode(server, 1))
+    url = _publish(feed_server, _episode(feed_server, 1))
     feeds.subscribe(library, SETTINGS, url, channel="C0PRICE")
-    server.serve("/feed.xml", b"<rss><channel><title>cut off", "application/rss+xml")
+    feed_server.serve("/feed.xml", b"<rss><channel><title>cut off", "application/rss+xml")
     now = datetime(2026, 12, 2, 12, 0)
     report = feeds.poll(library, SETTINGS, Channel(), now=now)
     assert report.failed and "not well-formed" in report.failed[0]
@@ -161,8 +157,8 @@ def test_a_failing_feed_is_backed_off_and_said_in_one_sentence(
         assert feed.next_poll_at == now + timedelta(minutes=31) + timedelta(hours=1)
 
 
-def test_one_poller_at_a_time(library: Library, server: FeedServer) -> None:
-    url = _publish(server, _episode(server, 1))
+def test_one_poller_at_a_time(library: Library, feed_server: FeedServer) -> None:
+    url = _publish(feed_server, _episode(feed_server, 1))
     feeds.subscribe(library, SETTINGS, url, channel="C0PRICE")
     now = datetime.now()
     with library.sessions.begin() as session:
@@ -173,13 +169,13 @@ def test_one_poller_at_a_time(library: Library, server: FeedServer) -> None:
 
 
 def test_feeds_refused_in_one_sentence_and_kept_per_workspace(
-    library: Library, server: FeedServer
+    library: Library, feed_server: FeedServer
 ) -> None:
     with pytest.raises(FeedProblem, match="private or local address"):
-        feeds.subscribe(library, Settings(), server.url + "/feed.xml", channel=None)
+        feeds.subscribe(library, Settings(), feed_server.url + "/feed.xml", channel=None)
     with pytest.raises(FeedProblem, match="could not be read"):
-        feeds.subscribe(library, SETTINGS, server.url + "/missing.xml", channel=None)
-    url = _publish(server, _episode(server, 1))
+        feeds.subscribe(library, SETTINGS, feed_server.url + "/missing.xml", channel=None)
+    url = _publish(feed_server, _episode(feed_server, 1))
     feeds.subscribe(library.of_workspace("T0ONE"), SETTINGS, url, channel="C1")
     with pytest.raises(FeedProblem, match="already subscribed"):
         feeds.subscribe(library.of_workspace("T0ONE"), SETTINGS, url, channel="C1")
@@ -191,33 +187,33 @@ def test_feeds_refused_in_one_sentence_and_kept_per_workspace(
 
 
 def test_hostile_feeds_cost_only_themselves(
-    library: Library, server: FeedServer, monkeypatch: pytest.MonkeyPatch
+    library: Library, feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A feed that times out, one that redirects in a loop, a billion-laughs feed and an
     episode whose transcript is 50 MB: each is said in one sentence where it belongs, and
     the good feed polled alongside them still gets its new episode announced."""
     monkeypatch.setattr(fetching, "FETCH_SECONDS", 1.0)
-    good = _publish(server, _episode(server, 1))
+    good = _publish(feed_server, _episode(feed_server, 1))
     feeds.subscribe(library, SETTINGS, good, channel="C0GOOD")
     for path, refusal in (("/slow.xml", "gave up after 1 second"), ("/loop.xml", "in a loop")):
         with pytest.raises(FeedProblem, match=refusal):
             if path == "/slow.xml":
-                server.serve(path, rss("Slow", []), delay=3.0)
+                feed_server.serve(path, rss("Slow", []), delay=3.0)
             else:
-                server.redirect(path, "/loop.xml")
-            feeds.subscribe(library, SETTINGS, server.url + path, channel="C0BAD")
-    server.serve("/laughs.xml", BILLION_LAUGHS)
+                feed_server.redirect(path, "/loop.xml")
+            feeds.subscribe(library, SETTINGS, feed_server.url + path, channel="C0BAD")
+    feed_server.serve("/laughs.xml", BILLION_LAUGHS)
     with pytest.raises(FeedProblem, match="entities"):
-        feeds.subscribe(library, SETTINGS, server.url + "/laughs.xml", channel="C0BAD")
+        feeds.subscribe(library, SETTINGS, feed_server.url + "/laughs.xml", channel="C0BAD")
 
     # A subscribed feed turning hostile later: polled, failed, backed off; the good one goes on.
-    _publish(server, _episode(server, 1))
-    server.serve("/other.xml", rss("Other", [_episode(server, 1)]))
-    feeds.subscribe(library, SETTINGS, server.url + "/other.xml", channel="C0OTHER")
-    server.serve("/other.xml", BILLION_LAUGHS)
-    huge = _episode(server, 2)
-    server.serve_large("/t2.vtt", content_type="text/vtt")
-    _publish(server, huge, _episode(server, 1))
+    _publish(feed_server, _episode(feed_server, 1))
+    feed_server.serve("/other.xml", rss("Other", [_episode(feed_server, 1)]))
+    feeds.subscribe(library, SETTINGS, feed_server.url + "/other.xml", channel="C0OTHER")
+    feed_server.serve("/other.xml", BILLION_LAUGHS)
+    huge = _episode(feed_server, 2)
+    feed_server.serve_large("/t2.vtt", content_type="text/vtt")
+    _publish(feed_server, huge, _episode(feed_server, 1))
     channel = Channel()
     report = feeds.poll(library, SETTINGS, channel)
     assert report.polled == 2 and report.failed == [
@@ -227,52 +223,54 @@ def test_hostile_feeds_cost_only_themselves(
     [waiting] = [i for i in listed.items if i.state == "waiting"]
     assert "larger than the 10 MB allowed" in (waiting.note or "")
     assert channel.posts == []
-    server.serve("/t2.vtt", VTT.format(n=2).encode(), "text/vtt")
+    feed_server.serve("/t2.vtt", VTT.format(n=2).encode(), "text/vtt")
     feeds.poll(library, SETTINGS, channel)
     assert [news.title for _, _, news in channel.posts] == ["Episode 2: value pricing"]
 
 
 def test_what_a_feed_holds_never_stops_the_poll(
-    library: Library, server: FeedServer, monkeypatch: pytest.MonkeyPatch
+    library: Library, feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Values that overflow, a non-ASCII ETag, an episode known by an audio URL whose query
     changes every poll, and an unexpected error while loading: the poll goes on, the other
     feed's episode is announced, nothing is announced twice."""
-    good = _publish(server, _episode(server, 1))
+    good = _publish(feed_server, _episode(feed_server, 1))
     feeds.subscribe(library, SETTINGS, good, channel="C0GOOD")
     odd = [
         Item(
             title="Old times",
             published="Fri, 31 Dec 9999 23:00:00 -0500",
-            audio=server.url + "/a.mp3?sig=1",
-            transcripts=(Transcript(server.url + "/t9.vtt", "text/vtt"),),
+            audio=feed_server.url + "/a.mp3?sig=1",
+            transcripts=(Transcript(feed_server.url + "/t9.vtt", "text/vtt"),),
         ),
     ]
-    server.serve("/t9.vtt", VTT.format(n=9).encode(), "text/vtt")
-    server.serve("/odd.xml", rss("Odd", odd), etag='W/"café"')
-    feeds.subscribe(library, SETTINGS, server.url + "/odd.xml", channel="C0ODD")
+    feed_server.serve("/t9.vtt", VTT.format(n=9).encode(), "text/vtt")
+    feed_server.serve("/odd.xml", rss("Odd", odd), etag='W/"café"')
+    feeds.subscribe(library, SETTINGS, feed_server.url + "/odd.xml", channel="C0ODD")
     # The host signs its audio URLs anew: the same item, not a new one.
     odd[0] = Item(
         title="Old times",
         published="Fri, 31 Dec 9999 23:00:00 -0500",
-        audio=server.url + "/a.mp3?sig=2",
-        transcripts=(Transcript(server.url + "/t9.vtt", "text/vtt"),),
+        audio=feed_server.url + "/a.mp3?sig=2",
+        transcripts=(Transcript(feed_server.url + "/t9.vtt", "text/vtt"),),
     )
-    server.serve("/odd.xml", rss("Odd", odd), etag='W/"café"')
-    _publish(server, _episode(server, 2), _episode(server, 1))
+    feed_server.serve("/odd.xml", rss("Odd", odd), etag='W/"café"')
+    _publish(feed_server, _episode(feed_server, 2), _episode(feed_server, 1))
     channel = Channel()
     first = feeds.poll(library, SETTINGS, channel)
     assert first.failed == [] and [n.title for _, _, n in channel.posts] == [
         "Episode 2: value pricing"
     ]
     # No validator that cannot be sent back was kept: the odd feed was asked plainly.
-    assert "If-None-Match" not in server.requests_to("/odd.xml")[-1].headers
+    assert "If-None-Match" not in feed_server.requests_to("/odd.xml")[-1].headers
 
     def broken(*_: object) -> object:
         raise RuntimeError("a parser bug")
 
     monkeypatch.setattr(feeds, "load_item", broken)
-    _publish(server, _episode(server, 3), _episode(server, 2), _episode(server, 1))
+    _publish(
+        feed_server, _episode(feed_server, 3), _episode(feed_server, 2), _episode(feed_server, 1)
+    )
     second = feeds.poll(library, SETTINGS, channel)
     assert second.failed == [] and len(channel.posts) == 1
     [listed] = [v for v in feeds.subscriptions(library) if v.url == good]
@@ -281,9 +279,9 @@ def test_what_a_feed_holds_never_stops_the_poll(
 
 
 def test_an_announcement_slack_will_never_take_is_given_up_and_said(
-    library: Library, server: FeedServer
+    library: Library, feed_server: FeedServer
 ) -> None:
-    url = _publish(server, _episode(server, 1))
+    url = _publish(feed_server, _episode(feed_server, 1))
     feeds.subscribe(library, SETTINGS, url, channel="C0NOTIN")
 
     class NotInChannel:
@@ -293,7 +291,7 @@ def test_an_announcement_slack_will_never_take_is_given_up_and_said(
             NotInChannel.calls += 1
             raise feeds.AnnouncementRefused("the bot is not in the channel")
 
-    _publish(server, _episode(server, 2), _episode(server, 1))
+    _publish(feed_server, _episode(feed_server, 2), _episode(feed_server, 1))
     feeds.poll(library, SETTINGS, NotInChannel())
     feeds.poll(library, SETTINGS, NotInChannel())
     assert NotInChannel.calls == 1
@@ -303,12 +301,12 @@ def test_an_announcement_slack_will_never_take_is_given_up_and_said(
 
 
 def test_with_a_library_per_workspace_a_feeds_episodes_are_its_workspaces(
-    session_factory: sessionmaker[Session], server: FeedServer
+    session_factory: sessionmaker[Session], feed_server: FeedServer
 ) -> None:
     shared = Library(session_factory, per_workspace=True)
-    url = _publish(server, _episode(server, 1))
+    url = _publish(feed_server, _episode(feed_server, 1))
     feeds.subscribe(shared.of_workspace("T0FEED"), SETTINGS, url, channel="C1")
-    _publish(server, _episode(server, 2), _episode(server, 1))
+    _publish(feed_server, _episode(feed_server, 2), _episode(feed_server, 1))
     feeds.poll(shared, SETTINGS, Channel())  # the poller's own library names no workspace
     theirs = {e.slug for e in library_service.episodes(shared.of_workspace("T0FEED"))}
     assert theirs == {"episode-1-value-pricing", "episode-2-value-pricing"}

@@ -7,10 +7,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from tests.fakes.feed_server import FeedServer, Item, Transcript, rss
 from tests.fakes.slack_api import SlackApiStandIn
@@ -25,13 +22,6 @@ VTT = """WEBVTT
 <v Bo>Charge per seat only when seats track the value customers get. That is lesson {n}.
 """
 FEED_ENV = {"FEEDS_ALLOW_PRIVATE": "true", "FEED_POLL_MINUTES": "0.05"}  # every 3 seconds
-
-
-@pytest.fixture
-def feed_server() -> Iterator[FeedServer]:
-    running = FeedServer().start()
-    yield running
-    running.stop()
 
 
 def _item(server: FeedServer, n: int) -> Item:

@@ -88,16 +88,19 @@ def _installed(tmp_path: Path) -> list[tuple[str, str]]:
         ).fetchall()
 
 
+def _oauth_env(slack: SlackApiStandIn) -> dict[str, str]:
+    """`serve` with the app's client id and secret and no bot token: installs by OAuth."""
+    return {
+        "SLACK_BOT_TOKEN": "",
+        "SLACK_CLIENT_ID": slack.client_id,
+        "SLACK_CLIENT_SECRET": slack.client_secret,
+        "SLACK_AUTHORIZE_URL": AUTHORIZE_URL,
+    }
+
+
 @pytest.fixture
 def server(tmp_path: Path, slack: SlackApiStandIn) -> Iterator[Server]:
-    with running_server(
-        tmp_path,
-        slack,
-        SLACK_BOT_TOKEN="",
-        SLACK_CLIENT_ID=slack.client_id,
-        SLACK_CLIENT_SECRET=slack.client_secret,
-        SLACK_AUTHORIZE_URL=AUTHORIZE_URL,
-    ) as running:
+    with running_server(tmp_path, slack, **_oauth_env(slack)) as running:
         yield running
 
 
@@ -280,15 +283,8 @@ def test_a_click_from_another_workspace_on_an_answer_is_refused(
 def test_with_a_library_per_workspace_each_asks_only_about_its_own_episodes(
     tmp_path: Path, slack: SlackApiStandIn
 ) -> None:
-    with running_server(
-        tmp_path,
-        slack,
-        SLACK_BOT_TOKEN="",
-        SLACK_CLIENT_ID=slack.client_id,
-        SLACK_CLIENT_SECRET=slack.client_secret,
-        SLACK_AUTHORIZE_URL=AUTHORIZE_URL,
-        LIBRARY_PER_WORKSPACE="true",
-    ) as server:
+    own_libraries = {**_oauth_env(slack), "LIBRARY_PER_WORKSPACE": "true"}
+    with running_server(tmp_path, slack, **own_libraries) as server:
         _install(server, slack, ALPHA)
         _install(server, slack, BETA)
         # The operator loads an episode for BETA alone, while serve runs.
